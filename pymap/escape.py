@@ -1,0 +1,322 @@
+"""Making names and command lines printable, the way each procps release did.
+
+pmap's output depends on the LC_CTYPE locale it runs in (it calls
+setlocale(LC_ALL, "")): mapping names are cleaned with isprint() (up to
+4.0.4) or mblen() (from 4.0.5), and the command line by library/escape.c,
+which was rewritten three times.  Charset captures the locale; the functions
+below take bytes and return bytes.
+"""
+
+import os
+
+__all__ = ["Charset", "charset_from_environment", "escape_mapping_name", "escape_command_line"]
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+class Charset:
+    """What the locale's ctype functions say about bytes.
+
+    ``kind`` is "ascii" (the C/POSIX locale), "utf8" (a UTF-8 codeset) or
+    "other" (any other codeset, answered by the C library itself).
+    """
+
+    __slots__ = ("kind", "printable", "_libc")
+
+    def __init__(self, kind, printable=_PRINTABLE_ASCII, libc=None):
+        self.kind = kind
+        self.printable = frozenset(printable)
+        self._libc = libc
+
+    def __repr__(self):
+        return "Charset(%r)" % self.kind
+
+    @property
+    def is_utf8(self):
+        """procps's escape_str() tests nl_langinfo(CODESET) against "UTF-8"."""
+        return self.kind == "utf8"
+
+    def mblen(self, data, position):
+        """C's mblen() at ``position`` of ``data``: the length of the valid
+        character there, or -1."""
+        byte = data[position]
+        if self.kind == "ascii":
+            return 1 if byte < 0x80 else -1
+        if self.kind == "utf8":
+            return glibc_utf8_length(data, position)
+        rest = data[position:].split(b"\0", 1)[0]
+        return self._libc.mblen(rest, len(rest))
+
+
+# glibc's UTF-8 decoder accepts the old 5- and 6-byte forms (up to U+7FFFFFFF)
+# but rejects overlong forms and surrogates; mblen() follows it.
+_UTF8_LEAD = {}
+for _lead in range(0xC2, 0xE0):
+    _UTF8_LEAD[_lead] = (2, 0x80)
+for _lead in range(0xE0, 0xF0):
+    _UTF8_LEAD[_lead] = (3, 0x800)
+for _lead in range(0xF0, 0xF8):
+    _UTF8_LEAD[_lead] = (4, 0x10000)
+for _lead in range(0xF8, 0xFC):
+    _UTF8_LEAD[_lead] = (5, 0x200000)
+for _lead in range(0xFC, 0xFE):
+    _UTF8_LEAD[_lead] = (6, 0x4000000)
+_LEAD_MASK = {2: 0x1F, 3: 0x0F, 4: 0x07, 5: 0x03, 6: 0x01}
+
+
+def glibc_utf8_length(data, position):
+    """Length of the UTF-8 character glibc's mblen() sees at ``position``,
+    or -1 for an invalid or incomplete one (the string ends at len(data))."""
+    lead = data[position]
+    if lead < 0x80:
+        return 1
+    entry = _UTF8_LEAD.get(lead)
+    if entry is None:
+        return -1
+    length, smallest = entry
+    if position + length > len(data):
+        return -1
+    value = lead & _LEAD_MASK[length]
+    for index in range(position + 1, position + length):
+        byte = data[index]
+        if byte & 0xC0 != 0x80:
+            return -1
+        value = (value << 6) | (byte & 0x3F)
+    if value < smallest or 0xD800 <= value <= 0xDFFF:
+        return -1
+    return length
+
+
+def _original_environment():
+    """The environment pymap was started with.  Python may have changed its
+    own copy (PEP 538 coerces LC_CTYPE=C to C.UTF-8), and pmap would have
+    seen the original, which /proc/self/environ still holds."""
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return dict(os.environb)
+    environ = {}
+    for entry in data.split(b"\0"):
+        name, sep, value = entry.partition(b"=")
+        if sep and name not in environ:
+            environ[name] = value
+    return environ
+
+
+def ctype_locale_name(environ):
+    """The LC_CTYPE locale setlocale(LC_ALL, "") would choose."""
+    for variable in (b"LC_ALL", b"LC_CTYPE", b"LANG"):
+        value = environ.get(variable)
+        if value:
+            return value
+    return b"C"
+
+
+def charset_from_environment(environ=None):
+    """The Charset of the locale pmap would have run in."""
+    import _locale
+
+    if environ is None:
+        environ = _original_environment()
+    name = os.fsdecode(ctype_locale_name(environ))
+    try:
+        _locale.setlocale(_locale.LC_CTYPE, name)
+    except (_locale.Error, ValueError):
+        # glibc falls back to the C locale when the named one is not installed
+        _locale.setlocale(_locale.LC_CTYPE, "C")
+    codeset = _locale.nl_langinfo(_locale.CODESET)
+    if codeset.upper() in ("ANSI_X3.4-1968", "ASCII", "US-ASCII"):
+        return Charset("ascii")
+    if codeset.upper() in ("UTF-8", "UTF8"):
+        return Charset("utf8")
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.mblen.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+    printable = bytes(byte for byte in range(256) if libc.isprint(byte))
+    return Charset("other", printable, libc)
+
+
+# --- mapping names (src/pmap.c, classic modes) ---------------------------------
+
+
+def escape_mapping_name(name, charset, method):
+    """The mapping name as pmap prints it in its classic modes.
+
+    method "isprint" (procps <= 4.0.4): every byte isprint() rejects becomes
+    '?'.  method "mblen" (>= 4.0.5): a valid character of the locale stays as
+    it is, each byte that does not start one becomes '?'.
+    """
+    if method == "isprint":
+        printable = charset.printable
+        if all(byte in printable for byte in name):
+            return name
+        return bytes(byte if byte in printable else 0x3F for byte in name)
+    if charset.kind == "utf8":
+        try:
+            name.decode("utf-8")
+            return name  # Python's strict decoder accepts a subset of glibc's
+        except UnicodeDecodeError:
+            pass
+    elif charset.kind == "ascii" and name.isascii():
+        return name
+    out = bytearray()
+    position = 0
+    end = len(name)
+    while position < end:
+        length = charset.mblen(name, position)
+        if length < 1:
+            out.append(0x3F)
+            position += 1
+        else:
+            out += name[position:position + length]
+            position += length
+    return bytes(out)
+
+
+# --- command lines (library/readproc.c and library/escape.c) -------------------
+
+# the library's buffers: 128 KiB for the command line, 64 bytes for the name
+_BUFFER = 128 * 1024
+_NAME_BUFFER = 64
+
+
+def command_line_text(cmdline):
+    """What procps makes of raw /proc/PID/cmdline bytes before escaping:
+    trailing NULs dropped, the other NULs and newlines become spaces, a final
+    space (from a trailing newline) dropped.  None for an empty file."""
+    if not cmdline:
+        return None
+    data = cmdline[:_BUFFER - 1]
+    length = len(data)
+    kept = data.rstrip(b"\0")
+    text = kept.replace(b"\0", b" ").replace(b"\n", b" ")
+    if len(kept) == length and text.endswith(b" "):
+        text = text[:-1]
+    return text
+
+
+# procps 4.0.2-4.0.4 without a UTF-8 locale: controls become '.', high bytes '?'
+_ESC_TABLE_OLD = bytes(
+    (0x2E if (byte < 0x20 or byte == 0x7F) else 0x3F if byte >= 0x80 else byte) for byte in range(256)
+)
+_UTF8_SEQUENCE_LENGTH_OLD = [1] * 0x80 + [-1] * 0x42 + [2] * 30 + [3] * 16 + [4] * 5 + [-1] * 11
+
+
+def _escape_string(text, charset, flavour):
+    """library/escape.c's escape_str() on a C string (``text`` has no NUL)."""
+    if not charset.is_utf8:
+        if flavour in ("4.0.2", "4.0.4"):
+            return text.translate(_ESC_TABLE_OLD)
+        printable = charset.printable
+        return bytes(byte if byte in printable else 0x3F for byte in text)
+    if flavour == "4.0.2":
+        return _escape_utf8_402(text)
+    if flavour == "4.0.4":
+        return _escape_utf8_404(text)
+    return _escape_utf8_405(text)
+
+
+def _escape_utf8_402(text):
+    out = bytearray(text)
+    position = 0
+    length = len(out)
+    while position < length:
+        size = _UTF8_SEQUENCE_LENGTH_OLD[out[position]]
+        if size < 0 or position + size > length:
+            # a corrupt string: the rest is escaped as if no locale applied
+            out[position:] = bytes(out[position:]).translate(_ESC_TABLE_OLD)
+            break
+        if out[position] < 0x20 or out[position] == 0x7F:
+            out[position] = 0x3F
+        position += size
+    return bytes(out)
+
+
+def _escape_utf8_404(text):
+    out = bytearray(text)
+    position = 0
+    length = len(out)
+    while position < length:
+        lead = out[position]
+        size = _UTF8_SEQUENCE_LENGTH_OLD[lead]
+        following = out[position + 1] if position + 1 < length else 0
+        if (size < 0 or position + size > length
+                or (lead == 0xC2 and 0x80 <= following <= 0x9F)
+                or any(not 0x80 <= out[index] <= 0xBF for index in range(position + 1, position + size))):
+            out[position] = 0x3F
+            position += 1
+            continue
+        if lead < 0x20 or lead == 0x7F:
+            out[position] = 0x3F
+        position += size
+    return bytes(out)
+
+
+def _utf8_length_405(data, position, size):
+    """library/escape.c's u8charlen() of 4.0.5 onwards (RFC 3629, private use
+    areas refused)."""
+    first = data[position]
+    if first <= 0x7F:
+        return 1
+    if size >= 2 and data[position + 1] & 0xC0 == 0x80:
+        if 0xC2 <= first <= 0xDF:
+            return 2
+        if size >= 3 and data[position + 2] & 0xC0 == 0x80:
+            triple = (first << 16) + (data[position + 1] << 8) + data[position + 2]
+            if 0xEE8080 <= triple <= 0xEFA3BF:
+                return -1
+            x = ((first << 6) | (data[position + 1] & 0x3F)) & 0xFFFFFFFF
+            if 0x3820 <= x <= 0x3B5F or 0x3B80 <= x <= 0x3BFF:
+                return 3
+            if size >= 4 and data[position + 3] & 0xC0 == 0x80:
+                quad = (triple << 8) + data[position + 3]
+                if 0xF3B08080 <= quad <= 0xF3BFBFBD or 0xF4808080 <= quad <= 0xF48FBFBD:
+                    return -1
+                if 0x3C10 <= x <= 0x3D0F:
+                    return 4
+    return -1
+
+
+def _escape_utf8_405(text):
+    if text.isascii():
+        if all(0x20 <= byte != 0x7F for byte in text):
+            return text
+    out = bytearray(text)
+    position = 0
+    remaining = len(out)
+    while remaining > 0:
+        size = _utf8_length_405(out, position, remaining)
+        lead = out[position]
+        following = out[position + 1] if remaining > 1 else 0
+        if size < 0 or lead < 0x20 or lead == 0x7F or (lead == 0xC2 and 0x80 <= following <= 0x9F):
+            out[position] = 0x3F
+            size = 1
+        position += size
+        remaining -= size
+    return bytes(out)
+
+
+def escape_command_line(cmdline, comm, state, charset, flavour, empty):
+    """The command line of pmap's header line.
+
+    ``cmdline`` is the raw /proc/PID/cmdline, ``comm`` the raw name from
+    /proc/PID/stat (None when stat had none), ``state`` its state letter,
+    ``flavour`` the escape.c rewrite (Compat.cmdline_escaping) and ``empty``
+    what is shown when nothing is left (Compat.empty_cmdline).
+    """
+    text = command_line_text(cmdline)
+    if text is not None:
+        shown = _escape_string(text, charset, flavour)
+    else:
+        # no command line (kernel threads, zombies): "[name]", like ps
+        if comm is None:
+            name = b"(null)"  # glibc's printf of a NULL name
+        else:
+            raw = comm.split(b"\0", 1)[0][:_NAME_BUFFER - 1]
+            name = _escape_string(raw, charset, flavour)
+        shown = b"[" + _escape_string(name, charset, flavour) + b"]"
+        if state == b"Z":
+            shown += b" <defunct>"
+    return shown if shown else empty

@@ -1,0 +1,178 @@
+"""What pymap knows about a process: plain objects parsed from /proc bytes.
+
+A Mapping carries the header fields of its maps line and, when it came from
+smaps, every field the kernel printed in the kernel's own order: kernels add
+and drop fields, so nothing here lists them.
+"""
+
+__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "parse_maps"]
+
+
+class Process:
+    """One process as pmap sees it.
+
+    ``cmdline`` is /proc/PID/cmdline as read (NUL-separated bytes), ``comm``
+    the name between the parentheses of /proc/PID/stat, ``start_stack`` the
+    stack start from stat (0 when stat does not say), ``mappings`` a list of
+    Mapping or None when they were not read.
+    """
+
+    __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings")
+
+    def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None):
+        self.pid = pid
+        self.tgid = tgid
+        self.cmdline = cmdline
+        self.comm = comm
+        self.state = state
+        self.ppid = ppid
+        self.start_stack = start_stack
+        self.mappings = mappings
+
+    @property
+    def arguments(self):
+        """The command line as a list of byte strings."""
+        data = self.cmdline
+        if data.endswith(b"\0"):
+            data = data[:-1]
+        return data.split(b"\0") if data else []
+
+    def __repr__(self):
+        return "Process(pid=%d, tgid=%d, cmdline=%r)" % (self.pid, self.tgid, self.cmdline[:60])
+
+
+class Mapping:
+    """One line of /proc/PID/maps, with its smaps record when there was one.
+
+    ``perms`` is the four-letter bytes string ("r-xp"), ``name`` the name as
+    the kernel printed it (bytes, b"" for none), ``fields`` maps each
+    numeric smaps field name to its value, in the kernel's order: values in
+    kB except the names listed in ``unitless`` (THPeligible, ProtectionKey:
+    lines with a bare number).  ``other`` holds lines whose value is not a
+    number, as raw bytes, and ``vmflags`` the VmFlags as a list of str (None
+    when the kernel printed no VmFlags line).
+    """
+
+    __slots__ = ("start", "end", "perms", "offset", "dev_major", "dev_minor", "inode", "name",
+                 "fields", "unitless", "other", "vmflags")
+
+    def __init__(self, start, end, perms, offset, dev_major, dev_minor, inode, name=b"",
+                 fields=None, unitless=(), other=None, vmflags=None):
+        self.start = start
+        self.end = end
+        self.perms = perms
+        self.offset = offset
+        self.dev_major = dev_major
+        self.dev_minor = dev_minor
+        self.inode = inode
+        self.name = name
+        self.fields = {} if fields is None else fields
+        self.unitless = unitless
+        self.other = {} if other is None else other
+        self.vmflags = vmflags
+
+    @property
+    def size(self):
+        return self.end - self.start
+
+    @property
+    def kb_fields(self):
+        """The fields measured in kB, in the kernel's order."""
+        if not self.unitless:
+            return self.fields
+        return {name: value for name, value in self.fields.items() if name not in self.unitless}
+
+    @property
+    def device(self):
+        return "%02x:%02x" % (self.dev_major, self.dev_minor)
+
+    def __repr__(self):
+        return "Mapping(%x-%x %s %r)" % (self.start, self.end, self.perms.decode("latin-1"), self.name)
+
+
+def parse_maps_line(line):
+    """Parse one maps line (without its newline) into a Mapping, or None when
+    it does not have the six fields of a maps line."""
+    parts = line.split(None, 5)
+    if len(parts) < 5:
+        return None
+    try:
+        start_text, end_text = parts[0].split(b"-", 1)
+        start = int(start_text, 16)
+        end = int(end_text, 16)
+        offset = int(parts[2], 16)
+        major_text, minor_text = parts[3].split(b":", 1)
+        dev_major = int(major_text, 16)
+        dev_minor = int(minor_text, 16)
+        inode = int(parts[4])
+    except ValueError:
+        return None
+    if start < 0 or end < 0 or offset < 0 or dev_major < 0 or dev_minor < 0 or inode < 0:
+        return None
+    name = parts[5] if len(parts) == 6 else b""
+    return Mapping(start, end, parts[1], offset, dev_major, dev_minor, inode, name)
+
+
+def _is_header(line):
+    # smaps field names start with an upper-case letter; maps lines with a
+    # hex digit (pmap tells them apart the same way)
+    return line[:1] not in _FIELD_INITIALS
+
+
+_FIELD_INITIALS = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
+
+
+def parse_maps(data):
+    """Mappings of a whole /proc/PID/maps file (bytes).  Lines that are not
+    maps lines are skipped."""
+    mappings = []
+    for line in data.split(b"\n"):
+        if line:
+            mapping = parse_maps_line(line)
+            if mapping is not None:
+                mappings.append(mapping)
+    return mappings
+
+
+class SmapsFormatError(ValueError):
+    """A smaps file that does not look like one."""
+
+
+def parse_smaps(data):
+    """Mappings of a whole /proc/PID/smaps file (bytes), each with its fields.
+
+    Raises SmapsFormatError for a field line before any mapping or a header
+    line that is not a maps line.
+    """
+    mappings = []
+    current = None
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        if _is_header(line):
+            current = parse_maps_line(line)
+            if current is None:
+                raise SmapsFormatError("not a mapping line: %r" % line[:80])
+            mappings.append(current)
+            continue
+        if current is None:
+            raise SmapsFormatError("field before the first mapping: %r" % line[:80])
+        _add_field(current, line)
+    return mappings
+
+
+def _add_field(mapping, line):
+    key, sep, rest = line.partition(b":")
+    if not sep:
+        raise SmapsFormatError("not a field line: %r" % line[:80])
+    name = key.decode("latin-1")
+    if name == "VmFlags":
+        mapping.vmflags = [flag.decode("latin-1") for flag in rest.split()]
+        return
+    words = rest.split()
+    if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
+        mapping.fields[name] = int(words[0])
+        if len(words) == 1:
+            mapping.unitless += (name,)
+    else:
+        mapping.other[name] = rest.strip()

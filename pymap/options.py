@@ -1,0 +1,153 @@
+"""pymap's options: pmap's, with glibc getopt_long semantics, and pymap's own.
+
+OPTIONS is the one description of every option.  The command line parses
+with getopt.py (pmap's getopt_long behaviour, messages included); the man
+page is generated from build_parser(), an argparse.ArgumentParser made from
+the same table, and a test keeps the two in agreement.
+"""
+
+from .getopt import LongOption
+
+__all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_parser"]
+
+
+class OptionSpec:
+    """One option: its short letter (or None), long name (or None), the
+    name of its argument (or None), its help text, whether it is pmap's or
+    pymap's own, and the first procps release that has it."""
+
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since")
+
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None):
+        self.short = short
+        self.long = long
+        self.metavar = metavar
+        self.help = help
+        self.pymap_only = pymap_only
+        self.since = since
+
+
+OPTIONS = (
+    OptionSpec("x", "extended", None, "show details"),
+    OptionSpec("X", None, None, "show even more details (format changes according to /proc/PID/smaps); "
+               "-XX shows everything the kernel provides"),
+    OptionSpec("c", "read-rc", None, "read the default rc"),
+    OptionSpec("C", "read-rc-from", "file", "read the rc from file"),
+    OptionSpec("n", "create-rc", None, "create new default rc"),
+    OptionSpec("N", "create-rc-to", "file", "create new rc to file"),
+    OptionSpec("d", "device", None, "show the device format"),
+    OptionSpec("q", "quiet", None, "do not display header and footer"),
+    OptionSpec("p", "show-path", None, "show path in the mapping"),
+    OptionSpec("A", "range", "low[,high]", "limit results to the given range"),
+    OptionSpec("k", "use-kernel-name", None, "use names provided by kernel", since="4.0.6"),
+    OptionSpec("r", None, None, "ignored, for SunOS compatibility (with a warning)"),
+    OptionSpec("h", "help", None, "display this help and exit"),
+    OptionSpec("V", "version", None, "output version information and exit"),
+    OptionSpec(None, "proc-root", "dir",
+               "read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc)", pymap_only=True),
+    OptionSpec(None, "compat", "version",
+               "emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT)",
+               pymap_only=True),
+)
+
+
+def short_options(compat):
+    """The optstring pmap hands to getopt_long, for this release."""
+    letters = "xXrdqA:hVcC:nN:p"
+    if compat.has_kernel_names:
+        letters += "k"
+    return letters
+
+
+def long_options(compat):
+    """LongOption list in pmap's order; pymap's own are matched only in full."""
+    result = []
+    pmap_order = ("extended", "device", "quiet", "range", "help", "version", "read-rc", "read-rc-from",
+                  "create-rc", "create-rc-to", "show-path", "use-kernel-name")
+    by_name = {spec.long: spec for spec in OPTIONS if spec.long}
+    for name in pmap_order:
+        spec = by_name[name]
+        if spec.since == "4.0.6" and not compat.has_kernel_names:
+            continue
+        result.append(LongOption(name.encode(), spec.metavar is not None, spec.short))
+    for spec in OPTIONS:
+        if spec.pymap_only:
+            result.append(LongOption(spec.long.encode(), spec.metavar is not None, "--" + spec.long,
+                                     exact_only=True))
+    return result
+
+
+SHORT_OPTIONS = short_options
+
+
+def usage_text(program, compat):
+    """pmap's usage text, byte for byte, with ``program`` (bytes) as its name."""
+    lines = [
+        b"",
+        b"Usage:",
+        b" %s [options] PID [PID ...]" % program,
+        b"",
+        b"Options:",
+        b" -x, --extended              show details",
+        b" -X                          show even more details",
+        b"            WARNING: format changes according to /proc/PID/smaps",
+        b" -XX                         show everything the kernel provides",
+        b" -c, --read-rc               read the default rc",
+        b" -C, --read-rc-from=<file>   read the rc from file",
+        b" -n, --create-rc             create new default rc",
+        b" -N, --create-rc-to=<file>   create new rc to file",
+        b"            NOTE: pid arguments are not allowed with -n, -N",
+        b" -d, --device                show the device format",
+        b" -q, --quiet                 do not display header and footer",
+        b" -p, --show-path             show path in the mapping",
+        b" -A, --range=<low>[,<high>]  limit results to the given range",
+    ]
+    if compat.has_kernel_names:
+        lines.append(b" -k, --use-kernel-name       use names provided by kernel")
+    lines += [
+        b"",
+        b" -h, --help     display this help and exit",
+        b" -V, --version  output version information and exit",
+        b"",
+        b"For more details see pmap(1).",
+        b"",
+    ]
+    return b"\n".join(lines)
+
+
+def build_parser():
+    """An argparse.ArgumentParser describing the same options, for the man
+    page (argparse-manpage) and for readers; the CLI itself parses with
+    getopt.py, because argparse differs from glibc in corners pmap users
+    rely on (permutation, abbreviations, messages)."""
+    import argparse
+
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pymap",
+        description="pymap reports the memory map of one or more processes, byte for byte as "
+                    "procps-ng pmap(1) does, and reads snapshots of /proc as well as the live system.",
+        add_help=False,
+    )
+    for spec in OPTIONS:
+        flags = []
+        if spec.short:
+            flags.append("-" + spec.short)
+        if spec.long:
+            flags.append("--" + spec.long)
+        kwargs = {"help": spec.help}
+        if spec.short == "X":
+            kwargs["action"] = "count"
+        elif spec.short == "h":
+            kwargs["action"] = "help"
+        elif spec.short == "V":
+            kwargs["action"] = "version"
+            kwargs["version"] = "pymap " + __version__
+        elif spec.metavar is None:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = spec.metavar.upper()
+        parser.add_argument(*flags, **kwargs)
+    parser.add_argument("pids", nargs="*", metavar="PID", help="process IDs (also /proc/PID)")
+    return parser

@@ -1,0 +1,223 @@
+"""Reading /proc (or a snapshot laid out like it): bytes in, a few errors out.
+
+One small function per file.  Every OSError is turned into NoSuchProcess,
+AccessDenied or UnreadableProcess here and nowhere else.  ``root`` is the
+procfs root as bytes (b"/proc" for the live system).
+"""
+
+import errno
+import os
+
+from .errors import AccessDenied, NoSuchProcess, UnreadableProcess
+
+PROC = b"/proc"
+
+# procps reads at most this much of a command line (its 128 KiB buffer less the NUL)
+CMDLINE_LIMIT = 128 * 1024 - 1
+
+# large reads: the kernel fills at most a page per read of smaps anyway, but
+# Python's per-call overhead is what we save
+_CHUNK = 1 << 18
+
+_GONE = frozenset((errno.ENOENT, errno.ESRCH, errno.ENOTDIR))
+_DENIED = frozenset((errno.EACCES, errno.EPERM))
+
+
+def _error(pid, path, exc):
+    reason = exc.strerror or str(exc)
+    shown = os.fsdecode(path)
+    if exc.errno in _GONE:
+        return NoSuchProcess(pid, shown, reason)
+    if exc.errno in _DENIED:
+        return AccessDenied(pid, shown, reason)
+    return UnreadableProcess(pid, shown, reason)
+
+
+def process_path(root, pid, name=None):
+    path = b"%s/%d" % (root, pid)
+    return path if name is None else path + b"/" + name
+
+
+def exists(root, pid):
+    """Whether /proc/PID exists (as a directory entry, whatever it holds)."""
+    try:
+        os.stat(process_path(root, pid))
+    except OSError:
+        return False
+    return True
+
+
+def read_file(root, pid, name, limit=None):
+    """The whole of /proc/PID/NAME as bytes (at most ``limit`` bytes)."""
+    path = process_path(root, pid, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _error(pid, path, exc) from None
+    try:
+        blocks = []
+        total = 0
+        while limit is None or total < limit:
+            want = _CHUNK if limit is None else min(_CHUNK, limit - total)
+            try:
+                block = os.read(fd, want)
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                raise _error(pid, path, exc) from None
+            if not block:
+                break
+            blocks.append(block)
+            total += len(block)
+        return b"".join(blocks)
+    finally:
+        os.close(fd)
+
+
+def read_line_blocks(root, pid, name):
+    """Yield /proc/PID/NAME in blocks that each end at a line boundary (the
+    last may lack its newline), so a large smaps is never held whole."""
+    path = process_path(root, pid, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _error(pid, path, exc) from None
+    try:
+        pending = b""
+        while True:
+            try:
+                block = os.read(fd, _CHUNK)
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                raise _error(pid, path, exc) from None
+            if not block:
+                break
+            if pending:
+                block = pending + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                pending = block
+                continue
+            pending = block[cut:]
+            yield block[:cut]
+        if pending:
+            yield pending
+    finally:
+        os.close(fd)
+
+
+def read_tgid(root, pid):
+    """The thread group id from /proc/PID/status, as procps finds it: the
+    number after "Tgid:" read like C's atoi, or the PID itself when status
+    cannot be read or has no Tgid line."""
+    try:
+        status = read_file(root, pid, b"status")
+    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+        return pid
+    where = status.find(b"Tgid:")
+    if where < 0:
+        return pid
+    return c_atoi(status[where + 5:where + 5 + 64])
+
+
+def c_atoi(text):
+    """C's atoi: leading white space, a sign, digits; 0 when there are none.
+    (Overflow wraps to a C int, as it does in practice.)"""
+    text = text.lstrip(b" \t\n\v\f\r")
+    sign = 1
+    if text[:1] in (b"+", b"-"):
+        sign = -1 if text[:1] == b"-" else 1
+        text = text[1:]
+    digits = 0
+    for position, byte in enumerate(text):
+        if not 48 <= byte <= 57:
+            text = text[:position]
+            break
+    if text:
+        digits = int(text)
+    value = (sign * digits) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+class StatInfo:
+    """The parts of /proc/PID/stat pmap uses."""
+
+    __slots__ = ("comm", "state", "ppid", "start_stack")
+
+    def __init__(self, comm=b"", state=b"", ppid=0, start_stack=0):
+        self.comm = comm
+        self.state = state
+        self.ppid = ppid
+        self.start_stack = start_stack
+
+
+# stat fields after "comm) ", as procps scans them: conversions up to startstack
+_SIGNED, _UNSIGNED = "d", "u"
+_STAT_LAYOUT = "c" + "ddddd" + "uuuuu" + "uuuu" + "dd" + "d" + "u" + "u" + "u" + "u" + "uuuuuu"
+_START_STACK_INDEX = 25
+
+
+def parse_stat(data):
+    """Parse /proc/PID/stat as procps's stat2proc does: the name runs from
+    the first '(' to the last ')'; fields that do not scan leave the rest at
+    zero (a kernel thread's start_stack is 0)."""
+    info = StatInfo()
+    opening = data.find(b"(")
+    if opening < 0:
+        return info
+    closing = data.rfind(b")")
+    if closing < opening + 1 or closing + 1 >= len(data):
+        return info
+    info.comm = data[opening + 1:closing]
+    words = data[closing + 2:].split()
+    for index, kind in enumerate(_STAT_LAYOUT):
+        if index >= len(words):
+            break
+        word = words[index]
+        if kind == "c":
+            info.state = word[:1]
+            continue
+        value = _scan_integer(word, kind)
+        if value is None:
+            break
+        if index == 1:
+            info.ppid = value
+        elif index == _START_STACK_INDEX:
+            info.start_stack = value
+    return info
+
+
+def _scan_integer(word, kind):
+    """Like scanf's %d/%lu on one word: an optional sign and leading digits;
+    None when no digit comes first."""
+    sign = 1
+    if word[:1] in (b"+", b"-"):
+        sign = -1 if word[:1] == b"-" else 1
+        word = word[1:]
+    end = 0
+    while end < len(word) and 48 <= word[end] <= 57:
+        end += 1
+    if end == 0:
+        return None
+    value = sign * int(word[:end])
+    if kind == _UNSIGNED:
+        if value >= 1 << 64:
+            return (1 << 64) - 1  # strtoul saturates
+        return value & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+def read_stat(root, pid):
+    """StatInfo of /proc/PID/stat; raises when it cannot be read (procps then
+    treats the process as not found)."""
+    return parse_stat(read_file(root, pid, b"stat"))
+
+
+def read_cmdline(root, pid):
+    """/proc/PID/cmdline as raw bytes, at most as much as procps reads; b""
+    when it cannot be read (procps shows the bracketed name then)."""
+    try:
+        return read_file(root, pid, b"cmdline", CMDLINE_LIMIT)
+    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+        return b""

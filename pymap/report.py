@@ -1,0 +1,146 @@
+"""From PIDs to output: select each process as procps's library does, read
+its maps or smaps once, and hand the model to the formatter of the mode."""
+
+from . import procfs
+from .errors import ProcessError
+from .escape import charset_from_environment, escape_command_line
+from .formats import Display, header_line
+from .model import Process, SmapsFormatError, parse_maps, parse_smaps
+
+_UNKNOWN = object()
+
+
+def select_process(root, pid, hide_kernel=False):
+    """The Process for a PID argument as procps selects it, or None when it
+    counts as not found: no /proc/PID, an unreadable stat, or a kernel
+    thread hidden by LIBPROC_HIDE_KERNEL."""
+    if not procfs.exists(root, pid):
+        return None
+    tgid = procfs.read_tgid(root, pid)
+    try:
+        stat = procfs.read_stat(root, pid)
+    except ProcessError:
+        return None
+    if hide_kernel and (stat.ppid == 2 or pid == 2):
+        return None
+    cmdline = procfs.read_cmdline(root, pid)
+    return Process(pid, tgid, cmdline, stat.comm if stat.comm is not None else None, stat.state, stat.ppid,
+                   stat.start_stack)
+
+
+class Reporter:
+    """Prints one process after another and works out the exit status."""
+
+    def __init__(self, settings, compat, console, environ, rc=None):
+        self.settings = settings
+        self.compat = compat
+        self.console = console
+        self.rc = rc
+        self.snapshot = settings.proc_root is not None
+        self.root = settings.proc_root if self.snapshot else procfs.PROC
+        self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ
+        self.charset = charset_from_environment()
+        self.display = Display(self.charset, compat.name_escaping, quiet=bool(settings.q),
+                               show_path=bool(settings.show_path), kernel_names=settings.kernel_names,
+                               range_low=settings.range_low, range_high=settings.range_high)
+        self._shm_minor = _UNKNOWN
+        self._table_state = None
+
+    def report(self, pids):
+        status = 0
+        missing = 0
+        for pid in pids:
+            process = select_process(self.root, pid, self.hide_kernel)
+            if process is None:
+                missing += 1
+                continue
+            status |= self.one_process(process)
+        if missing:
+            status |= 42
+        return status
+
+    def command_line(self, process):
+        return escape_command_line(process.cmdline, process.comm, process.state, self.charset,
+                                   self.compat.cmdline_escaping, self.compat.empty_cmdline)
+
+    def one_process(self, process):
+        """Print one process; 1 when its maps could not be read, else 0."""
+        settings = self.settings
+        self.console.write(header_line(process.tgid, self.command_line(process)))
+        uses_smaps = settings.x or settings.big_x or settings.c
+        try:
+            data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps")
+        except ProcessError:
+            return 1
+        if settings.big_x or settings.c:
+            return self._smaps_table(process, data)
+        if settings.x:
+            try:
+                mappings = parse_smaps(data)
+            except SmapsFormatError:
+                mappings = _lenient_smaps(data)
+        else:
+            mappings = parse_maps(data)
+        self._prepare_labels(mappings)
+        from .formats import classic
+
+        if settings.x:
+            body = classic.extended_listing(process.start_stack, mappings, self.display)
+        elif settings.d:
+            body = classic.device_listing(process.start_stack, mappings, self.display)
+        else:
+            body = classic.default_listing(process.start_stack, mappings, self.display)
+        self.console.write(body)
+        return 0
+
+    def _prepare_labels(self, mappings):
+        """Find the SysV minor when a mapping could need it."""
+        if self._shm_minor is not _UNKNOWN:
+            self.display.shm_minor = self._shm_minor
+            return
+        from . import shm
+
+        if not shm.may_need_minor(mappings):
+            return
+        if self.snapshot:
+            minor = shm.infer_minor(mappings)
+            if minor is None:
+                return  # maybe a later process of the snapshot tells
+        else:
+            minor = shm.probe_live_minor()
+        self._shm_minor = minor
+        self.display.shm_minor = minor
+
+    def _smaps_table(self, process, data):
+        from .formats import smaps_table
+
+        if self._table_state is None:
+            self._table_state = smaps_table.TableState(self.compat)
+        try:
+            body = smaps_table.render(data, self.display, self.settings.big_x, self.rc, self._table_state)
+        except smaps_table.SmapsTableError as error:
+            self.console.fail(error.message)
+        self.console.write(body)
+        return 0
+
+
+def _lenient_smaps(data):
+    """Mappings of a smaps file with lines that fit no pattern left out, as
+    pmap's -x reading skips what it does not recognise."""
+    from .model import _is_header, _add_field, parse_maps_line
+
+    mappings = []
+    current = None
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        if _is_header(line):
+            current = parse_maps_line(line)
+            if current is not None:
+                mappings.append(current)
+        elif current is not None:
+            try:
+                _add_field(current, line)
+            except SmapsFormatError:
+                pass
+    return mappings

@@ -1,0 +1,81 @@
+"""The device minor of SysV shared memory, which pmap needs for [ shmid=0x... ].
+
+The kernel shows a SysV segment as "/SYSV<key> (deleted)" on an internal
+tmpfs whose anonymous device minor varies from boot to boot.  pmap learns it
+by attaching a segment of its own and reading /proc/self/maps; live, pymap
+does the same (only when a process shows a candidate mapping).  A snapshot
+cannot be probed, so there the minor is inferred from the snapshot itself.
+"""
+
+import re
+
+_SYSV_NAME = re.compile(rb"^/SYSV[0-9a-f]{8}( \(deleted\))?$")
+
+
+def probe_live_minor():
+    """Attach a private segment and find its minor in /proc/self/maps, as
+    pmap does; None when SysV shared memory is unavailable."""
+    try:
+        import ctypes
+    except ImportError:  # a Python built without ctypes
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        libc.shmat.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+        libc.shmdt.argtypes = (ctypes.c_void_p,)
+        libc.shmctl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+        libc.shmget.argtypes = (ctypes.c_int, ctypes.c_size_t, ctypes.c_int)
+    except (OSError, AttributeError):
+        return None
+    ipc_private, ipc_creat, shm_rdonly, ipc_rmid = 0, 0o1000, 0o10000, 0
+    shmid = libc.shmget(ipc_private, 42, ipc_creat | 0o600)
+    if shmid == -1:
+        return None
+    try:
+        address = libc.shmat(shmid, None, shm_rdonly)
+        if address is None or address == ctypes.c_void_p(-1).value:
+            return None
+        try:
+            with open("/proc/self/maps", "rb") as handle:
+                for line in handle:
+                    minor = _sysv_minor_at(line, address)
+                    if minor is not None:
+                        return minor
+        except OSError:
+            return None
+        finally:
+            libc.shmdt(ctypes.c_void_p(address))
+    finally:
+        libc.shmctl(shmid, ipc_rmid, None)
+    return None
+
+
+def _sysv_minor_at(line, address):
+    parts = line.split(None, 5)
+    if len(parts) < 6:
+        return None
+    try:
+        start = int(parts[0].split(b"-", 1)[0], 16)
+        major, minor = (int(number, 16) for number in parts[3].split(b":", 1))
+    except ValueError:
+        return None
+    if start != address or major != 0 or parts[1][3:4] != b"s" or b"/SYSV" not in parts[5]:
+        return None
+    return minor
+
+
+def infer_minor(mappings):
+    """The SysV minor a probe would have found on the machine a snapshot
+    came from: the minor of its "/SYSVkkkkkkkk (deleted)" shared mappings on
+    device major 0, when they all agree."""
+    minors = {mapping.dev_minor for mapping in mappings
+              if mapping.dev_major == 0 and mapping.perms[3:4] == b"s" and _SYSV_NAME.match(mapping.name)}
+    if len(minors) == 1:
+        return minors.pop()
+    return None
+
+
+def may_need_minor(mappings):
+    """Whether any mapping could be SysV memory (pmap's test needs the minor)."""
+    return any(mapping.dev_major == 0 and b"/SYSV" in mapping.name for mapping in mappings)
