@@ -299,6 +299,25 @@ def run(argv, environ, console):
     return reporter.report(pids)
 
 
+def run_guarded(argv, environ, console):
+    """run() with its exits turned into a status."""
+    try:
+        return run(argv, environ, console)
+    except Exit as leave:
+        return leave.status
+
+
+def run_captured(argv, environ):
+    """Run pymap in this process with ``argv`` (bytes, argv[0] included) and
+    a bytes ``environ``; returns (status, stdout bytes, stderr bytes)."""
+    import io
+
+    stdout, stderr = io.BytesIO(), io.BytesIO()
+    console = Console(_basename(argv[0]), argv[0], stdout, stderr)
+    status = run_guarded(list(argv), dict(environ), console)
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
 def _argv_bytes():
     return [os.fsencode(argument) for argument in sys.argv]
 
@@ -319,11 +338,12 @@ def main(argv=None):
     stdout = getattr(sys.stdout, "buffer", None) if sys.stdout is not None else None
     stderr = getattr(sys.stderr, "buffer", None) if sys.stderr is not None else None
     console = Console(_basename(argv0), argv0, stdout, stderr)
-    environ = dict(os.environb)
+    from .escape import original_environment
+
     try:
-        status = run(argv, environ, console)
-    except Exit as leave:
-        status = leave.status
+        status = run_guarded(argv, original_environment(), console)
+    except OSError as error:  # stdout could not be written
+        return _write_error(console, error)
     try:
         if stdout is not None:
             stdout.flush()

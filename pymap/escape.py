@@ -87,7 +87,7 @@ def glibc_utf8_length(data, position):
     return length
 
 
-def _original_environment():
+def original_environment():
     """The environment pymap was started with.  Python may have changed its
     own copy (PEP 538 coerces LC_CTYPE=C to C.UTF-8), and pmap would have
     seen the original, which /proc/self/environ still holds."""
@@ -118,7 +118,7 @@ def charset_from_environment(environ=None):
     import _locale
 
     if environ is None:
-        environ = _original_environment()
+        environ = original_environment()
     name = os.fsdecode(ctype_locale_name(environ))
     try:
         _locale.setlocale(_locale.LC_CTYPE, name)

@@ -39,7 +39,7 @@ class Reporter:
         self.snapshot = settings.proc_root is not None
         self.root = settings.proc_root if self.snapshot else procfs.PROC
         self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ
-        self.charset = charset_from_environment()
+        self.charset = charset_from_environment(environ)
         self.display = Display(self.charset, compat.name_escaping, quiet=bool(settings.q),
                                show_path=bool(settings.show_path), kernel_names=settings.kernel_names,
                                range_low=settings.range_low, range_high=settings.range_high)
