@@ -1,0 +1,128 @@
+"""Helpers for differential tests against the installed /usr/bin/pmap.
+
+Targets are Python children that build their mappings, then stop themselves
+with SIGSTOP so their memory does not move between pmap's read and pymap's.
+pymap runs through a script named "pmap" first on PATH, so both tools print
+the same program name and their messages compare byte for byte.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from conftest import ROOT
+
+PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
+
+
+def have_pmap():
+    return os.access(PMAP, os.X_OK)
+
+
+def pmap_version():
+    """The installed pmap's release ("4.0.2"), or None."""
+    if not have_pmap():
+        return None
+    output = subprocess.run([PMAP, "-V"], capture_output=True).stdout.decode("ascii", "replace")
+    return output.strip().rsplit(" ", 1)[-1] if output else None
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def can_unshare():
+    if not is_root() or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+_LAUNCHER_DIR = None
+
+
+def launcher_dir():
+    """A folder holding an executable "pmap" that runs this checkout's pymap."""
+    global _LAUNCHER_DIR
+    if _LAUNCHER_DIR is None:
+        _LAUNCHER_DIR = tempfile.mkdtemp(prefix="pymap-launcher-")
+        script = os.path.join(_LAUNCHER_DIR, "pmap")
+        with open(script, "w") as handle:
+            handle.write("#!%s\nimport sys\nsys.path.insert(0, %r)\nfrom pymap.cli import main\nsys.exit(main())\n"
+                         % (sys.executable, ROOT))
+        os.chmod(script, 0o755)
+        os.symlink("pmap", os.path.join(_LAUNCHER_DIR, "pymap"))
+    return _LAUNCHER_DIR
+
+
+def base_environ(locale="C", **extra):
+    environ = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": locale, "HOME": os.environ.get("HOME", "/root")}
+    environ.update(extra)
+    return environ
+
+
+def run_pmap(args, environ=None, **kwargs):
+    """Run the real pmap as "pmap ARGS"; returns CompletedProcess (bytes)."""
+    environ = base_environ() if environ is None else environ
+    return subprocess.run(["pmap"] + list(args), executable=PMAP, env=environ, capture_output=True, **kwargs)
+
+
+def run_pymap(args, environ=None, compat=None, name="pmap", **kwargs):
+    """Run pymap as "NAME ARGS" (NAME found on PATH).  ``compat`` sets
+    PYMAP_COMPAT; by default the installed pmap's release."""
+    environ = dict(base_environ() if environ is None else environ)
+    environ["PATH"] = launcher_dir() + ":" + environ.get("PATH", "")
+    if compat is None:
+        compat = pmap_version()
+    if compat:
+        environ["PYMAP_COMPAT"] = compat
+    return subprocess.run([name] + list(args), executable=os.path.join(launcher_dir(), name), env=environ,
+                          capture_output=True, **kwargs)
+
+
+def wait_stopped(pid, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            raise RuntimeError("target %d vanished" % pid)
+        if state in (b"T", b"t"):
+            return
+        time.sleep(0.01)
+    raise RuntimeError("target %d did not stop" % pid)
+
+
+@contextlib.contextmanager
+def stopped_process(code, argv_tail=(), executable=None, **popen):
+    """Run ``code`` in a child Python that then stops itself; yield its pid
+    while it is stopped, kill it afterwards.  ``argv_tail`` is appended to
+    its command line (bytes or str)."""
+    script = code + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nimport time\ntime.sleep(3600)\n"
+    argv = [executable or sys.executable, "-c", script] + list(argv_tail)
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **popen)
+    try:
+        wait_stopped(child.pid)
+        yield child.pid
+    finally:
+        child.kill()
+        child.wait()
+
+
+def bind_mount_command(pid, folder, argv):
+    """argv run in a private mount namespace where ``folder`` is bind-mounted
+    over /proc/PID (so real pmap reads our files)."""
+    inner = 'mount --bind "$1" "/proc/$2" && shift 2 && exec "$@"'
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c", inner, "sh", folder, str(pid)] + list(argv)
+
+
+def run_pmap_on_folder(pid, folder, args, environ=None):
+    """Real pmap ARGS PID reading ``folder`` as /proc/PID."""
+    environ = base_environ() if environ is None else environ
+    command = bind_mount_command(pid, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"', PMAP] + list(args) + [str(pid)])
+    return subprocess.run(command, env=environ, capture_output=True)
