@@ -363,7 +363,20 @@ def _write_error(console, error):
             console.stderr.flush()
         except OSError:
             pass
+    _discard_stdout()
     return EXIT_FAILURE
+
+
+def _discard_stdout():
+    """Point fd 1 at /dev/null: the unwritten bytes still sit in sys.stdout's
+    buffer, and Python's own flush at exit would fail again and print a
+    traceback-like complaint (and exit 120) after the one message pmap prints."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
 
 
 def console_main():
