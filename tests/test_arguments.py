@@ -1,0 +1,83 @@
+"""pymap's command line against /usr/bin/pmap: options, PID arguments and
+every way to get them wrong, compared on stdout, stderr and exit status."""
+
+import re
+
+import pytest
+
+import livetools
+
+pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
+
+
+def assert_same(args, environ=None):
+    expected = livetools.run_pmap(args, environ)
+    actual = livetools.run_pymap(args, environ)
+    assert (actual.stdout, actual.stderr, actual.returncode) == (
+        expected.stdout, expected.stderr, expected.returncode), args
+    return expected
+
+
+SELF = "$SELF"  # replaced by the pid of a stopped process
+
+BAD_ARGUMENTS = (
+    [], ["-h"], ["--help"], ["--he"], ["-r"], ["-k"], ["-k", SELF], ["--use-kernel-name", SELF],
+    ["-z"], ["-z", SELF], ["-:"], ["-?"], ["-A"], ["--range"], ["-x", "-A"], ["--extended=1", SELF],
+    ["--quiet=yes", SELF], ["--bogus"], ["--bogus", SELF], ["--"], ["--", SELF], ["-"], ["-", SELF],
+    ["--read-rc-fro"], ["--create"], ["--read"], ["--c"], ["--r"], ["--e"], ["--d"], ["--s"],
+    ["--h", SELF], ["--ra"], ["--ra", "1,2"],
+    ["0"], ["-0"], ["0x1f"], ["017"], ["08"], ["0x"], ["+5"], ["-5"], [" 5"], ["5 "], ["abc"], ["12abc"],
+    ["/proc/"], ["/proc/abc"], ["/proc/self"], ["/proc/0"], ["/proc/08"], ["/proc//1"], ["proc/1"],
+    ["4294967297"], ["2147483648"], ["99999999999999999999999"],
+    ["-x", "-d", SELF], ["-d", "-x", SELF], ["-xd"], ["-X", "-x", SELF], ["-c", "-x", SELF], ["-n", "-q"],
+    ["-n", "-p"], ["-N", "f", "-q"], ["-n", SELF], ["-q"], ["-x"], ["-p", "-q"],
+    ["-A", "zz"], ["-A", "zz", "-V"], ["-z", "-V"], ["-h", "-z"], ["-xz"],
+    ["-A", "1,zz", SELF], ["-A", "1,2,3", SELF], ["-r", "-h"], ["-qx", "--dev", SELF],
+    ["abc", "-z"], [SELF, "abc"], ["abc", SELF], [SELF, "/proc/abc"], [SELF, "0"],
+)
+
+
+@pytest.fixture(scope="module")
+def stopped_pid():
+    with livetools.stopped_process("pass") as pid:
+        yield str(pid)
+
+
+@pytest.mark.parametrize("args", BAD_ARGUMENTS, ids=lambda args: " ".join(args) or "(none)")
+def test_arguments(args, stopped_pid):
+    assert_same([stopped_pid if argument == SELF else argument for argument in args])
+
+
+@pytest.mark.parametrize("args", [["-z", "--bogus"], ["--ext", "-x", "zzz"], ["1", "-q", "-z"]], ids=" ".join)
+def test_posixly_correct(args):
+    assert_same(args, livetools.base_environ(POSIXLY_CORRECT="1"))
+
+
+def test_too_many_pids(stopped_pid):
+    """pmap 4.0.2 refuses more than 255 PIDs; 255 are fine."""
+    assert_same(["-q"] + [stopped_pid] * 255)
+    result = assert_same(["-q"] + [stopped_pid] * 256)
+    if livetools.pmap_version() in ("4.0.2", "4.0.3", "4.0.4", "4.0.5"):
+        assert result.stderr == b"pmap: library failed pids statistics\n" and result.returncode == 1
+
+
+def test_program_name_in_messages():
+    """Messages carry the name pymap was run as, as pmap's do."""
+    result = livetools.run_pymap(["-z"], name="pymap")
+    assert result.stderr.startswith(b"pymap: invalid option -- 'z'\n")
+    assert result.returncode == 1
+
+
+def test_version_line_shape():
+    """-V names pymap and the release it emulates (on purpose not pmap's
+    own line); exit status and stream are pmap's."""
+    expected = livetools.run_pmap(["-V"])
+    actual = livetools.run_pymap(["-V"])
+    release = livetools.pmap_version()
+    assert actual.returncode == expected.returncode == 0
+    assert actual.stderr == expected.stderr == b""
+    assert re.fullmatch(rb"pmap from pymap \S+ \(procps-ng %s\)\n" % re.escape(release.encode()), actual.stdout)
+    for args in (["--version", "-z"], ["--v", "1"], ["-V", "-A", "zz"], ["-qV"], ["-V", "-x", "-d"]):
+        expected = livetools.run_pmap(args)
+        result = livetools.run_pymap(args)
+        assert (result.stdout, result.stderr, result.returncode) == (actual.stdout, b"", expected.returncode), args
