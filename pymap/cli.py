@@ -90,6 +90,7 @@ class Settings:
         self.range_high = ULONG_MAX
         self.rc_filename = None
         self.proc_root = None
+        self.capture = None
 
 
 def _program_argv0(argv):
@@ -235,6 +236,8 @@ def parse_arguments(argv, environ, console):
                 settings.kernel_names = True
             elif key == "--proc-root":
                 settings.proc_root = value
+            elif key == "--capture":
+                settings.capture = value
             elif key == "--compat":
                 pass  # read before parsing: it decides which options exist
     except GetoptError as error:
@@ -272,6 +275,8 @@ def run(argv, environ, console):
 
     if not operands:
         console.fail(b"argument missing")
+    if settings.capture is not None:
+        return _capture(settings, operands, console, compat)
 
     rc = None
     if settings.big_c:
@@ -297,6 +302,20 @@ def run(argv, environ, console):
 
     reporter = Reporter(settings, compat, console, environ, rc)
     return reporter.report(pids)
+
+
+def _capture(settings, operands, console, compat):
+    """--capture DIR PID...: save the PIDs' /proc files (see capture.py)."""
+    if (settings.c or settings.big_c or settings.d or settings.x or settings.big_x
+            or getattr(settings, "json", None) or getattr(settings, "reconcile", None)):
+        console.fail(b"option --capture is mutually exclusive with -c, -C, -d, -x, -X, --json, --reconcile")
+    pids = _parse_pid_arguments(operands, console, compat)
+    if not pids:
+        console.fail(b"library failed pids statistics")
+    from . import capture
+
+    root = settings.proc_root if settings.proc_root is not None else procfs.PROC
+    return capture.capture(settings.capture, pids, console.message, root)
 
 
 def run_guarded(argv, environ, console):

@@ -45,6 +45,9 @@ OPTIONS = (
     OptionSpec("V", "version", None, "output version information and exit"),
     OptionSpec(None, "proc-root", "dir",
                "read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc)", pymap_only=True),
+    OptionSpec(None, "capture", "dir",
+               "Save what pmap reads of each PID (cmdline, comm, stat, status, maps, smaps, smaps_rollup) "
+               "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True),
     OptionSpec(None, "compat", "version",
                "emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT)",
                pymap_only=True),

@@ -53,6 +53,8 @@ class Reporter:
             process = select_process(self.root, pid, self.hide_kernel)
             if process is None:
                 missing += 1
+                if self.snapshot:
+                    self._explain_missing(pid)
                 continue
             status |= self.one_process(process)
         if missing:
@@ -70,7 +72,11 @@ class Reporter:
         uses_smaps = settings.x or settings.big_x or settings.c
         try:
             data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps")
-        except ProcessError:
+        except ProcessError as error:
+            if self.snapshot:
+                # pmap is silent here (a live process may just have gone);
+                # a snapshot with a file missing deserves a word
+                self._snapshot_error(error)
             return 1
         if settings.big_x or settings.c:
             return self._smaps_table(process, data)
@@ -92,6 +98,22 @@ class Reporter:
             body = classic.default_listing(process.start_stack, mappings, self.display)
         self.console.write(body)
         return 0
+
+    def _snapshot_error(self, error):
+        """One line naming the snapshot file that failed: "DIR/PID/maps: reason"."""
+        import os
+
+        self.console.message(b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or "")))
+
+    def _explain_missing(self, pid):
+        """Why a snapshot PID counts as not found, when it is not simply absent
+        (pmap says nothing for an absent PID, and neither does pymap)."""
+        if not procfs.exists(self.root, pid):
+            return
+        try:
+            procfs.read_stat(self.root, pid)
+        except ProcessError as error:
+            self._snapshot_error(error)
 
     def _prepare_labels(self, mappings):
         """Find the SysV minor when a mapping could need it."""

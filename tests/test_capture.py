@@ -1,0 +1,231 @@
+"""--capture DIR PID and --proc-root DIR: a snapshot prints what the live
+process printed, and snapshot problems are reported clearly."""
+
+import os
+
+import pytest
+
+import livetools
+from pymap.cli import run_captured
+
+TARGET = r"""
+import ctypes, mmap, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.argtypes = (ctypes.c_int, ctypes.c_size_t, ctypes.c_int)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+libc.shmctl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+shmid = libc.shmget(0, 65536, 0o1000 | 0o600)
+address = libc.shmat(shmid, None, 0)
+libc.shmctl(shmid, 0, None)  # IPC_RMID now: gone with the process
+ctypes.memset(address, 1, 8192)
+anonymous = mmap.mmap(-1, 1 << 20)
+anonymous.write(b"x" * 300000)
+thread = threading.Thread(target=time.sleep, args=(3600,), daemon=True)
+thread.start()
+"""
+
+ENVIRON = {b"LANG": b"C", b"PATH": b"/usr/bin:/bin", b"HOME": b"/nonexistent"}
+# columns that move whenever another process (pymap, pmap) maps the same
+# libraries as the target: proportional sizes, and the shared/private split
+# (a page mapped once more turns from Private_Clean into Shared_Clean)
+PSS_FAMILY = ("Pss", "Pss_Anon", "Pss_File", "Pss_Shmem", "Pss_Dirty", "SwapPss")
+SHARING = PSS_FAMILY + ("Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty")
+
+
+def pymap(*args, environ=ENVIRON):
+    argv = [b"pmap"] + [arg if isinstance(arg, bytes) else str(arg).encode() for arg in args]
+    return run_captured(argv, environ)
+
+
+@pytest.fixture(scope="module")
+def target():
+    with livetools.stopped_process(TARGET) as pid:
+        yield pid
+
+
+@pytest.fixture(scope="module")
+def snapshot(target, tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("capture") / "snap")
+    status, stdout, stderr = pymap("--capture", folder, target)
+    assert (status, stdout, stderr) == (0, b"", b"")
+    return folder
+
+
+def without_sharing(output, columns):
+    """-X/-XX output with these columns left out."""
+    lines = output.split(b"\n")
+    header = lines[1].split()
+    first_number = header.index(b"Size")
+    drop = {index for index, name in enumerate(header) if name.decode() in columns}
+    kept = [lines[0]]
+    for line in lines[1:]:
+        tokens = line.split()
+        offset = 0 if len(tokens) >= len(header) - 1 else first_number
+        kept.append(b" ".join(token for index, token in enumerate(tokens) if index + offset not in drop))
+    return b"\n".join(kept)
+
+
+def test_capture_writes_the_files_pmap_reads(snapshot, target):
+    folder = os.path.join(snapshot, str(target))
+    assert sorted(os.listdir(folder)) == sorted(
+        ["cmdline", "comm", "stat", "status", "maps", "smaps"]
+        + (["smaps_rollup"] if os.path.exists("/proc/%d/smaps_rollup" % target) else []))
+    for name in os.listdir(folder):
+        assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o600
+    with open(os.path.join(folder, "smaps"), "rb") as handle:
+        smaps = handle.read()
+    with open(os.path.join(folder, "maps"), "rb") as handle:
+        maps = handle.read()
+    headers = [line + b"\n" for line in smaps.split(b"\n") if line and not line[:1].isupper()]
+    assert maps == b"".join(headers)
+    with open("/proc/%d/maps" % target, "rb") as handle:
+        assert handle.read() == maps  # a stopped process: the same lines live
+
+
+@pytest.mark.parametrize("mode", [[], ["-x"], ["-d"], ["-q"], ["-p", "-x"]], ids=str)
+def test_snapshot_prints_what_live_pymap_prints(snapshot, target, mode):
+    live = pymap(*mode, target)
+    saved = pymap("--proc-root", snapshot, *mode, target)
+    assert saved == live
+    assert saved[0] == 0
+
+
+def test_snapshot_shows_the_sysv_segment(snapshot, target):
+    status, stdout, _ = pymap("--proc-root", snapshot, "-x", target)
+    assert status == 0
+    assert b"[ shmid=0x" in stdout
+
+
+@pytest.mark.skipif(not livetools.have_pmap(), reason="no /usr/bin/pmap")
+@pytest.mark.parametrize("mode", [[], ["-x"], ["-d"]], ids=str)
+def test_snapshot_prints_what_live_pmap_prints(snapshot, target, mode):
+    live = livetools.run_pmap(mode + [str(target)])
+    saved = livetools.run_pymap(["--proc-root", snapshot] + mode + [str(target)])
+    assert saved.stdout == live.stdout
+    assert (saved.returncode, saved.stderr) == (live.returncode, live.stderr)
+
+
+@pytest.mark.skipif(not livetools.have_pmap(), reason="no /usr/bin/pmap")
+@pytest.mark.parametrize("mode,columns", [(["-X"], PSS_FAMILY), (["-XX"], SHARING)], ids=str)
+def test_snapshot_extended_table_matches_live_pmap_but_sharing(snapshot, target, mode, columns):
+    live = livetools.run_pmap(mode + [str(target)])
+    saved = livetools.run_pymap(["--proc-root", snapshot] + mode + [str(target)])
+    assert live.returncode == saved.returncode == 0
+    assert without_sharing(saved.stdout, columns) == without_sharing(live.stdout, columns)
+    assert len(saved.stdout.split(b"\n")) == len(live.stdout.split(b"\n"))
+
+
+def test_thread_id_is_captured_with_its_leader(target, tmp_path):
+    threads = sorted(int(name) for name in os.listdir("/proc/%d/task" % target) if int(name) != target)
+    assert threads
+    thread = threads[0]
+    folder = str(tmp_path / "snap")
+    assert pymap("--capture", folder, thread) == (0, b"", b"")
+    assert sorted(os.listdir(folder)) == sorted([str(thread), str(target)])
+    assert "smaps" not in os.listdir(os.path.join(folder, str(thread)))
+    with open(os.path.join(folder, str(thread), "status"), "rb") as handle:
+        assert b"Tgid:\t%d\n" % target in handle.read()
+    for mode in ([], ["-x"], ["-d"]):
+        saved = pymap("--proc-root", folder, *mode, thread)
+        assert saved == pymap(*mode, thread)
+        assert saved[1].startswith(b"%d:   " % target)
+    if livetools.have_pmap():
+        live = livetools.run_pmap(["-x", str(thread)])
+        saved = livetools.run_pymap(["--proc-root", folder, "-x", str(thread)])
+        assert (saved.returncode, saved.stdout) == (live.returncode, live.stdout)
+
+
+def test_capture_never_overwrites(snapshot, target):
+    folder = os.path.join(snapshot, str(target))
+    before = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
+    status, stdout, stderr = pymap("--capture", snapshot, target)
+    assert status == 1 and stdout == b""
+    assert stderr == b"pmap: %s/%d/cmdline: already exists (pymap never overwrites a snapshot)\n" % (
+        snapshot.encode(), target)
+    after = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
+    assert after == before
+
+
+def test_capture_does_not_follow_links_inside_the_folder(target, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    os.symlink(str(elsewhere), str(folder / str(target)))
+    status, _, stderr = pymap("--capture", str(folder), target)
+    assert status == 1
+    assert b"%d: not a directory" % target in stderr
+    assert os.listdir(str(elsewhere)) == []
+
+    folder2 = tmp_path / "snap2"
+    (folder2 / str(target)).mkdir(parents=True)
+    os.symlink(str(elsewhere / "victim"), str(folder2 / str(target) / "smaps"))
+    status, _, stderr = pymap("--capture", str(folder2), target)
+    assert status == 1
+    assert b"/smaps: already exists" in stderr
+    assert os.listdir(str(elsewhere)) == []
+    assert os.listdir(str(folder2 / str(target))) == ["smaps"]
+
+
+def test_capture_of_a_missing_pid_is_not_found(tmp_path, target):
+    missing = 0x7FFFFFF0
+    assert not os.path.exists("/proc/%d" % missing)
+    status, stdout, stderr = pymap("--capture", str(tmp_path / "snap"), missing, target)
+    assert (status, stdout, stderr) == (42, b"", b"")
+    assert os.listdir(str(tmp_path / "snap")) == [str(target)]
+
+
+def test_capture_refuses_display_modes(tmp_path, target):
+    status, _, stderr = pymap("--capture", str(tmp_path), "-x", target)
+    assert status == 1
+    assert stderr == b"pmap: option --capture is mutually exclusive with -c, -C, -d, -x, -X, --json, --reconcile\n"
+
+
+def test_capture_of_a_snapshot_copies_it(snapshot, target, tmp_path):
+    copy = str(tmp_path / "copy")
+    assert pymap("--proc-root", snapshot, "--capture", copy, target) == (0, b"", b"")
+    for name in os.listdir(os.path.join(snapshot, str(target))):
+        with open(os.path.join(snapshot, str(target), name), "rb") as one, \
+                open(os.path.join(copy, str(target), name), "rb") as two:
+            assert one.read() == two.read()
+
+
+# --proc-root on broken snapshots
+
+@pytest.fixture()
+def broken(snapshot, target, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    copy = str(folder)
+    assert pymap("--proc-root", snapshot, "--capture", copy, target)[0] == 0
+    return copy
+
+
+@pytest.mark.parametrize("mode,missing", [([], "maps"), (["-x"], "smaps"), (["-d"], "maps"), (["-X"], "smaps")])
+def test_missing_map_file_names_it(broken, target, mode, missing):
+    os.unlink(os.path.join(broken, str(target), missing))
+    status, stdout, stderr = pymap("--proc-root", broken, *mode, target)
+    assert status == 1
+    header = pymap("--proc-root", broken, "-q", "-d", target)[1] if missing == "smaps" else None
+    assert stdout.startswith(b"%d:   " % target) and stdout.count(b"\n") == 1
+    if header is not None:
+        assert stdout == header.split(b"\n")[0] + b"\n"
+    assert stderr == b"pmap: %s/%d/%s: No such file or directory\n" % (broken.encode(), target, missing.encode())
+
+
+def test_missing_stat_names_it_and_is_not_found(broken, target):
+    os.unlink(os.path.join(broken, str(target), "stat"))
+    status, stdout, stderr = pymap("--proc-root", broken, target)
+    assert (status, stdout) == (42, b"")
+    assert stderr == b"pmap: %s/%d/stat: No such file or directory\n" % (broken.encode(), target)
+
+
+def test_missing_pid_folder_is_silent_42(broken):
+    assert pymap("--proc-root", broken, 0x7FFFFFF0) == (42, b"", b"")
+
+
+def test_unreadable_and_missing_together(broken, target):
+    os.unlink(os.path.join(broken, str(target), "maps"))
+    status, _, _ = pymap("--proc-root", broken, target, 0x7FFFFFF0)
+    assert status == 42 | 1
