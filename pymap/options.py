@@ -28,28 +28,29 @@ class OptionSpec:
 
 
 OPTIONS = (
-    OptionSpec("x", "extended", None, "show details"),
-    OptionSpec("X", None, None, "show even more details (format changes according to /proc/PID/smaps); "
-               "-XX shows everything the kernel provides"),
-    OptionSpec("c", "read-rc", None, "read the default rc"),
-    OptionSpec("C", "read-rc-from", "file", "read the rc from file"),
-    OptionSpec("n", "create-rc", None, "create new default rc"),
-    OptionSpec("N", "create-rc-to", "file", "create new rc to file"),
-    OptionSpec("d", "device", None, "show the device format"),
-    OptionSpec("q", "quiet", None, "do not display header and footer"),
-    OptionSpec("p", "show-path", None, "show path in the mapping"),
-    OptionSpec("A", "range", "low[,high]", "limit results to the given range"),
-    OptionSpec("k", "use-kernel-name", None, "use names provided by kernel", since="4.0.6"),
-    OptionSpec("r", None, None, "ignored, for SunOS compatibility (with a warning)"),
-    OptionSpec("h", "help", None, "display this help and exit"),
-    OptionSpec("V", "version", None, "output version information and exit"),
+    OptionSpec("x", "extended", None, "Show the extended format."),
+    OptionSpec("X", None, None, "Show even more details than the -x option. WARNING: format changes "
+               "according to /proc/PID/smaps. Given twice, -XX: show everything the kernel provides."),
+    OptionSpec("c", "read-rc", None, "Read the default configuration."),
+    OptionSpec("C", "read-rc-from", "file", "Read the configuration from file."),
+    OptionSpec("n", "create-rc", None, "Create new default configuration."),
+    OptionSpec("N", "create-rc-to", "file", "Create new configuration to file."),
+    OptionSpec("d", "device", None, "Show the device format."),
+    OptionSpec("q", "quiet", None, "Do not display some header or footer lines."),
+    OptionSpec("p", "show-path", None, "Show full path to files in the mapping column."),
+    OptionSpec("A", "range", "low[,high]", "Limit results to the given range to low and high address "
+               "range. Notice that the low and high arguments are single string separated with comma."),
+    OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings.", since="4.0.6"),
+    OptionSpec("r", None, None, "Ignored, for SunOS compatibility (with a warning)."),
+    OptionSpec("h", "help", None, "Display help text and exit."),
+    OptionSpec("V", "version", None, "Display version information and exit."),
     OptionSpec(None, "proc-root", "dir",
-               "read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc)", pymap_only=True),
+               "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True),
     OptionSpec(None, "capture", "dir",
                "Save what pmap reads of each PID (cmdline, comm, stat, status, maps, smaps, smaps_rollup) "
                "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True),
     OptionSpec(None, "compat", "version",
-               "emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT)",
+               "Emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT).",
                pymap_only=True),
 )
 
