@@ -80,7 +80,11 @@ class Reporter:
             return 1
         if settings.big_x or settings.c:
             return self._smaps_table(process, data)
-        if settings.x:
+        from . import longlines
+
+        if longlines.has_long_line(data):
+            mappings = longlines.parse_pieces(data)  # as pmap's 1024-byte fgets() splits them
+        elif settings.x:
             try:
                 mappings = parse_smaps(data)
             except SmapsFormatError:

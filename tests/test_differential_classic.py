@@ -251,3 +251,21 @@ def test_write_to_dev_full(zoo_pid, options):
         assert actual.returncode == expected.returncode
         return  # the version line differs on purpose, and so may its length
     assert (actual.stderr, actual.returncode) == (expected.stderr, expected.returncode)
+
+
+def test_path_longer_than_pmaps_line_buffer():
+    """pmap reads maps with fgets() into 1024 bytes: a longer line comes in
+    pieces, and the continuation is listed as a mapping of its own with the
+    previous line's numbers.  pymap does the same.  (-x -p is not covered:
+    there pmap prints whatever its buffer holds when it reaches Swap.)"""
+    with tempfile.TemporaryDirectory() as folder:
+        child = zoo.start(folder, "longpath")
+        try:
+            pid = str(child.pid)
+            for options in ([], ["-d"], ["-p"], ["-dp"], ["-x"], ["-q"]):
+                result = assert_same(options + [pid])
+            assert result.stdout.count(b"the end of a long path.bin") == 1
+            assert len(result.stdout.splitlines()) == len(open("/proc/%s/maps" % pid, "rb").readlines()) + 2
+        finally:
+            child.kill()
+            child.wait()
