@@ -1,0 +1,127 @@
+"""The package around the code: README's quick start, .ci/run, setup.cfg,
+the entry points."""
+
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+CI_RUN = os.path.join(ROOT, ".ci", "run")
+
+
+def _read(*parts):
+    with open(os.path.join(ROOT, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _quick_start():
+    match = re.search(r"^```[^\n]*\n(.*?)^```", _read("README.md"), re.M | re.S)
+    assert match, "README.md has no fenced code block"
+    return match.group(1).splitlines()
+
+
+def _setup_cfg():
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(os.path.join(ROOT, "setup.cfg"))
+    return config
+
+
+def test_quick_start_is_two_commands_that_need_no_system_pip():
+    install_and_run, run_tests = _quick_start()
+    for command in (install_and_run, run_tests):
+        assert command.startswith("python3 -m venv .venv && .venv/bin/pip install ")
+        assert " sudo " not in command and "--break-system-packages" not in command
+    assert re.search(r"&& \.venv/bin/pymap -x \$\$$", install_and_run)
+    assert "pip install -e '.[test]'" in run_tests and run_tests.endswith(".venv/bin/python -m pytest -q")
+
+
+def test_readme_keeps_the_sections_others_fill_in():
+    headings = re.findall(r"^## (.*)$", _read("README.md"), re.M)
+    for heading in ("Python API", "Snapshots", "JSON and reconcile", "Performance", "Testing",
+                    "Which pmap release it follows", "pymap's own options", "Exit statuses"):
+        assert heading in headings
+
+
+def _ci_copy(tmp_path, readme):
+    """.ci/run beside a README of our own, to see what it does with it."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(CI_RUN, tmp_path / ".ci" / "run")
+    (tmp_path / "README.md").write_text(readme)
+    return str(tmp_path / ".ci" / "run")
+
+
+def _run_ci(script, **environ):
+    env = {name: value for name, value in os.environ.items() if name != "PYMAP_CI_DRY_RUN"}
+    env.update(environ)
+    return subprocess.run(["bash", script], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
+                          timeout=60)
+
+
+def test_ci_runs_the_readme_test_command():
+    assert os.access(CI_RUN, os.X_OK)
+    assert "set -euo pipefail" in _read(".ci", "run")
+    result = _run_ci(CI_RUN, PYMAP_CI_DRY_RUN="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == _quick_start()[1] + "\n"
+
+
+@pytest.mark.parametrize("command, status", [("true", 0), ("exit 3", 3), ("exit 5", 5)])
+def test_ci_passes_the_test_status_on(tmp_path, command, status):
+    script = _ci_copy(tmp_path, "# x\n\n```sh\necho first\n%s\n```\n\n```\nnot this\n```\n" % command)
+    result = _run_ci(script)
+    assert result.returncode == status
+    assert ("collected no tests" in result.stderr) == (status == 5)
+    assert "first" not in result.stdout
+
+
+@pytest.mark.parametrize("block", ["one command\n", "a\nb\nc\n"])
+def test_ci_refuses_a_quick_start_that_is_not_two_commands(tmp_path, block):
+    result = _run_ci(_ci_copy(tmp_path, "```\n%s```\n" % block))
+    assert result.returncode == 1
+    assert "exactly two commands" in result.stderr
+
+
+def test_setup_cfg_installs_the_command_and_the_manual():
+    config = _setup_cfg()
+    assert config["options.entry_points"]["console_scripts"].split() == ["pymap", "=", "pymap.cli:console_main"]
+    assert config["options.data_files"]["share/man/man1"].split() == ["man/pymap.1"]
+    assert os.path.isfile(os.path.join(ROOT, "man", "pymap.1"))
+    test_extra = config["options.extras_require"]["test"].split()
+    assert {"pytest", "hypothesis"} <= set(test_extra)
+    assert any(requirement.startswith("argparse-manpage") for requirement in test_extra)
+    assert config["metadata"]["license_files"] == "LICENSE"
+    assert _read("LICENSE").startswith("MIT License\n") and "pymap developers" in _read("LICENSE")
+
+
+def test_pyproject_only_declares_the_build_system():
+    tables = re.findall(r"^\[([^\]]+)\]", _read("pyproject.toml"), re.M)
+    assert tables == ["build-system"]
+
+
+def test_python_dash_m_pymap():
+    result = subprocess.run([sys.executable, "-m", "pymap", "-V"], capture_output=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert re.fullmatch(rb"pymap from pymap \S+ \(procps-ng main\)\n", result.stdout)
+
+
+def test_installed_console_script():
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution("pymap")
+    except metadata.PackageNotFoundError:
+        pytest.skip("pymap is not installed (pip install -e '.[test]')")
+    scripts = [entry for entry in distribution.entry_points if entry.group == "console_scripts"]
+    assert [(entry.name, entry.value) for entry in scripts] == [("pymap", "pymap.cli:console_main")]
+    script = os.path.join(os.path.dirname(sys.executable), "pymap")
+    if not os.access(script, os.X_OK):
+        pytest.skip("no pymap script beside %s" % sys.executable)
+    result = subprocess.run([script, "-V"], capture_output=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout.startswith(b"pymap from pymap ")
