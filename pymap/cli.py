@@ -90,6 +90,8 @@ class Settings:
         self.range_high = ULONG_MAX
         self.rc_filename = None
         self.proc_root = None
+        self.json = False
+        self.reconcile = False
         self.capture = None
 
 
@@ -236,6 +238,10 @@ def parse_arguments(argv, environ, console):
                 settings.kernel_names = True
             elif key == "--proc-root":
                 settings.proc_root = value
+            elif key == "--json":
+                settings.json = True
+            elif key == "--reconcile":
+                settings.reconcile = True
             elif key == "--capture":
                 settings.capture = value
             elif key == "--compat":
@@ -252,6 +258,10 @@ def run(argv, environ, console):
                  + (1 if settings.big_x else 0))
     if exclusive > 1:
         console.fail(b"options -c, -C, -d, -n, -N, -x, -X are mutually exclusive")
+    if (settings.json or settings.reconcile) and exclusive:
+        console.fail(b"options --json, --reconcile are mutually exclusive with -c, -C, -d, -n, -N, -x, -X")
+    if settings.reconcile and (settings.range_low != 0 or settings.range_high != ULONG_MAX):
+        console.fail(b"option --reconcile covers the whole process: -A is not supported with it")
     if (settings.n or settings.big_n) and (settings.q or settings.show_path):
         console.fail(b"options -p, -q are mutually exclusive with -n, -N")
     if (settings.n or settings.big_n) and operands:

@@ -52,6 +52,12 @@ OPTIONS = (
     OptionSpec(None, "compat", "version",
                "Emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT).",
                pymap_only=True),
+    OptionSpec(None, "json", None,
+               "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
+               "fields in kB, pmap's label and the totals.", pymap_only=True),
+    OptionSpec(None, "reconcile", None,
+               "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
+               "and show the OOM killer's view (as JSON with --json).", pymap_only=True),
 )
 
 

@@ -68,6 +68,8 @@ class Reporter:
     def one_process(self, process):
         """Print one process; 1 when its maps could not be read, else 0."""
         settings = self.settings
+        if getattr(settings, "json", False) or getattr(settings, "reconcile", False):
+            return _json_or_reconcile(self, process)
         self.console.write(header_line(process.tgid, self.command_line(process)))
         uses_smaps = settings.x or settings.big_x or settings.c
         try:
@@ -148,6 +150,45 @@ class Reporter:
             self.console.fail(error.message)
         self.console.write(body)
         return 0
+
+
+def _json_or_reconcile(self, process):
+    """--json and --reconcile for Reporter ``self``: smaps read once, as JSON
+    Lines or as the reconciliation table; an unreadable process is an error
+    object (JSON) or a message (table), exit status 1."""
+    settings = self.settings
+    try:
+        data = procfs.read_file(self.root, process.tgid, b"smaps")
+        try:
+            mappings = parse_smaps(data)
+        except SmapsFormatError:
+            mappings = _lenient_smaps(data)
+    except ProcessError as error:
+        if settings.json:
+            from .formats import json_lines
+
+            self.console.write(json_lines.dumps(json_lines.error_object(process, error)))
+        else:
+            self.console.write(header_line(process.tgid, self.command_line(process)))
+            self.console.message(str(error).encode("utf-8", "surrogateescape"))
+        return 1
+    self._prepare_labels(mappings)
+    if settings.reconcile:
+        from . import reconcile
+
+        figures = reconcile.gather(self.root, process, mappings, self.display, self.snapshot)
+        if settings.json:
+            from .formats import json_lines
+
+            self.console.write(json_lines.dumps(figures))
+        else:
+            self.console.write(reconcile.render_text(
+                header_line(process.tgid, self.command_line(process)), figures))
+        return 0
+    from .formats import json_lines
+
+    self.console.write(json_lines.dumps(json_lines.process_object(process, mappings, self.display)))
+    return 0
 
 
 def _lenient_smaps(data):

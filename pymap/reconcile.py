@@ -1,0 +1,360 @@
+"""--reconcile: why pmap, smaps and /proc/PID/status disagree, and what the
+OOM killer makes of a process.
+
+Three sources, side by side in kB:
+
+* pmap's view: the -x totals (Kbytes, RSS, Dirty) and the RSS of the rows
+  labelled "[ anon ]" (what ``pmap -x PID | grep anon | awk '{s+=$3}'`` adds);
+* smaps summed over the mappings (and smaps_rollup, where the kernel has it);
+* the counters of /proc/PID/status (VmSize, VmRSS, RssAnon, RssFile,
+  RssShmem, VmSwap, VmPTE, VmHWM).
+
+Each gap between them is printed with its size and the reason for it.  The
+split of the [ anon ] sum is exact by construction (it is computed from the
+same smaps); the gaps to status are the kernel's counter approximations.
+
+The OOM view reproduces the kernel's oom_badness(): resident pages + swap
+entries + page-table pages, plus oom_score_adj x totalpages/1000, where
+totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
+(1000 + badness x 1000 / totalpages) x 2 / 3.
+"""
+
+from . import procfs
+from .errors import ProcessError
+
+__all__ = ["gather", "render_text", "is_shmem"]
+
+_SHMEM_PREFIXES = (b"/dev/zero", b"/SYSV", b"/memfd:", b"/dev/shm/")
+_ANON_LABEL = b"  [ anon ]"
+_STACK_LABEL = b"  [ stack ]"
+_ANON_PARTS = ("anon_under_file_names", "stack_anon", "anon_rows_not_anonymous")
+
+
+def is_shmem(mapping):
+    """Whether the mapping's pages are shmem (counted in RssShmem, not
+    RssAnon or RssFile): shared anonymous memory (/dev/zero), SysV
+    segments, memfd and tmpfs files; by its name, or, for a shared mapping
+    whose name says nothing, by the anonymous device (major 0)."""
+    if mapping.name.startswith(_SHMEM_PREFIXES):
+        return True
+    return mapping.dev_major == 0 and mapping.inode != 0 and mapping.perms[3:4] == b"s"
+
+
+def _parse_counters(data):
+    """ "Name:   123 kB" lines as {name: int}; other lines skipped."""
+    result = {}
+    for line in data.split(b"\n"):
+        key, sep, rest = line.partition(b":")
+        if not sep:
+            continue
+        words = rest.split()
+        if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
+            result[key.decode("latin-1")] = int(words[0])
+    return result
+
+
+def _c_div(numerator, denominator):
+    """C's integer division (truncates toward zero)."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator >= 0) == (denominator > 0) else -quotient
+
+
+class _Files:
+    """The optional files of a process (and meminfo), noting what is missing."""
+
+    def __init__(self, root, tgid, snapshot):
+        self.root = root
+        self.tgid = tgid
+        self.snapshot = snapshot
+        self.missing = []
+
+    def read(self, name):
+        try:
+            return procfs.read_file(self.root, self.tgid, name)
+        except ProcessError:
+            self.missing.append(name.decode("latin-1"))
+            return None
+
+    def meminfo(self):
+        path = self.root + b"/meminfo"
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            self.missing.append("meminfo")
+            return None
+
+
+def gather(root, process, mappings, display, snapshot=False):
+    """Every figure of the reconciliation as a dict (the --json object)."""
+    files = _Files(root, process.tgid, snapshot)
+    pmap_view, smaps, parts = _from_smaps(process, mappings, display)
+    rollup_data = files.read(b"smaps_rollup")
+    rollup = None
+    if rollup_data is not None:
+        fields = _parse_counters(rollup_data)
+        rollup = {name: fields.get(name) for name in
+                  ("Rss", "Pss", "Anonymous", "Swap", "Locked", "AnonHugePages")}
+        if "Shared_Dirty" in fields or "Private_Dirty" in fields:
+            rollup["Dirty"] = fields.get("Shared_Dirty", 0) + fields.get("Private_Dirty", 0)
+        if "Shared_Hugetlb" in fields or "Private_Hugetlb" in fields:
+            rollup["Hugetlb"] = fields.get("Shared_Hugetlb", 0) + fields.get("Private_Hugetlb", 0)
+    status_data = files.read(b"status")
+    status = None
+    if status_data is not None:
+        fields = _parse_counters(status_data)
+        status = {name: fields.get(name) for name in
+                  ("VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE", "VmHWM",
+                   "VmLck", "HugetlbPages")}
+    page_kb = _page_kb(mappings)
+    oom = _oom(files, status, page_kb)
+    result = {
+        "pid": process.pid,
+        "tgid": process.tgid,
+        "pmap": pmap_view,
+        "smaps": smaps,
+        "smaps_rollup": rollup,
+        "status": status,
+        "anon_split": parts,
+        "oom": oom,
+        "missing": files.missing,
+    }
+    result["gaps"] = _gaps(result)
+    return result
+
+
+def _page_kb(mappings):
+    for mapping in mappings:
+        size = mapping.fields.get("KernelPageSize")
+        if size:
+            return size
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _from_smaps(process, mappings, display):
+    from .formats.classic import mapping_label
+
+    kbytes = rss = dirty = anon_rows = 0
+    sums = dict.fromkeys(("Size", "Rss", "Anonymous", "Shmem", "File", "Swap", "Pss", "Locked", "Dirty",
+                          "Hugetlb", "AnonHugePages"), 0)
+    named_anon = stack_anon = anon_rows_not_anon = gate = 0
+    named_anon_mappings = {}
+    for mapping in mappings:
+        fields = mapping.fields
+        size = mapping.end - mapping.start
+        if mapping.perms[3:4] in (b"s", b"p"):
+            kbytes += size
+        m_rss = fields.get("Rss", 0)
+        m_anon = fields.get("Anonymous", 0)
+        m_dirty = fields.get("Shared_Dirty", 0) + fields.get("Private_Dirty", 0)
+        rss += m_rss
+        dirty += m_dirty
+        sums["Size"] += fields.get("Size", size >> 10)
+        sums["Rss"] += m_rss
+        sums["Anonymous"] += m_anon
+        sums["Dirty"] += m_dirty
+        for name in ("Swap", "Pss", "Locked", "AnonHugePages"):
+            sums[name] += fields.get(name, 0)
+        sums["Hugetlb"] += fields.get("Shared_Hugetlb", 0) + fields.get("Private_Hugetlb", 0)
+        if is_shmem(mapping):
+            sums["Shmem"] += m_rss - m_anon
+        label = mapping_label(mapping, process.start_stack, display)
+        if label == _ANON_LABEL:
+            anon_rows += m_rss
+            anon_rows_not_anon += m_rss - m_anon
+        elif label == _STACK_LABEL:
+            stack_anon += m_anon
+        else:
+            named_anon += m_anon
+            if m_anon:
+                name = mapping.name.decode("utf-8", "surrogateescape")
+                named_anon_mappings[name] = named_anon_mappings.get(name, 0) + m_anon
+        if mapping.name == b"[vsyscall]":
+            gate += size >> 10
+    sums["File"] = sums["Rss"] - sums["Anonymous"] - sums["Shmem"]
+    pmap_view = {"Kbytes": kbytes >> 10, "RSS": rss, "Dirty": dirty, "anon_rows_RSS": anon_rows}
+    parts = {"named_anon": named_anon, "stack_anon": stack_anon, "anon_rows_not_anon": anon_rows_not_anon,
+             "named_anon_mappings": sorted(([name, kb] for name, kb in named_anon_mappings.items()),
+                                           key=lambda item: -item[1]),
+             "vsyscall_kb": gate}
+    return pmap_view, sums, parts
+
+
+def _oom(files, status, page_kb):
+    score_data = files.read(b"oom_score")
+    adj_data = files.read(b"oom_score_adj")
+    meminfo_data = files.meminfo()
+    oom = {"oom_score": None, "oom_score_adj": None, "MemTotal": None, "SwapTotal": None,
+           "badness_kb": None, "share_percent": None, "predicted_oom_score": None, "page_kb": page_kb}
+    for key, data in (("oom_score", score_data), ("oom_score_adj", adj_data)):
+        if data is not None:
+            try:
+                oom[key] = int(data.strip())
+            except ValueError:
+                pass
+    if meminfo_data is not None:
+        fields = _parse_counters(meminfo_data)
+        oom["MemTotal"] = fields.get("MemTotal")
+        oom["SwapTotal"] = fields.get("SwapTotal")
+    if status is None or oom["MemTotal"] is None or not page_kb:
+        return oom
+    if None in (status.get("VmRSS"), status.get("VmPTE")):
+        return oom
+    adj = oom["oom_score_adj"] or 0
+    totalpages = (oom["MemTotal"] + (oom["SwapTotal"] or 0)) // page_kb
+    if totalpages <= 0:
+        return oom
+    rss_pages = status["VmRSS"] // page_kb
+    swap_pages = (status.get("VmSwap") or 0) // page_kb
+    pte_pages = status["VmPTE"] // page_kb
+    adj_pages = adj * (totalpages // 1000)
+    badness = rss_pages + swap_pages + pte_pages + adj_pages
+    oom.update({
+        "rss_pages": rss_pages, "swap_pages": swap_pages, "page_table_pages": pte_pages,
+        "adj_pages": adj_pages, "badness_pages": badness, "totalpages": totalpages,
+        "badness_kb": badness * page_kb,
+        "share_percent": round(100.0 * badness / totalpages, 3),
+        "predicted_oom_score": 0 if adj == -1000 else (1000 + _c_div(badness * 1000, totalpages)) * 2 // 3,
+    })
+    return oom
+
+
+def _gaps(data):
+    """[{"name", "kb", "reason"}] for each gap that is there."""
+    gaps = []
+
+    def add(name, kb, reason):
+        if kb:
+            gaps.append({"name": name, "kb": kb, "reason": reason})
+
+    pmap_view, smaps, parts, status = data["pmap"], data["smaps"], data["anon_split"], data["status"]
+    add("anon_rows_vs_Anonymous", pmap_view["anon_rows_RSS"] - smaps["Anonymous"],
+        "pmap's [ anon ] rows RSS - smaps Anonymous, the sum of the next lines:")
+    add("anon_under_file_names", -parts["named_anon"],
+        "anonymous pages listed under a file's name: copy-on-write pages written in MAP_PRIVATE file "
+        "mappings (data segments, relocations) are anonymous, but pmap shows the file's name")
+    add("stack_anon", -parts["stack_anon"],
+        "the stack is anonymous memory, but pmap labels it [ stack ], not [ anon ]")
+    add("anon_rows_not_anonymous", parts["anon_rows_not_anon"],
+        "resident pages in [ anon ] rows that are not anonymous: [vdso]/[vvar] pages, or shared "
+        "anonymous memory shown without a name")
+    add("shmem", smaps["Shmem"],
+        "shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, SysV, memfd, tmpfs) is shmem: counted in "
+        "RssShmem, not in RssAnon or Anonymous")
+    add("swap", smaps["Swap"],
+        "swapped-out pages are in no RSS figure (pmap's, smaps Rss or VmRSS), but the OOM killer counts them")
+    add("hugetlb", smaps["Hugetlb"],
+        "hugetlbfs pages are in no Rss figure (smaps shows them as Shared_/Private_Hugetlb)")
+    add("transparent_huge_pages", smaps["AnonHugePages"],
+        "part of Anonymous is in transparent huge pages (AnonHugePages)")
+    if status is not None:
+        approximate = (" (status counters are per-CPU split counters, an approximation: proc(5); "
+                       "smaps walks the page tables)")
+        for counter, figure in (("VmRSS", "Rss"), ("RssAnon", "Anonymous"), ("RssFile", "File"),
+                                ("RssShmem", "Shmem"), ("VmSwap", "Swap")):
+            if status.get(counter) is not None:
+                add("status_%s_minus_smaps_%s" % (counter, figure), status[counter] - smaps[figure],
+                    "status %s - smaps %s%s" % (counter, figure, approximate))
+        if status.get("VmSize") is not None:
+            size_gap = status["VmSize"] - pmap_view["Kbytes"]
+            if size_gap == -parts["vsyscall_kb"]:
+                reason = ("status VmSize - pmap Kbytes: [vsyscall] is listed in maps but is the kernel's "
+                          "gate page, not part of the address space VmSize counts")
+            else:
+                reason = "status VmSize - pmap Kbytes: the mappings changed between the reads"
+            add("status_VmSize_minus_pmap_Kbytes", size_gap, reason)
+        if status.get("VmHWM") is not None and status.get("VmRSS") is not None:
+            add("peak_above_current", status["VmHWM"] - status["VmRSS"],
+                "VmHWM is the peak resident size; the process has used this much more before")
+    rollup = data["smaps_rollup"]
+    if rollup is not None:
+        for name in ("Rss", "Pss", "Anonymous", "Swap"):
+            if rollup.get(name) is not None:
+                if name == "Pss":
+                    reason = ("smaps_rollup Pss - summed smaps: Pss divides each shared page by the "
+                              "processes mapping it at the moment of reading, and other processes (this "
+                              "one included) mapped or unmapped shared pages between the two reads; smaps "
+                              "also rounds down per mapping")
+                else:
+                    reason = "smaps_rollup %s - summed smaps: the process changed between the two reads" % name
+                add("rollup_%s_minus_smaps" % name, rollup[name] - smaps[name], reason)
+    return gaps
+
+
+def _cell(value):
+    return b"%10s" % (b"-" if value is None else b"%d" % value)
+
+
+def render_text(header, data):
+    """The readable table (bytes) under pmap's header line.  Bytes of a
+    mapping name that are not UTF-8 show as '?' (--json keeps them)."""
+    pmap_view, smaps, status = data["pmap"], data["smaps"], data["status"] or {}
+    rollup = data["smaps_rollup"] or {}
+    out = [header]
+    out.append(b"%-26s%s%s%s%s  %s\n" % (b"kB", b"      pmap", b"     smaps", b"    rollup", b"    status",
+                                          b"status-smaps"))
+    rows = (
+        (b"Size / VmSize", pmap_view["Kbytes"], smaps["Size"], None, "VmSize", "Size"),
+        (b"Rss / VmRSS", pmap_view["RSS"], smaps["Rss"], rollup.get("Rss"), "VmRSS", "Rss"),
+        (b"Anonymous / RssAnon", pmap_view["anon_rows_RSS"], smaps["Anonymous"], rollup.get("Anonymous"),
+         "RssAnon", "Anonymous"),
+        (b"shmem part / RssShmem", None, smaps["Shmem"], None, "RssShmem", "Shmem"),
+        (b"file part / RssFile", None, smaps["File"], None, "RssFile", "File"),
+        (b"Swap / VmSwap", None, smaps["Swap"], rollup.get("Swap"), "VmSwap", "Swap"),
+        (b"Dirty", pmap_view["Dirty"], smaps["Dirty"], rollup.get("Dirty"), None, None),
+        (b"Pss", None, smaps["Pss"], rollup.get("Pss"), None, None),
+        (b"Locked / VmLck", None, smaps["Locked"], rollup.get("Locked"), "VmLck", "Locked"),
+        (b"Hugetlb / HugetlbPages", None, smaps["Hugetlb"], rollup.get("Hugetlb"), "HugetlbPages", "Hugetlb"),
+        (b"VmPTE (page tables)", None, None, None, "VmPTE", None),
+        (b"VmHWM (peak RSS)", None, None, None, "VmHWM", None),
+    )
+    for title, pmap_value, smaps_value, rollup_value, counter, figure in rows:
+        status_value = status.get(counter) if counter else None
+        difference = b""
+        if status_value is not None and figure is not None:
+            difference = b"  %+d" % (status_value - smaps[figure])
+        out.append(b"%-26s%s%s%s%s%s\n" % (title, _cell(pmap_value), _cell(smaps_value), _cell(rollup_value),
+                                           _cell(status_value), difference))
+    out.append(b"(pmap: -x totals; its Anonymous cell is the RSS of the [ anon ] rows)\n")
+    out.append(b"Gaps:\n")
+    if not data["gaps"]:
+        out.append(b"  none\n")
+    for gap in data["gaps"]:
+        indent = b"    " if gap["name"] in _ANON_PARTS else b""
+        out.append(b"  %s%+8d kB  %s\n" % (indent, gap["kb"], gap["reason"].encode("utf-8", "replace")))
+        if gap["name"] == "anon_under_file_names":
+            for name, kb in data["anon_split"]["named_anon_mappings"][:8]:
+                out.append(b"      %8d kB    in %s\n" % (kb, name.encode("utf-8", "replace")))
+    out.append(_render_oom(data["oom"]))
+    if data["missing"]:
+        out.append(b"Missing files: %s\n" % ", ".join(data["missing"]).encode("utf-8", "replace"))
+    return b"".join(out)
+
+
+def _render_oom(oom):
+    out = [b"OOM killer:\n"]
+    out.append(b"  oom_score_adj %s, oom_score %s (kernel)\n" % (
+        b"-" if oom["oom_score_adj"] is None else b"%d" % oom["oom_score_adj"],
+        b"-" if oom["oom_score"] is None else b"%d" % oom["oom_score"]))
+    if oom.get("badness_pages") is None:
+        out.append(b"  badness: cannot be computed (needs status and meminfo)\n")
+        return b"".join(out)
+    page_kb = oom["page_kb"]
+    out.append(b"  badness = rss %d + swap %d + page tables %d + adj %d pages = %d pages (%d kB)\n" % (
+        oom["rss_pages"], oom["swap_pages"], oom["page_table_pages"], oom["adj_pages"], oom["badness_pages"],
+        oom["badness_kb"]))
+    out.append(b"  = %.3f%% of MemTotal + SwapTotal (%d kB); predicted oom_score %d\n" % (
+        oom["share_percent"], oom["totalpages"] * page_kb, oom["predicted_oom_score"]))
+    adj = oom["oom_score_adj"] or 0
+    if adj == -1000:
+        why = b"oom_score_adj -1000: the OOM killer never chooses this process"
+    elif oom["badness_pages"] <= 0:
+        why = b"badness <= 0: chosen only if nothing else is left (oom_score_adj %d lowers it)" % adj
+    else:
+        why = (b"the OOM killer chooses the process with the highest badness; this one holds %.3f%% of "
+               b"memory%s" % (oom["share_percent"],
+                              b" after oom_score_adj %+d (%+d pages)" % (adj, oom["adj_pages"]) if adj else b""))
+    out.append(b"  %s\n" % why)
+    return b"".join(out)

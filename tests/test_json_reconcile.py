@@ -1,0 +1,345 @@
+"""--json and --reconcile on stopped processes whose memory the test arranges:
+anonymous memory touched, copy-on-write pages written in a MAP_PRIVATE file
+mapping (whose name is not UTF-8), MAP_SHARED anonymous memory and a SysV
+segment.  Figures are checked against /proc and against the real pmap."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import livetools
+from conftest import ROOT
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+COW_NAME = b"cow \xff.bin"
+
+TARGET = r"""
+import ctypes, mmap, os, sys
+PAGE = mmap.PAGESIZE
+folder = os.fsencode(sys.argv[1])
+keep = []
+anon = mmap.mmap(-1, PAGE * 40)
+for i in range(40):
+    anon[i * PAGE] = 1
+path = os.path.join(folder, %(cow)r)
+with open(path, "wb") as handle:
+    handle.write(b"z" * PAGE * 32)
+fd = os.open(path, os.O_RDONLY)
+cow = mmap.mmap(fd, PAGE * 32, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+os.close(fd)
+for i in range(32):
+    cow[i * PAGE]
+for i in range(24):
+    cow[i * PAGE] = 1
+shared = mmap.mmap(-1, PAGE * 16, flags=mmap.MAP_SHARED)
+for i in range(12):
+    shared[i * PAGE] = 1
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+libc.shmget.argtypes = (ctypes.c_int, ctypes.c_size_t, ctypes.c_int)
+libc.shmctl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+shmid = libc.shmget(0, PAGE * 10, 0o1000 | 0o600)
+address = libc.shmat(shmid, None, 0)
+libc.shmctl(shmid, 0, None)
+for i in range(8):
+    ctypes.memset(address + i * PAGE, 1, 1)
+with open("/proc/self/oom_score_adj", "w") as handle:
+    handle.write(sys.argv[2])
+""" % {"cow": COW_NAME}
+
+
+@pytest.fixture(scope="module")
+def target():
+    folder = tempfile.mkdtemp(prefix="pymap-json-")
+    with livetools.stopped_process(TARGET, [folder, "0"]) as pid:
+        yield pid
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def pymap(*args):
+    result = subprocess.run([sys.executable, "-m", "pymap"] + [str(arg) for arg in args], cwd=ROOT,
+                            capture_output=True, env=livetools.base_environ())
+    assert b"Traceback" not in result.stderr
+    return result
+
+
+def json_lines(stdout):
+    assert stdout.endswith(b"\n")
+    return [json.loads(line) for line in stdout.split(b"\n")[:-1]]
+
+
+def raw(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+def read_smaps(pid):
+    """[(start, name bytes, {field: kB})] straight from /proc."""
+    result = []
+    with open("/proc/%d/smaps" % pid, "rb") as handle:
+        for line in handle.read().split(b"\n"):
+            if not line:
+                continue
+            if line[:1].isupper():
+                key, _, rest = line.partition(b":")
+                words = rest.split()
+                if words[1:] == [b"kB"]:
+                    result[-1][2][key.decode()] = int(words[0])
+            else:
+                parts = line.split(None, 5)
+                result.append((int(parts[0].split(b"-")[0], 16), parts[5] if len(parts) > 5 else b"", {}))
+    return result
+
+
+def stable(record):
+    """A --json record without the figures that change when other processes
+    map or unmap the same pages (Pss, and Shared_/Private_ by mapcount)."""
+    def keep(kb):
+        return {name: value for name, value in kb.items() if not name.startswith(("Pss", "SwapPss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty"))}
+    result = dict(record, totals=keep(record["totals"]))
+    result["mappings"] = [dict(mapping, kb=keep(mapping["kb"])) for mapping in record["mappings"]]
+    return result
+
+
+def status_counters(pid):
+    with open("/proc/%d/status" % pid, "rb") as handle:
+        return {line.split(b":")[0].decode(): int(line.split()[1])
+                for line in handle if line.rstrip().endswith(b"kB")}
+
+
+def test_json_lines_one_object_per_process(target):
+    result = pymap("--json", target, target)
+    assert result.returncode == 0
+    first, second = json_lines(result.stdout)
+    assert stable(first) == stable(second)
+    assert first["pid"] == first["tgid"] == target
+    with open("/proc/%d/cmdline" % target, "rb") as handle:
+        assert [raw(argument) for argument in first["cmdline"]] == handle.read().split(b"\0")[:-1]
+    with open("/proc/%d/maps" % target, "rb") as handle:
+        maps_lines = handle.read().split(b"\n")[:-1]
+    assert len(first["mappings"]) == len(maps_lines)
+    for mapping, line in zip(first["mappings"], maps_lines):
+        parts = line.split(None, 5)
+        assert b"%x-%x" % (mapping["start"], mapping["end"]) == parts[0]
+        assert raw(mapping["perms"]) == parts[1]
+        assert mapping["offset"] == int(parts[2], 16)
+        assert mapping["device"].encode() == parts[3]
+        assert mapping["inode"] == int(parts[4])
+        assert raw(mapping["name"]) == (parts[5] if len(parts) > 5 else b"")
+
+
+def test_json_round_trips_a_name_that_is_not_utf8(target):
+    output = pymap("--json", target).stdout
+    assert output.isascii() and b"\\udcff" in output  # the lone surrogate escape, documented
+    names = [raw(mapping["name"]) for mapping in json_lines(output)[0]["mappings"]]
+    assert any(name.endswith(b"/" + COW_NAME) for name in names)
+
+
+def test_json_fields_and_totals_are_the_kernels(target):
+    record = json_lines(pymap("--json", target).stdout)[0]
+    smaps = read_smaps(target)
+    assert [(m["start"], raw(m["name"]), list(m["kb"])) for m in record["mappings"]] == \
+        [(start, name, list(fields)) for start, name, fields in smaps]
+    for name in record["totals"]:
+        assert record["totals"][name] == sum(m["kb"][name] for m in record["mappings"])
+    for name in ("Size", "Rss", "Anonymous", "Swap", "Locked"):
+        assert [m["kb"][name] for m in record["mappings"]] == [fields[name] for _, _, fields in smaps]
+        assert record["totals"][name] == sum(fields[name] for _, _, fields in smaps)
+    cow = [m for m in record["mappings"] if raw(m["name"]).endswith(COW_NAME)][0]
+    assert cow["kb"]["Rss"] == 32 * PAGE_KB and cow["kb"]["Anonymous"] == 24 * PAGE_KB
+    assert cow["perms"] == "rw-p" and "wr" in cow["vmflags"]
+
+
+@pytest.mark.skipif(not livetools.have_pmap(), reason="no pmap to compare with")
+@pytest.mark.parametrize("options", [[], ["-p"]], ids=["plain", "show-path"])
+def test_json_label_is_pmaps_mapping_column(target, options):
+    expected = livetools.run_pmap(["-x"] + options + [str(target)]).stdout.split(b"\n")[2:-3]
+    labels = [raw(m["label"]) for m in json_lines(pymap("--json", *options, target).stdout)[0]["mappings"]]
+    # "%016x %7d %7d %7d %5s " is 47 bytes; the Mapping column follows
+    assert labels == [line[47:] for line in expected]
+    assert b"  [ stack ]" in labels and any(label.startswith(b"  [ shmid=0x") for label in labels)
+    assert b"cow ?.bin" in labels or options
+
+
+def test_json_range_keeps_overlapping_mappings(target):
+    mappings = json_lines(pymap("--json", target).stdout)[0]["mappings"]
+    middle = mappings[len(mappings) // 2]
+    inside = middle["start"] + 1
+    only = json_lines(pymap("--json", "-A", "%x" % inside, target).stdout)[0]
+    assert [m["start"] for m in only["mappings"]] == [middle["start"]]
+    assert only["totals"]["Rss"] == middle["kb"]["Rss"]
+    low, high = mappings[2]["end"] - 1, mappings[5]["start"]
+    some = json_lines(pymap("--json", "-A", "%x,%x" % (low, high), target).stdout)[0]["mappings"]
+    assert [m["start"] for m in some] == [m["start"] for m in mappings[2:6]]
+
+
+def _snapshot(pid, names):
+    root = tempfile.mkdtemp(prefix="pymap-snap-")
+    os.mkdir(os.path.join(root, str(pid)))
+    for name in names:
+        with open("/proc/%d/%s" % (pid, name), "rb") as source:
+            data = source.read()
+        with open(os.path.join(root, str(pid), name), "wb") as copy:
+            copy.write(data)
+    return root
+
+
+def test_json_error_object_and_missing_pid(target):
+    root = _snapshot(target, ["stat", "status", "cmdline"])  # no smaps
+    try:
+        result = pymap("--json", "--proc-root", root, target, 99999)
+        assert result.returncode == 1 | 42
+        (record,) = json_lines(result.stdout)
+        assert record["pid"] == target and "smaps" in record["error"] and "mappings" not in record
+        result = pymap("--json", "--proc-root", root, 99999)
+        assert (result.returncode, result.stdout) == (42, b"")
+    finally:
+        shutil.rmtree(root)
+
+
+def test_json_from_a_snapshot_matches_live(target):
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps"])
+    try:
+        live = json_lines(pymap("--json", target).stdout)[0]
+        snapshot = json_lines(pymap("--json", "--proc-root", root, target).stdout)[0]
+        assert stable(snapshot) == stable(live)
+    finally:
+        shutil.rmtree(root)
+
+
+def _reconcile(pid):
+    result = pymap("--reconcile", "--json", pid)
+    assert result.returncode == 0
+    (record,) = json_lines(result.stdout)
+    return record, {gap["name"]: gap["kb"] for gap in record["gaps"]}
+
+
+@pytest.mark.skipif(not livetools.have_pmap(), reason="no pmap to compare with")
+def test_reconcile_pmap_view_is_what_pmap_prints(target):
+    record, gaps = _reconcile(target)
+    lines = livetools.run_pmap(["-x", str(target)]).stdout.split(b"\n")
+    rows, total = lines[2:-3], lines[-2].split()
+    anon_sum = sum(int(line.split()[2]) for line in rows if b"anon" in line)  # grep anon | awk
+    assert record["pmap"]["anon_rows_RSS"] == anon_sum
+    assert [record["pmap"][key] for key in ("Kbytes", "RSS", "Dirty")] == [int(word) for word in total[2:5]]
+    stack_rss = sum(int(line.split()[2]) for line in rows if line.endswith(b"[ stack ]"))
+    assert gaps["stack_anon"] == -stack_rss
+    cow_rss = [int(line.split()[2]) for line in rows if line.endswith(b"cow ?.bin")]
+    assert cow_rss == [32 * PAGE_KB]  # under the file's name, not in the anon sum
+
+
+def test_reconcile_gaps_exist_with_the_sizes_printed(target):
+    record, gaps = _reconcile(target)
+    smaps = read_smaps(target)
+    anonymous = sum(fields["Anonymous"] for _, _, fields in smaps)
+    assert record["smaps"]["Anonymous"] == anonymous
+    assert gaps["anon_rows_vs_Anonymous"] == record["pmap"]["anon_rows_RSS"] - anonymous
+    assert gaps["anon_rows_vs_Anonymous"] == (gaps["anon_under_file_names"] + gaps["stack_anon"]
+                                              + gaps.get("anon_rows_not_anonymous", 0))
+    by_name = dict((raw(name), kb) for name, kb in record["anon_split"]["named_anon_mappings"])
+    cow = [kb for name, kb in by_name.items() if name.endswith(COW_NAME)]
+    assert cow == [24 * PAGE_KB]  # the copy-on-write pages the target wrote
+    assert -gaps["anon_under_file_names"] >= 24 * PAGE_KB
+    # shared anonymous memory and the SysV segment are shmem, not anonymous
+    sysv = [fields for _, name, fields in smaps if name.startswith(b"/SYSV")]
+    zero = [fields for _, name, fields in smaps if name.startswith(b"/dev/zero") and fields["Rss"] == 12 * PAGE_KB]
+    assert sysv[0]["Rss"] == 8 * PAGE_KB and sysv[0]["Anonymous"] == 0
+    assert zero and zero[0]["Anonymous"] == 0
+    assert gaps["shmem"] == record["smaps"]["Shmem"] >= 20 * PAGE_KB
+    status = status_counters(target)
+    tolerance = 64 * PAGE_KB * os.cpu_count()  # per-CPU counter batches
+    assert abs(status["RssShmem"] - record["smaps"]["Shmem"]) <= tolerance
+    assert abs(status["RssAnon"] - anonymous) <= tolerance
+    assert abs(status["VmRSS"] - record["smaps"]["Rss"]) <= tolerance
+    assert record["status"]["RssShmem"] == status["RssShmem"]
+    for counter, figure in (("VmRSS", "Rss"), ("RssAnon", "Anonymous"), ("RssShmem", "Shmem")):
+        assert gaps.get("status_%s_minus_smaps_%s" % (counter, figure), 0) == \
+            record["status"][counter] - record["smaps"][figure]
+
+
+def test_reconcile_table_prints_the_gaps(target):
+    record, gaps = _reconcile(target)
+    result = pymap("--reconcile", target)
+    assert result.returncode == 0
+    text = result.stdout
+    assert text.startswith(b"%d:   " % target)
+    assert b"      %8d kB    in " % (24 * PAGE_KB) in text and text.count(COW_NAME.replace(b"\xff", b"?")) >= 1
+    assert b"%+8d kB  the stack is anonymous" % gaps["stack_anon"] in text
+    assert b"%+8d kB  shared anonymous memory" % gaps["shmem"] in text
+    assert b"oom_score_adj 0, oom_score %d (kernel)" % record["oom"]["oom_score"] in text
+
+
+@pytest.mark.parametrize("adjust", [0, 500, 1000])  # lowering it takes CAP_SYS_RESOURCE
+def test_reconcile_oom_badness_matches_the_kernel(adjust):
+    folder = tempfile.mkdtemp(prefix="pymap-oom-")
+    try:
+        with livetools.stopped_process(TARGET, [folder, str(adjust)]) as pid:
+            record, _ = _reconcile(pid)
+            oom = record["oom"]
+            with open("/proc/%d/oom_score" % pid) as handle:
+                kernel = int(handle.read())
+            assert oom["oom_score"] == kernel and oom["oom_score_adj"] == adjust
+            assert oom["predicted_oom_score"] == kernel
+            assert oom["adj_pages"] == adjust * (oom["totalpages"] // 1000)
+            assert oom["badness_pages"] == (oom["rss_pages"] + oom["swap_pages"] + oom["page_table_pages"]
+                                            + oom["adj_pages"])
+            text = pymap("--reconcile", pid).stdout
+            assert b"predicted oom_score %d\n" % kernel in text
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_reconcile_oom_score_adj_minimum_is_never_chosen(target):
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps"])
+    try:
+        for name, value in (("oom_score_adj", b"-1000\n"), ("oom_score", b"0\n")):
+            with open(os.path.join(root, str(target), name), "wb") as handle:
+                handle.write(value)
+        shutil.copy("/proc/meminfo", os.path.join(root, "meminfo"))
+        result = pymap("--reconcile", "--proc-root", root, target)
+        assert b"predicted oom_score 0\n" in result.stdout
+        assert b"oom_score_adj -1000: the OOM killer never chooses this process" in result.stdout
+    finally:
+        shutil.rmtree(root)
+
+
+def test_reconcile_snapshot_names_missing_files(target):
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps"])
+    try:
+        result = pymap("--reconcile", "--proc-root", root, target)
+        assert result.returncode == 0
+        assert b"Missing files: smaps_rollup, oom_score, oom_score_adj, meminfo\n" in result.stdout
+        assert b"badness: cannot be computed" in result.stdout
+        shutil.copy("/proc/meminfo", os.path.join(root, "meminfo"))
+        record = json_lines(pymap("--reconcile", "--json", "--proc-root", root, target).stdout)[0]
+        assert record["missing"] == ["smaps_rollup", "oom_score", "oom_score_adj"]
+        assert record["oom"]["predicted_oom_score"] is not None and record["smaps_rollup"] is None
+        result = pymap("--reconcile", "--proc-root", root + "/nowhere", target)
+        assert (result.returncode, result.stdout) == (42, b"")
+    finally:
+        shutil.rmtree(root)
+
+
+def test_reconcile_unreadable_process(target):
+    root = _snapshot(target, ["stat", "status", "cmdline"])
+    try:
+        result = pymap("--reconcile", "--proc-root", root, target)
+        assert result.returncode == 1
+        assert result.stdout.startswith(b"%d:   " % target)
+        assert result.stderr.startswith(b"pymap: ") and b"smaps" in result.stderr
+        assert result.stderr.count(b"\n") == 1
+    finally:
+        shutil.rmtree(root)
+
+
+def test_options_are_exclusive_and_exact():
+    for args in (["--json", "-x", "1"], ["--reconcile", "-d", "1"], ["--reconcile", "-A", "0,1", "1"]):
+        result = pymap(*args)
+        assert result.returncode == 1 and result.stdout == b"" and result.stderr.count(b"\n") == 1
+    result = pymap("--jso", "1")  # pymap's own options are never abbreviated
+    assert result.returncode == 1 and b"unrecognized option '--jso'" in result.stderr
