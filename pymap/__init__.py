@@ -5,23 +5,37 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "read_process", "Process", "Mapping", "PymapError", "ProcessError",
            "NoSuchProcess", "AccessDenied", "UnreadableProcess"]
 
+import os
+
 from .errors import AccessDenied, NoSuchProcess, ProcessError, PymapError, UnreadableProcess
 from .model import Mapping, Process
 
 
-def read_process(pid, proc_root="/proc"):
-    """Read one process and its mappings (with their smaps fields).
+def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathLike[bytes]" = "/proc") -> Process:
+    """Read one process and its mappings, with every smaps field.
 
-    Raises NoSuchProcess when the PID does not exist and AccessDenied when
-    its memory map may not be read.
+    The same reading the command uses: procfs (one read of each file) and
+    model (parse_smaps), with the process selected as pmap selects it
+    (report.select_process).  ``proc_root`` may name a snapshot written by
+    ``pymap --capture``.  Returns a Process whose ``mappings`` is a list of
+    Mapping in the kernel's order.
+
+    Raises NoSuchProcess when the PID does not exist (no PROC_ROOT/PID or no
+    readable stat), AccessDenied when its memory map may not be read, and
+    UnreadableProcess when smaps cannot be read whole or is not a smaps file.
     """
     from . import procfs
-    from .model import parse_smaps
+    from .model import SmapsFormatError, parse_smaps
     from .report import select_process
 
-    root = proc_root.encode() if isinstance(proc_root, str) else bytes(proc_root)
+    root = os.fsencode(proc_root)
     process = select_process(root, pid)
     if process is None:
-        raise NoSuchProcess(pid)
-    process.mappings = parse_smaps(procfs.read_file(root, process.tgid, b"smaps"))
+        raise NoSuchProcess(pid, os.fsdecode(procfs.process_path(root, pid)), "No such process")
+    data = procfs.read_file(root, process.tgid, b"smaps")
+    try:
+        process.mappings = parse_smaps(data)
+    except SmapsFormatError as error:
+        raise UnreadableProcess(pid, os.fsdecode(procfs.process_path(root, process.tgid, b"smaps")),
+                                str(error)) from None
     return process

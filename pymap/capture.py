@@ -29,6 +29,7 @@ a symbolic link the caller chose; it is created (one level) when missing.
 
 import errno
 import os
+from typing import Callable, Iterable
 
 from . import procfs
 from .errors import AccessDenied, ProcessError
@@ -55,7 +56,7 @@ class CaptureError(Exception):
         self.message = message
 
 
-def smaps_to_maps(smaps):
+def smaps_to_maps(smaps: bytes) -> bytes:
     """/proc/PID/maps as the kernel would have printed it with this smaps:
     the header line of every mapping (field lines start with a capital
     letter, header lines with a hex digit)."""
@@ -194,12 +195,14 @@ def _write_snapshot(directory, directory_fd, snapshot):
         os.close(folder_fd)
 
 
-def capture(directory, pids, message, root=procfs.PROC):
+def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pids: "Iterable[int]",
+            message: "Callable[[bytes], object]", root: bytes = procfs.PROC) -> int:
     """Capture each PID of ``pids`` from ``root`` (bytes, /proc by default)
     into ``directory`` (bytes); ``message(bytes)`` shows one line on stderr.
     Returns pmap's kind of exit status: 42 or'ed in when a PID was not
     found, 1 when something could not be read or written."""
     directory = os.fsencode(directory)
+    pids = list(pids)
     try:
         directory_fd = _open_destination(directory)
     except CaptureError as error:

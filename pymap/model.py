@@ -19,6 +19,15 @@ class Process:
 
     __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings")
 
+    pid: int
+    tgid: int
+    cmdline: bytes
+    comm: bytes
+    state: bytes
+    ppid: int
+    start_stack: int
+    mappings: "list[Mapping] | None"
+
     def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None):
         self.pid = pid
         self.tgid = tgid
@@ -56,6 +65,19 @@ class Mapping:
     __slots__ = ("start", "end", "perms", "offset", "dev_major", "dev_minor", "inode", "name",
                  "fields", "unitless", "other", "vmflags")
 
+    start: int
+    end: int
+    perms: bytes
+    offset: int
+    dev_major: int
+    dev_minor: int
+    inode: int
+    name: bytes
+    fields: "dict[str, int]"
+    unitless: "tuple[str, ...]"
+    other: "dict[str, bytes]"
+    vmflags: "list[str] | None"
+
     def __init__(self, start, end, perms, offset, dev_major, dev_minor, inode, name=b"",
                  fields=None, unitless=(), other=None, vmflags=None):
         self.start = start
@@ -72,7 +94,7 @@ class Mapping:
         self.vmflags = vmflags
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.end - self.start
 
     @property
@@ -83,14 +105,14 @@ class Mapping:
         return {name: value for name, value in self.fields.items() if name not in self.unitless}
 
     @property
-    def device(self):
+    def device(self) -> str:
         return "%02x:%02x" % (self.dev_major, self.dev_minor)
 
     def __repr__(self):
         return "Mapping(%x-%x %s %r)" % (self.start, self.end, self.perms.decode("latin-1"), self.name)
 
 
-def parse_maps_line(line):
+def parse_maps_line(line: bytes) -> "Mapping | None":
     """Parse one maps line (without its newline) into a Mapping, or None when
     it does not have the six fields of a maps line."""
     parts = line.split(None, 5)
@@ -122,7 +144,7 @@ def _is_header(line):
 _FIELD_INITIALS = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
 
 
-def parse_maps(data):
+def parse_maps(data: bytes) -> "list[Mapping]":
     """Mappings of a whole /proc/PID/maps file (bytes).  Lines that are not
     maps lines are skipped."""
     mappings = []
@@ -138,7 +160,7 @@ class SmapsFormatError(ValueError):
     """A smaps file that does not look like one."""
 
 
-def parse_smaps(data):
+def parse_smaps(data: bytes) -> "list[Mapping]":
     """Mappings of a whole /proc/PID/smaps file (bytes), each with its fields.
 
     Raises SmapsFormatError for a field line before any mapping or a header
