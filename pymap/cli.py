@@ -156,8 +156,10 @@ def _compat_from(environ, argv, console):
     try:
         return Compat(value.decode("ascii"))
     except (UnknownRelease, UnicodeDecodeError):
+        # the value may hold any byte (a newline would break the one-line message)
+        shown = value.decode("latin-1").encode("unicode_escape")
         console.fail(b"unsupported procps-ng release '%s' in %s (supported: %s)" % (
-            value, source, ", ".join(RELEASES).encode()))
+            shown, source, ", ".join(RELEASES).encode()))
 
 
 def _parse_range(argument, settings, console):

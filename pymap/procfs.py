@@ -47,8 +47,12 @@ def exists(root, pid):
     return True
 
 
-def read_file(root, pid, name, limit=None):
-    """The whole of /proc/PID/NAME as bytes (at most ``limit`` bytes)."""
+def read_file(root, pid, name, limit=None, whole_map=False):
+    """The whole of /proc/PID/NAME as bytes (at most ``limit`` bytes).
+
+    ``whole_map``: NAME is maps or smaps, and a process that exits while it
+    is read must not pass for one with fewer mappings (the kernel then just
+    ends the file early); see _check_still_mapped."""
     path = process_path(root, pid, name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -69,9 +73,32 @@ def read_file(root, pid, name, limit=None):
                 break
             blocks.append(block)
             total += len(block)
+        if whole_map and total:
+            _check_still_mapped(fd, pid, path)
         return b"".join(blocks)
     finally:
         os.close(fd)
+
+
+def _check_still_mapped(fd, pid, path):
+    """Raise NoSuchProcess when the memory the open maps/smaps file ``fd``
+    describes is gone.  The kernel ends such a file early, without an error,
+    when the process exits (or execs) while it is read: the table would look
+    complete but miss mappings.  Read again from the start: a live address
+    space shows its first mapping, a released one shows nothing (or ESRCH
+    once the process is reaped).  Regular snapshot files always pass."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            try:
+                first = os.read(fd, 1)
+                break
+            except InterruptedError:
+                continue
+    except OSError as exc:
+        raise _error(pid, path, exc) from None
+    if not first:
+        raise NoSuchProcess(pid, os.fsdecode(path), "process exited while it was read")
 
 
 def read_line_blocks(root, pid, name):
@@ -84,6 +111,7 @@ def read_line_blocks(root, pid, name):
         raise _error(pid, path, exc) from None
     try:
         pending = b""
+        seen = False
         while True:
             try:
                 block = os.read(fd, _CHUNK)
@@ -101,6 +129,9 @@ def read_line_blocks(root, pid, name):
                 continue
             pending = block[cut:]
             yield block[:cut]
+            seen = True
+        if pending or seen:
+            _check_still_mapped(fd, pid, path)
         if pending:
             yield pending
     finally:

@@ -73,7 +73,8 @@ class Reporter:
         self.console.write(header_line(process.tgid, self.command_line(process)))
         uses_smaps = settings.x or settings.big_x or settings.c
         try:
-            data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps")
+            data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps",
+                                      whole_map=True)
         except ProcessError as error:
             if self.snapshot:
                 # pmap is silent here (a live process may just have gone);
