@@ -357,7 +357,10 @@ def main(argv=None):
     """Entry point of the console script and of python -m pymap."""
     # like a C program: a closed pipe ends pymap by SIGPIPE, Ctrl-C by SIGINT
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # (Python leaves an inherited SIG_IGN in place: nohup and background
+    # jobs of a script ignore SIGINT, and so does pmap there)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     if argv is None:
         argv = _argv_bytes()
     argv = list(argv)
