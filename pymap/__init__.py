@@ -32,7 +32,7 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
     process = select_process(root, pid)
     if process is None:
         raise NoSuchProcess(pid, os.fsdecode(procfs.process_path(root, pid)), "No such process")
-    data = procfs.read_file(root, process.tgid, b"smaps")
+    data = procfs.read_file(root, process.tgid, b"smaps", whole_map=True)
     try:
         process.mappings = parse_smaps(data)
     except SmapsFormatError as error:
