@@ -71,6 +71,13 @@ class Reporter:
         if getattr(settings, "json", False) or getattr(settings, "reconcile", False):
             return _json_or_reconcile(self, process)
         self.console.write(header_line(process.tgid, self.command_line(process)))
+        if not (settings.big_x or settings.c or settings.d):
+            from .formats import streamed
+
+            try:
+                return self._streamed(process, streamed)
+            except streamed.LongLine:
+                pass  # pmap's fgets() splits such lines: the whole-file reading below replays it
         uses_smaps = settings.x or settings.big_x or settings.c
         try:
             data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps",
@@ -121,6 +128,23 @@ class Reporter:
             procfs.read_stat(self.root, pid)
         except ProcessError as error:
             self._snapshot_error(error)
+
+    def _streamed(self, process, streamed):
+        """The default listing and -x, read and formatted block by block
+        (formats/streamed.py): a large process costs neither its whole file
+        nor a Mapping per line.  Nothing is written before the file was read
+        to its end."""
+        extended = self.settings.x
+        listing = streamed.extended_listing_blocks if extended else streamed.default_listing_blocks
+        try:
+            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps" if extended else b"maps")
+            body = listing(process.start_stack, blocks, self.display, self._prepare_labels)
+        except ProcessError as error:
+            if self.snapshot:
+                self._snapshot_error(error)
+            return 1
+        self.console.write(body)
+        return 0
 
     def _prepare_labels(self, mappings):
         """Find the SysV minor when a mapping could need it."""

@@ -1,0 +1,199 @@
+"""pymap against /usr/bin/pmap on a process with 30,000 mappings.
+
+    python benchmarks/bench.py [--mappings N] [--pairs N]
+
+Starts a Python child that maps N one-page regions with alternating
+protections (so the kernel cannot merge them) and stops itself (SIGSTOP),
+then runs pymap (``python -m pymap`` with this checkout first on
+PYTHONPATH) and pmap alternately, one warm-up pair and then --pairs timed
+pairs per mode.  Reported: the median of the per-pair ratios pymap/pmap, both
+medians in seconds, pymap's peak RSS (ru_maxrss from os.wait4), whether the
+outputs are identical, and the start-up figure: pymap -x on a process with
+~40 mappings against a bare ``python -c pass`` of the same interpreter.
+
+The machine may be shared and noisy: only ratios of interleaved runs mean
+much.  Standard library only.
+"""
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
+
+CHILD = r"""
+import mmap, os, signal, sys
+keep = []
+for index in range(int(sys.argv[1])):
+    protection = mmap.PROT_READ if index % 2 else mmap.PROT_READ | mmap.PROT_WRITE
+    region = mmap.mmap(-1, 4096, prot=protection)
+    if index % 6 == 0:
+        region[0] = 1  # some resident, dirty pages
+    keep.append(region)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def environment():
+    environ = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": os.environ.get("HOME", "/")}
+    environ["PYTHONPATH"] = ROOT
+    # the installed pmap's release, so the two may be compared byte for byte
+    version = subprocess.run([PMAP, "-V"], capture_output=True).stdout.decode("ascii", "replace").split()
+    if version:
+        environ["PYMAP_COMPAT"] = version[-1]
+    return environ
+
+
+def run(argv, environ):
+    """(seconds, peak RSS in KiB, exit status, stdout) of one run.
+
+    fork+exec rather than posix_spawn: a vfork()ed child would inherit this
+    process's own high-water mark into its ru_maxrss, a forked one only this
+    process's current RSS (see floor_kib())."""
+    read_end, write_end = os.pipe()
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(write_end, 1)
+            null = os.open("/dev/null", os.O_WRONLY)
+            os.dup2(null, 2)
+            os.execve(argv[0], argv, environ)
+        finally:
+            os._exit(127)
+    os.close(write_end)
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read_end)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - started
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+
+def floor_kib():
+    """This process's RSS: no child's ru_maxrss can be below it."""
+    with open("/proc/self/status", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def start_target(count):
+    """A stopped process with ``count`` extra mappings, or a stopped sleep
+    (a few dozen mappings) for None."""
+    if count is None:
+        child = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
+        os.kill(child.pid, signal.SIGSTOP)
+    else:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(count)], stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % child.pid, "rb") as handle:
+            if handle.read().rsplit(b")", 1)[1].split()[0] in (b"T", b"t"):
+                return child
+        time.sleep(0.05)
+    child.kill()
+    raise SystemExit("the target did not stop")
+
+
+def pairs(first, second, environ, count):
+    """Alternate runs of two commands: one warm-up pair, then ``count``."""
+    results = []
+    for index in range(count + 1):
+        one = run(first, environ)
+        two = run(second, environ)
+        if index:
+            if results:  # keep the outputs of the last pair only
+                results[-1] = tuple(run_[:3] + (b"",) for run_ in results[-1])
+            results.append((one, two))
+    return results
+
+
+def summary(results):
+    ratios = [one[0] / two[0] for one, two in results]
+    return (statistics.median(ratios), statistics.median(one[0] for one, _ in results),
+            statistics.median(two[0] for _, two in results), max(one[1] for one, _ in results))
+
+
+PSS_FAMILY = (b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss")
+
+
+def without_pss(output):
+    """-X output with the Pss-family columns blanked: the kernel's Pss of a
+    shared page moves with every reader, pymap and pmap included."""
+    lines = output.split(b"\n")
+    heading = next((line for line in lines if b"Address" in line and b"Perm" in line), None)
+    if heading is None:
+        return output
+    words = heading.split()
+    drop = {index for index, word in enumerate(words) if word in PSS_FAMILY}
+    kept = []
+    for line in lines:
+        parts = line.split()
+        kept.append(b" ".join(word for index, word in enumerate(parts) if index not in drop))
+    return b"\n".join(kept)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mappings", type=int, default=30000)
+    parser.add_argument("--pairs", type=int, default=7)
+    options = parser.parse_args()
+    environ = environment()
+    pymap = [sys.executable, "-m", "pymap"]
+    print("pymap %s vs %s, %s, %d pairs after a warm-up, medians" % (ROOT, PMAP, sys.executable, options.pairs))
+    print("(peak RSS cannot read below this script's own RSS, %.1f MiB)" % (floor_kib() / 1024))
+
+    big = start_target(options.mappings)
+    small = start_target(None)
+    try:
+        with open("/proc/%d/maps" % big.pid, "rb") as handle:
+            lines = handle.read().count(b"\n")
+        print("target: pid %d with %d mappings" % (big.pid, lines))
+        targets = {"default": [], "-x": ["-x"], "-X": ["-X"]}
+        for label, arguments in targets.items():
+            first = pymap + arguments + [str(big.pid)]
+            second = [PMAP] + arguments + [str(big.pid)]
+            probe = run(first, environ)
+            if probe[2] != 0 and label == "-X":
+                print("%-8s unavailable (pymap -X exits %d)" % (label, probe[2]))
+                continue
+            results = pairs(first, second, environ, options.pairs)
+            ratio, mine, theirs, peak = summary(results)
+            mine_out, theirs_out = results[-1][0][3], results[-1][1][3]
+            if label == "-X":
+                same = without_pss(mine_out) == without_pss(theirs_out)
+                what = "identical except Pss-family columns" if same else "DIFFERENT"
+            else:
+                what = "identical" if mine_out == theirs_out else "DIFFERENT"
+            print("%-8s pymap/pmap %.2fx   pymap %.3f s   pmap %.3f s   pymap peak RSS %.1f MiB   output %s"
+                  % (label, ratio, mine, theirs, peak / 1024, what))
+            del results, mine_out, theirs_out
+
+        first = pymap + ["-x", str(small.pid)]
+        second = [sys.executable, "-c", "pass"]
+        results = pairs(first, second, environ, max(options.pairs, 15))
+        mine = statistics.median(one[0] for one, _ in results)
+        bare = statistics.median(two[0] for _, two in results)
+        with open("/proc/%d/maps" % small.pid, "rb") as handle:
+            lines = handle.read().count(b"\n")
+        print("start-up pymap -x (%d mappings) / python -c pass: %.2fx   (%.3f s / %.3f s)"
+              % (lines, mine / bare, mine, bare))
+    finally:
+        for child in (big, small):
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,474 @@
+"""The default listing and -x, streamed: the same bytes as classic.py's
+default_listing and extended_listing, from /proc/PID/maps or smaps read block
+by block, so a process with 30,000 mappings costs neither the whole file nor
+30,000 Mapping objects.
+
+Two representations of a block, chosen per block:
+
+* the fast path (no -A range): the kernel writes every smaps record with
+  the same fields in the same order, so a block of complete records is a
+  table with a fixed stride of K lines.  Column j of that table is
+  ``lines[j::K]``; it is verified whole (every header a maps line by
+  ``_HEADER``, every field line of column j named like the first record's)
+  with C-speed joins, counts and regular expressions, and only the columns
+  the mode prints are converted to numbers.  A block that fails any check,
+  whose layout lacks a field -x needs or repeats one, or that names SysV
+  memory (its label waits for the shm minor) goes the general way.
+* the general path: the model itself, one Mapping at a time
+  (model.parse_maps_line and model._add_field, read leniently as report.py
+  reads -x), stepped through exactly the loop of classic.py.
+
+Output is kept until the whole file was read: a read error half-way still
+leaves the header line alone (and status 1), as when the whole file was
+read first.  Rows whose label needs the SysV minor are filled in at the end,
+when report's ``prepare_labels`` has seen every candidate mapping.
+"""
+
+import re
+
+from ..model import SmapsFormatError, _add_field, parse_maps_line
+from . import MASK64
+from .classic import EXTENDED_HEADER, EXTENDED_RULE, mapping_label, mode_text
+
+__all__ = ["default_listing_blocks", "extended_listing_blocks", "LongLine"]
+
+# A maps line as the kernel prints it, in a form parse_maps_line reads the
+# same way: groups are start, end, perms, device major and the name (what
+# split(None, 5) leaves as the sixth word).  Lines it does not match take the
+# general path, so it may be stricter than parse_maps_line, never looser.
+# Every part is bounded so that no match is as long as pmap's fgets()
+# buffer (121 + 100 + 700 + 100 < 1023): such lines need longlines.py.
+_HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} ([0-9a-f]{1,8}):[0-9a-f]{1,8} "
+                rb"[0-9]{1,20}(?: {1,100}(\S[^\n]{0,699}))? {0,100}")
+_HEADER = re.compile(rb"(?m)^" + _HEADER_CORE + rb"$")
+_UPPER = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
+_WS = rb"[ \t\r\x0b\x0c]"  # bytes.split()'s white space, less the newline
+
+_STACK = b"  [ stack ]"
+_ANON = b"  [ anon ]"
+_SHARED, _PRIVATE_WRITEABLE, _PRIVATE_READONLY, _OTHER = 0, 1, 2, 3
+
+
+def _kind(perms):
+    """classic._Totals.add's bucket for these permissions."""
+    kind = perms[3] if len(perms) > 3 else 0
+    if kind == 0x73:
+        return _SHARED
+    if kind == 0x70:
+        return _PRIVATE_WRITEABLE if perms[1] == 0x77 else _PRIVATE_READONLY
+    return _OTHER
+
+
+# pmap reads with fgets() into 1024 bytes: a longer line arrives in pieces,
+# which longlines.py replays on the whole file; the stream gives up on it
+_LONGEST = 1022
+
+
+class LongLine(Exception):
+    """The file has a line pmap's fgets() splits: read it whole instead."""
+
+
+class _Fallback(Exception):
+    """This block is not for the fast path."""
+
+
+class _Listing:
+    """What both listings share: rows so far, totals by kind, labels."""
+
+    def __init__(self, start_stack, display, prepare_labels):
+        self.start_stack = start_stack
+        self.display = display
+        self.prepare_labels = prepare_labels
+        self.full_range = display.range_low == 0 and display.range_high == MASK64
+        self.out = []
+        self.totals = [0, 0, 0, 0]
+        self.stopped = False
+        self.candidates = []  # Mappings that may be SysV memory
+        self.deferred = []  # (index in out, prefix, Mapping)
+        self.modes = {}  # perms -> (mode text, kind)
+        self.labels = {}  # name -> label, for names whose label is the name's alone
+
+    def mode(self, perms):
+        entry = self.modes.get(perms)
+        if entry is None:
+            entry = self.modes[perms] = (mode_text(perms), _kind(perms))
+        return entry
+
+    def note(self, mapping):
+        """Every mapping read goes by here, printed or not: report's
+        prepare_labels saw all of them when the file was read whole."""
+        if mapping.dev_major == 0 and b"/SYSV" in mapping.name:
+            self.candidates.append(mapping)
+
+    def note_block(self, lines):
+        """note() for the maps lines of a block nothing else reads."""
+        for line in lines:
+            if b"/SYSV" in line and line[:1] not in _UPPER:
+                mapping = parse_maps_line(line)
+                if mapping is not None:
+                    self.note(mapping)
+
+    def label_of(self, mapping):
+        """The label, or None when it must wait for the SysV minor."""
+        if mapping.dev_major == 0 and b"/SYSV" in mapping.name:
+            return None
+        return mapping_label(mapping, self.start_stack, self.display)
+
+    def fast_label(self, name, start, end):
+        """Label of a fast-path row; raises _Fallback for SysV candidates."""
+        if not name:
+            return _STACK if start <= self.start_stack <= end else _ANON
+        label = self.labels.get(name)
+        if label is not None:
+            return label
+        if b"/SYSV" in name:
+            raise _Fallback
+        from ..model import Mapping
+
+        label = mapping_label(Mapping(start, end, b"", 0, 1, 0, 0, name), self.start_stack, self.display)
+        if b"/" in name:  # the label is the name's part after a slash
+            self.labels[name] = label
+        return label
+
+    def row(self, prefix, mapping):
+        label = self.label_of(mapping)
+        if label is None:
+            self.deferred.append((len(self.out), prefix, mapping))
+            self.out.append(b"")
+        else:
+            self.out.append(prefix + label + b"\n")
+
+    def finish_labels(self):
+        if not self.candidates:
+            return
+        self.prepare_labels(self.candidates)
+        for index, prefix, mapping in self.deferred:
+            self.out[index] = prefix + mapping_label(mapping, self.start_stack, self.display) + b"\n"
+
+    def in_range(self, mapping):
+        display = self.display
+        if (mapping.end - 1) & MASK64 < display.range_low:
+            return False
+        if display.range_high < mapping.start:
+            return None
+        return True
+
+    def mapped_kb(self):
+        totals = self.totals
+        return ((totals[0] + totals[1] + totals[2]) & MASK64) >> 10
+
+
+_BLOCK = 1 << 18
+
+
+def _coalesced(blocks):
+    """Line-aligned blocks of at least _BLOCK bytes: the kernel hands out
+    smaps about a page per read, and the fast path pays per block."""
+    pending = []
+    size = 0
+    for block in blocks:
+        pending.append(block)
+        size += len(block)
+        if size >= _BLOCK:
+            yield b"".join(pending)
+            pending = []
+            size = 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _last_header(block, first):
+    """Where the last header line of ``block`` starts (``first``, the first
+    one's offset, when there is no later one)."""
+    end = len(block) - 1 if block.endswith(b"\n") else len(block)
+    while True:
+        start = block.rfind(b"\n", 0, end) + 1
+        if start <= first:
+            return first
+        if start < end and block[start:start + 1] not in _UPPER:
+            return start
+        end = start - 1
+
+
+def _lines(block):
+    lines = block.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    if len(block) > _LONGEST and max(map(len, lines)) > _LONGEST:
+        raise LongLine
+    return lines
+
+
+# --- the default listing (maps) --------------------------------------------
+
+
+class _DefaultListing(_Listing):
+
+    def feed(self, block):
+        if self.stopped:
+            lines = _lines(block)  # a long line anywhere still decides how the file is read
+            if b"/SYSV" in block:
+                self.note_block(lines)
+            return
+        if self.full_range:
+            found = _HEADER.findall(block)
+            if len(found) == block.count(b"\n") + (not block.endswith(b"\n")):
+                try:
+                    self._fast(found)
+                    return
+                except _Fallback:
+                    pass
+        for line in _lines(block):
+            if line:
+                mapping = parse_maps_line(line)
+                if mapping is not None:
+                    self.note(mapping)
+                    if not self.stopped:
+                        self.step(mapping)
+
+    def _fast(self, found):
+        rows = []
+        append = rows.append
+        totals = [0, 0, 0, 0]
+        modes = self.modes
+        labels = self.labels
+        start_stack = self.start_stack
+        for start_text, end_text, perms, _major, name in found:
+            start = int(start_text, 16)
+            end = int(end_text, 16)
+            size = (end - start) & MASK64
+            entry = modes.get(perms) or self.mode(perms)
+            totals[entry[1]] += size
+            if name:
+                label = labels.get(name) or self.fast_label(name, start, end)
+            else:
+                label = _STACK if start <= start_stack <= end else _ANON
+            append(b"%s %6dK %s %s\n" % (start_text.rjust(16, b"0"), size >> 10, entry[0], label))
+        self.out += rows
+        for index in range(4):
+            self.totals[index] += totals[index]
+
+    def step(self, mapping):
+        shown = self.in_range(mapping)
+        if shown is None:
+            self.stopped = True
+            return
+        if not shown:
+            return
+        size = (mapping.end - mapping.start) & MASK64
+        self.totals[_kind(mapping.perms)] += size
+        self.row(b"%016x %6dK %s " % (mapping.start, size >> 10, mode_text(mapping.perms)), mapping)
+
+    def finish(self):
+        self.finish_labels()
+        if not self.display.quiet:
+            self.out.append(b" total %16dK\n" % self.mapped_kb())
+        return b"".join(self.out)
+
+
+def default_listing_blocks(start_stack, blocks, display, prepare_labels):
+    """classic.default_listing's bytes from the blocks of a maps file.
+    ``prepare_labels(candidates)`` is called before SysV labels are made."""
+    listing = _DefaultListing(start_stack, display, prepare_labels)
+    for block in _coalesced(blocks):
+        listing.feed(block)
+    return listing.finish()
+
+
+# --- -x (smaps) ---------------------------------------------------------------
+
+_WANTED = (b"Rss", b"Shared_Dirty", b"Private_Dirty", b"Swap")
+_FIRST_HEADER = re.compile(rb"(?m)^[^A-Z\n]")
+_HEADER_BODY = _HEADER_CORE + b"\n"
+_record_patterns = {}
+
+
+def _record_pattern(layout):
+    """The compiled pattern of one whole smaps record whose field lines are
+    named ``layout`` (in order), capturing the header's start, end, perms,
+    major and name and the Rss, Shared_Dirty and Private_Dirty numbers; or
+    None when -x cannot be read off such records with one pattern.  Lines
+    of pmap's fgets() limit or longer never match."""
+    if layout in _record_patterns:
+        return _record_patterns[layout]
+    pattern = None
+    if len(set(layout)) == len(layout) and all(name in layout for name in _WANTED):
+        where = [layout.index(name) for name in _WANTED]
+        if where[3] > max(where[:3]):
+            parts = [rb"(?m)^", _HEADER_BODY]
+            for name in layout:
+                if name in _WANTED:
+                    # model._add_field's number: digits, then nothing or "kB"
+                    digits = rb"[0-9]{1,18}" if name == b"Swap" else rb"([0-9]{1,18})"
+                    # (bounded: at most 40 + 18 + 40 + 2 + 40 bytes after the name)
+                    parts.append(rb"%s:%s{0,40}%s(?:%s{1,40}kB)?%s{0,40}\n"
+                                 % (re.escape(name), _WS, digits, _WS, _WS))
+                else:
+                    parts.append(rb"%s:[^\n]{0,%d}\n" % (re.escape(name), _LONGEST - len(name) - 1))
+            pattern = re.compile(b"".join(parts))
+    _record_patterns[layout] = pattern
+    return pattern
+
+
+class _ExtendedListing(_Listing):
+
+    def __init__(self, start_stack, display, prepare_labels):
+        super().__init__(start_stack, display, prepare_labels)
+        self.out = [] if display.quiet else [EXTENDED_HEADER]
+        self.total_rss = self.total_shared_dirty = self.total_private_dirty = 0
+        # classic.extended_listing's state between Swap lines
+        self.rss = self.shared_dirty = self.private_dirty = 0
+        self.start = self.size = 0
+        self.mode_shown = b""
+        self.pending = None  # set once a mapping was shown since the last Swap line
+        self.shown_mapping = None
+        self.current = None  # the Mapping being read on the general path
+
+    def feed(self, block):
+        if self.stopped:
+            lines = _lines(block)  # a long line anywhere still decides how the file is read
+            if b"/SYSV" in block:
+                self.note_block(lines)
+            return
+        first = _FIRST_HEADER.search(block) if self.full_range else None
+        if first is None:
+            self.general(_lines(block))
+            return
+        first = first.start()
+        if first:
+            self.general(_lines(block[:first]))
+        # the block's last record may go on in the next block: the general path
+        last = _last_header(block, first)
+        if last > first:
+            try:
+                self.flush()
+                self.fast(block, first, last)
+            except _Fallback:
+                self.general(_lines(block[first:last]))
+        self.general(_lines(block[last:]))
+
+    def fast(self, block, first, last):
+        """The complete records of block[first:last] (``first`` and ``last``
+        start header lines) as one table, or _Fallback."""
+        following = _FIRST_HEADER.search(block, first + 1).start()
+        layout = tuple(line.partition(b":")[0] for line in block[first:following - 1].split(b"\n")[1:])
+        pattern = _record_pattern(layout)
+        if pattern is None:
+            raise _Fallback
+        found = pattern.findall(block, first, last)
+        if len(found) * (len(layout) + 1) != block.count(b"\n", first, last):
+            raise _Fallback  # some record is not like the first
+        rows = []
+        append = rows.append
+        totals = [0, 0, 0, 0]
+        modes = self.modes
+        labels = self.labels
+        start_stack = self.start_stack
+        total_rss = total_shared_dirty = total_private_dirty = 0
+        for start_text, end_text, perms, _major, name, rss, shared, private in found:
+            start = int(start_text, 16)
+            end = int(end_text, 16)
+            size = (end - start) & MASK64
+            entry = modes.get(perms) or self.mode(perms)
+            totals[entry[1]] += size
+            if name:
+                label = labels.get(name) or self.fast_label(name, start, end)
+            else:
+                label = _STACK if start <= start_stack <= end else _ANON
+            rss = int(rss)
+            shared = int(shared)
+            private = int(private)
+            total_rss += rss
+            total_shared_dirty += shared
+            total_private_dirty += private
+            append(b"%s %7d %7d %7d %5s %s\n" % (
+                start_text.rjust(16, b"0"), size >> 10, rss, shared + private, entry[0], label))
+        # every record ended with its Swap line: the state is as after one
+        self.out += rows
+        for index in range(4):
+            self.totals[index] += totals[index]
+        self.total_rss += total_rss
+        self.total_shared_dirty += total_shared_dirty
+        self.total_private_dirty += total_private_dirty
+        self.start = int(found[-1][0], 16)
+        self.rss = self.shared_dirty = self.private_dirty = 0
+        self.size = 0
+        self.mode_shown = b""
+        self.pending = None
+        self.shown_mapping = None
+
+    def general(self, lines):
+        for line in lines:
+            if not line:
+                continue
+            if line[:1] not in _UPPER:
+                self.flush()
+                self.current = parse_maps_line(line)
+                if self.current is not None:
+                    self.note(self.current)
+            elif self.current is not None:
+                try:
+                    _add_field(self.current, line)
+                except SmapsFormatError:
+                    pass
+
+    def flush(self):
+        mapping = self.current
+        if mapping is not None:
+            self.current = None
+            if not self.stopped:
+                self.step(mapping)
+
+    def step(self, mapping):
+        """One turn of classic.extended_listing's loop."""
+        if self.stopped:
+            return
+        self.start = mapping.start
+        self.mode_shown = mapping.perms
+        shown = self.in_range(mapping)
+        if shown is None:
+            self.stopped = True
+            return
+        if shown:
+            self.size = (mapping.end - mapping.start) & MASK64
+            self.totals[_kind(mapping.perms)] += self.size
+            self.mode_shown = mode_text(mapping.perms)
+            self.pending = True
+            self.shown_mapping = mapping
+        for key, value in mapping.fields.items():
+            if key == "Rss":
+                self.rss = value
+                self.total_rss += value
+            elif key == "Shared_Dirty":
+                self.shared_dirty = value
+                self.total_shared_dirty += value
+            elif key == "Private_Dirty":
+                self.private_dirty = value
+                self.total_private_dirty += value
+            elif key == "Swap":
+                if self.pending is not None:
+                    self.row(b"%016x %7d %7d %7d %5s " % (
+                        self.start, self.size >> 10, self.rss & MASK64,
+                        (self.private_dirty + self.shared_dirty) & MASK64, self.mode_shown), self.shown_mapping)
+                self.rss = self.shared_dirty = self.private_dirty = 0
+                self.size = 0
+                self.mode_shown = b""
+                self.pending = None
+
+    def finish(self):
+        self.flush()
+        self.finish_labels()
+        if not self.display.quiet:
+            self.out.append(EXTENDED_RULE)
+            self.out.append(b"total kB         %7d %7d %7d\n" % (
+                self.mapped_kb(), self.total_rss & MASK64,
+                (self.total_shared_dirty + self.total_private_dirty) & MASK64))
+        return b"".join(self.out)
+
+
+def extended_listing_blocks(start_stack, blocks, display, prepare_labels):
+    """classic.extended_listing's bytes from the blocks of a smaps file."""
+    listing = _ExtendedListing(start_stack, display, prepare_labels)
+    for block in _coalesced(blocks):
+        listing.feed(block)
+    return listing.finish()

@@ -1,0 +1,141 @@
+"""The streamed default listing and -x (formats/streamed.py) print exactly
+what classic.py prints from the whole-file model, whatever the blocks."""
+
+import glob
+import os
+import random
+
+import pytest
+
+from conftest import ROOT
+from pymap.escape import Charset
+from pymap.formats import MASK64, Display
+from pymap.formats import classic
+from pymap.formats.streamed import default_listing_blocks, extended_listing_blocks
+from pymap.model import parse_maps
+from pymap.report import _lenient_smaps
+
+GOLDENS = os.path.join(os.path.dirname(ROOT), "shared", "goldens")
+
+
+def _files(name):
+    return sorted(glob.glob(os.path.join(GOLDENS, "*", "proc", "*", name)))
+
+
+def _record(index, fields, name=b""):
+    start = 0x10000 + index * 0x2000
+    lines = [b"%x-%x %s 00000000 00:00 0 %s" % (start, start + 0x1000, b"rw-p" if index % 2 else b"r--s", name)]
+    lines += [b"%s:%s" % (key, value) for key, value in fields]
+    return b"\n".join(lines) + b"\n"
+
+
+_KERNEL = [(b"Size", b"  4 kB"), (b"Rss", b"  4 kB"), (b"Shared_Dirty", b" 1 kB"), (b"Private_Dirty", b"  2 kB"),
+           (b"Swap", b"  0 kB"), (b"THPeligible", b"  0"), (b"VmFlags", b" rd wr mr")]
+
+
+def _synthetic():
+    """smaps texts that break the fixed layout in one place or another."""
+    plain = b"".join(_record(index, _KERNEL, b"/lib/x%d.so" % (index % 3) if index % 4 else b"") for index in range(400))
+    yield plain
+    yield plain + b"garbage line\n" + plain
+    yield plain.replace(b"Rss:  4 kB", b"Rss:  4 MB", 1)
+    yield plain.replace(b"Shared_Dirty: 1 kB", b"Shared_Dirty: 99999999999999999999999 kB", 3)
+    swapped = list(_KERNEL)
+    swapped[1], swapped[4] = swapped[4], swapped[1]
+    yield plain + b"".join(_record(500 + index, swapped) for index in range(50)) + plain
+    yield plain + _record(900, _KERNEL[:2] + _KERNEL[1:]) + plain  # Rss twice
+    yield plain + _record(901, [field for field in _KERNEL if field[0] != b"Swap"]) + plain
+    yield plain + _record(902, _KERNEL, b"/SYSV00000000 (deleted)") + plain
+    yield b"Rss: 4 kB\n" + plain + b"\n\n" + plain.replace(b"00:00 0 /lib", b"00:00 0\t/lib", 7)
+    yield plain + b"zz-11 rw-p 0 0:0 0\nRss: 7 kB\nSwap: 0 kB\n" + plain
+    yield plain[:-1]
+
+
+def _blocks(data, seed):
+    """Line-aligned blocks of random sizes, as procfs.read_line_blocks yields."""
+    rng = random.Random(seed)
+    position = 0
+    while position < len(data):
+        cut = data.rfind(b"\n", position, position + rng.choice((50, 700, 4096, 65536))) + 1
+        if cut <= position:
+            cut = data.find(b"\n", position) + 1 or len(data)
+        yield data[position:cut]
+        position = cut
+
+
+def _displays():
+    for method in ("isprint", "mblen"):
+        for charset in (Charset("ascii"), Charset("utf8")):
+            yield Display(charset, method)
+    yield Display(Charset("utf8"), "mblen", quiet=True, show_path=True)
+    yield Display(Charset("utf8"), "mblen", kernel_names=True)
+    yield Display(Charset("utf8"), "mblen", range_low=0x20000, range_high=0x7fffffffffff)
+    yield Display(Charset("utf8"), "mblen", range_low=0, range_high=0x40000)
+    yield Display(Charset("utf8"), "mblen", shm_minor=0)
+
+
+def _compare(data, smaps, display, start_stack=0x11000):
+    def prepare(mappings):
+        from pymap import shm
+
+        if shm.may_need_minor(mappings):
+            display.shm_minor = shm.infer_minor(mappings)
+
+    whole = Display(display.charset, display.name_method, display.quiet, display.show_path, display.kernel_names,
+                    display.range_low, display.range_high, display.shm_minor)
+    if smaps:
+        mappings = _lenient_smaps(data)
+        prepare(mappings)
+        expected = classic.extended_listing(start_stack, mappings, display)
+        display.shm_minor = whole.shm_minor
+        for seed in range(3):
+            assert extended_listing_blocks(start_stack, _blocks(data, seed), display, prepare) == expected
+            display.shm_minor = whole.shm_minor
+    else:
+        mappings = parse_maps(data)
+        prepare(mappings)
+        expected = classic.default_listing(start_stack, mappings, display)
+        display.shm_minor = whole.shm_minor
+        for seed in range(3):
+            assert default_listing_blocks(start_stack, _blocks(data, seed), display, prepare) == expected
+            display.shm_minor = whole.shm_minor
+
+
+@pytest.mark.parametrize("path", _files("smaps") + _files("maps"))
+def test_goldens(path):
+    with open(path, "rb") as handle:
+        data = handle.read()
+    for display in _displays():
+        _compare(data, path.endswith("smaps"), display)
+
+
+@pytest.mark.parametrize("index", range(11))
+def test_synthetic(index):
+    data = list(_synthetic())[index]
+    maps = b"".join(line + b"\n" for line in data.split(b"\n") if line and line[:1].islower() or line[:1].isdigit())
+    for display in _displays():
+        _compare(data, True, display)
+        _compare(maps, False, display)
+        _compare(data, False, display)  # smaps read as maps: every field line is skipped
+
+
+def test_masks():
+    assert MASK64 == (1 << 64) - 1
+
+
+@pytest.mark.parametrize("length", [1021, 1022, 1023, 1500])
+def test_long_lines_are_left_to_the_whole_file_path(length):
+    from pymap.formats.streamed import LongLine
+
+    plain = b"".join(_record(index, _KERNEL, b"/lib/x.so") for index in range(300))
+    head = b"%x-%x rw-p 00000000 00:00 0 " % (0x900000, 0x901000)
+    record = _record(950, _KERNEL).split(b"\n", 1)[1]
+    data = plain + head + b"/" + b"n" * (length - len(head) - 1) + b"\n" + record + plain
+    maps = b"".join(line + b"\n" for line in data.split(b"\n") if line[:1].islower() or line[:1].isdigit())
+    display = Display(Charset("utf8"), "mblen")
+    for text, listing in ((data, extended_listing_blocks), (maps, default_listing_blocks)):
+        if length >= 1023:
+            with pytest.raises(LongLine):
+                listing(0, _blocks(text, 1), display, lambda mappings: None)
+        else:
+            _compare(text, listing is extended_listing_blocks, display)
