@@ -137,10 +137,13 @@ def without_pss(output):
         return output
     words = heading.split()
     drop = {index for index, word in enumerate(words) if word in PSS_FAMILY}
+    # the totals line has only the field columns, which start after Inode
+    shift = words.index(b"Inode") + 1 if b"Inode" in words else 0
     kept = []
     for line in lines:
         parts = line.split()
-        kept.append(b" ".join(word for index, word in enumerate(parts) if index not in drop))
+        skip = drop if parts[-1:] != [b"KB"] else {index - shift for index in drop}
+        kept.append(b" ".join(word for index, word in enumerate(parts) if index not in skip))
     return b"\n".join(kept)
 
 

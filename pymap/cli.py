@@ -7,7 +7,10 @@ is the basename of argv[0], as pmap's program_invocation_short_name.
 """
 
 import os
-import signal
+try:
+    import _signal as signal  # what signal wraps: importing signal costs enum at start-up
+except ImportError:  # pragma: no cover
+    import signal
 import sys
 
 from . import __version__, procfs

@@ -15,6 +15,15 @@ from pymap.formats.streamed import default_listing_blocks, extended_listing_bloc
 from pymap.model import parse_maps
 from pymap.report import _lenient_smaps
 
+@pytest.fixture(autouse=True, params=["fast path from any size", "fast path from FAST_MINIMUM"])
+def fast_minimum(request, monkeypatch):
+    """Snapshots are small: exercise the fast path on them too."""
+    from pymap.formats import streamed
+
+    if request.param == "fast path from any size":
+        monkeypatch.setattr(streamed, "FAST_MINIMUM", 0)
+
+
 GOLDENS = os.path.join(os.path.dirname(ROOT), "shared", "goldens")
 
 

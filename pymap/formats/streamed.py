@@ -24,8 +24,6 @@ read first.  Rows whose label needs the SysV minor are filled in at the end,
 when report's ``prepare_labels`` has seen every candidate mapping.
 """
 
-import re
-
 from ..model import SmapsFormatError, _add_field, parse_maps_line
 from . import MASK64
 from .classic import EXTENDED_HEADER, EXTENDED_RULE, mapping_label, mode_text
@@ -40,7 +38,7 @@ __all__ = ["default_listing_blocks", "extended_listing_blocks", "LongLine"]
 # buffer (121 + 100 + 700 + 100 < 1023): such lines need longlines.py.
 _HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} ([0-9a-f]{1,8}):[0-9a-f]{1,8} "
                 rb"[0-9]{1,20}(?: {1,100}(\S[^\n]{0,699}))? {0,100}")
-_HEADER = re.compile(rb"(?m)^" + _HEADER_CORE + rb"$")
+_HEADER = None  # compiled by _compile(): a small process never needs re
 _UPPER = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
 _WS = rb"[ \t\r\x0b\x0c]"  # bytes.split()'s white space, less the newline
 
@@ -210,7 +208,9 @@ class _DefaultListing(_Listing):
             if b"/SYSV" in block:
                 self.note_block(lines)
             return
-        if self.full_range:
+        if self.full_range and len(block) >= FAST_MINIMUM:
+            if _HEADER is None:
+                _compile()
             found = _HEADER.findall(block)
             if len(found) == block.count(b"\n") + (not block.endswith(b"\n")):
                 try:
@@ -278,7 +278,18 @@ def default_listing_blocks(start_stack, blocks, display, prepare_labels):
 # --- -x (smaps) ---------------------------------------------------------------
 
 _WANTED = (b"Rss", b"Shared_Dirty", b"Private_Dirty", b"Swap")
-_FIRST_HEADER = re.compile(rb"(?m)^[^A-Z\n]")
+_FIRST_HEADER = None
+# the fast path pays for itself from blocks of this size (a small process
+# takes the general path and skips importing and compiling the patterns)
+FAST_MINIMUM = 1 << 15
+
+
+def _compile():
+    global _HEADER, _FIRST_HEADER
+    import re
+
+    _HEADER = re.compile(rb"(?m)^" + _HEADER_CORE + rb"$")
+    _FIRST_HEADER = re.compile(rb"(?m)^[^A-Z\n]")
 _HEADER_BODY = _HEADER_CORE + b"\n"
 _record_patterns = {}
 
@@ -291,6 +302,8 @@ def _record_pattern(layout):
     of pmap's fgets() limit or longer never match."""
     if layout in _record_patterns:
         return _record_patterns[layout]
+    import re
+
     pattern = None
     if len(set(layout)) == len(layout) and all(name in layout for name in _WANTED):
         where = [layout.index(name) for name in _WANTED]
@@ -330,7 +343,12 @@ class _ExtendedListing(_Listing):
             if b"/SYSV" in block:
                 self.note_block(lines)
             return
-        first = _FIRST_HEADER.search(block) if self.full_range else None
+        if not self.full_range or len(block) < FAST_MINIMUM:
+            self.general(_lines(block))
+            return
+        if _FIRST_HEADER is None:
+            _compile()
+        first = _FIRST_HEADER.search(block)
         if first is None:
             self.general(_lines(block))
             return
