@@ -143,17 +143,17 @@ def usage(console, compat, to_stdout=False):
 def _compat_from(environ, argv, console):
     value = environ.get(b"PYMAP_COMPAT") or None
     source = b"PYMAP_COMPAT"
-    index = 1
-    while index < len(argv):
-        argument = argv[index]
-        if argument == b"--":
-            break
-        if argument == b"--compat" and index + 1 < len(argv):
-            value, source = argv[index + 1], b"--compat"
-            index += 1
-        elif argument.startswith(b"--compat="):
-            value, source = argument[len(b"--compat="):], b"--compat"
-        index += 1
+    # --compat decides which options exist, so it is found before the real
+    # parse: a quiet getopt pass with the newest release's options, so that
+    # "--compat" given as another option's argument (-A --compat) is not taken
+    permute = b"POSIXLY_CORRECT" not in environ
+    newest = Compat()
+    try:
+        for key, option_value in getopt_long(argv, short_options(newest), long_options(newest), [], permute):
+            if key == "--compat":
+                value, source = option_value, b"--compat"
+    except GetoptError:
+        pass  # the real parse reports it
     if value is None:
         return Compat()
     try:
