@@ -103,7 +103,7 @@ def _read_identity(root, pid):
 def _read_memory(root, snapshot):
     """Add smaps, the maps made from it and smaps_rollup."""
     try:
-        smaps = procfs.read_file(root, snapshot.pid, b"smaps")
+        smaps = procfs.read_file(root, snapshot.pid, b"smaps", whole_map=True)
     except ProcessError as error:
         snapshot.problems.append(error)
         return

@@ -183,7 +183,7 @@ def _json_or_reconcile(self, process):
     object (JSON) or a message (table), exit status 1."""
     settings = self.settings
     try:
-        data = procfs.read_file(self.root, process.tgid, b"smaps")
+        data = procfs.read_file(self.root, process.tgid, b"smaps", whole_map=True)
         try:
             mappings = parse_smaps(data)
         except SmapsFormatError:
