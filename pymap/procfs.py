@@ -15,9 +15,12 @@ PROC = b"/proc"
 # procps reads at most this much of a command line (its 128 KiB buffer less the NUL)
 CMDLINE_LIMIT = 128 * 1024 - 1
 
-# large reads: the kernel fills at most a page per read of smaps anyway, but
-# Python's per-call overhead is what we save
-_CHUNK = 1 << 18
+# reads of 64 KiB: the kernel hands out at most a page per read of maps or
+# smaps, and a larger request only costs a larger allocation per call
+_CHUNK = 1 << 16
+# read_line_blocks() joins its reads into blocks of this size: the streamed
+# formatters pay per block
+LINE_BLOCK = 1 << 18
 
 _GONE = frozenset((errno.ENOENT, errno.ESRCH, errno.ENOTDIR))
 _DENIED = frozenset((errno.EACCES, errno.EPERM))
@@ -101,39 +104,43 @@ def _check_still_mapped(fd, pid, path):
         raise NoSuchProcess(pid, os.fsdecode(path), "process exited while it was read")
 
 
-def read_line_blocks(root, pid, name):
-    """Yield /proc/PID/NAME in blocks that each end at a line boundary (the
-    last may lack its newline), so a large smaps is never held whole."""
+def read_line_blocks(root, pid, name, block_size=LINE_BLOCK):
+    """Yield /proc/PID/NAME in blocks of about ``block_size`` bytes that each
+    end at a line boundary (the last may lack its newline), so a large smaps
+    is never held whole."""
     path = process_path(root, pid, name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise _error(pid, path, exc) from None
     try:
-        pending = b""
+        parts = []
+        size = 0
         seen = False
         while True:
             try:
-                block = os.read(fd, _CHUNK)
+                chunk = os.read(fd, _CHUNK)
             except InterruptedError:
                 continue
             except OSError as exc:
                 raise _error(pid, path, exc) from None
-            if not block:
+            if not chunk:
                 break
-            if pending:
-                block = pending + block
-            cut = block.rfind(b"\n") + 1
-            if cut == 0:
-                pending = block
-                continue
-            pending = block[cut:]
-            yield block[:cut]
-            seen = True
-        if pending or seen:
+            parts.append(chunk)
+            size += len(chunk)
+            if size >= block_size:
+                block = b"".join(parts)
+                cut = block.rfind(b"\n") + 1
+                if cut:
+                    yield block[:cut]
+                    seen = True
+                    block = block[cut:]
+                parts = [block] if block else []
+                size = len(block)
+        if parts or seen:
             _check_still_mapped(fd, pid, path)
-        if pending:
-            yield pending
+        if parts:
+            yield b"".join(parts)
     finally:
         os.close(fd)
 
