@@ -269,3 +269,24 @@ def test_path_longer_than_pmaps_line_buffer():
         finally:
             child.kill()
             child.wait()
+
+
+LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "
+                "mmap.PROT_WRITE)) for i in range(3000)]\nfor region in regions[::14]:\n    region.write(b'x')\n")
+
+
+@pytest.fixture(scope="module")
+def large_pid():
+    with livetools.stopped_process(LARGE_TARGET) as pid:
+        yield pid
+
+
+@pytest.mark.parametrize("options", [[], ["-x"], ["-d"], ["-q"], ["-xq"], ["-p"], ["-xp"]], ids=" ".join)
+def test_large_process(large_pid, options):
+    """3,000 mappings: blocks of smaps/maps read by the streamed fast path."""
+    from pymap.formats import streamed
+
+    with open("/proc/%d/smaps" % large_pid, "rb") as handle:
+        assert len(handle.read()) > 4 * streamed.FAST_MINIMUM
+    result = assert_same(options + [str(large_pid)])
+    assert result.returncode == 0 and result.stdout.count(b"\n") > 3000

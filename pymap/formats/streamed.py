@@ -24,6 +24,9 @@ read first.  Rows whose label needs the SysV minor are filled in at the end,
 when report's ``prepare_labels`` has seen every candidate mapping.
 """
 
+from itertools import compress, count, repeat
+from operator import add, and_, ge, le, rshift, sub
+
 from ..model import SmapsFormatError, _add_field, parse_maps_line
 from . import MASK64
 from .classic import EXTENDED_HEADER, EXTENDED_RULE, mapping_label, mode_text
@@ -40,7 +43,6 @@ _HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} (
                 rb"[0-9]{1,20}(?: {1,100}(\S[^\n]{0,699}))? {0,100}")
 _HEADER = None  # compiled by _compile(): a small process never needs re
 _UPPER = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
-_WS = rb"[ \t\r\x0b\x0c]"  # bytes.split()'s white space, less the newline
 
 _STACK = b"  [ stack ]"
 _ANON = b"  [ anon ]"
@@ -98,6 +100,12 @@ class _Listing:
         if mapping.dev_major == 0 and b"/SYSV" in mapping.name:
             self.candidates.append(mapping)
 
+    def skip(self, block):
+        """A block after the range's end: only SysV candidates matter."""
+        lines = _lines(block)  # a long line anywhere still decides how the file is read
+        if b"/SYSV" in block:
+            self.note_block(lines)
+
     def note_block(self, lines):
         """note() for the maps lines of a block nothing else reads."""
         for line in lines:
@@ -112,21 +120,52 @@ class _Listing:
             return None
         return mapping_label(mapping, self.start_stack, self.display)
 
-    def fast_label(self, name, start, end):
-        """Label of a fast-path row; raises _Fallback for SysV candidates."""
-        if not name:
-            return _STACK if start <= self.start_stack <= end else _ANON
-        label = self.labels.get(name)
-        if label is not None:
-            return label
-        if b"/SYSV" in name:
-            raise _Fallback
+    def columns(self, starts_text, ends_text, perms):
+        """(starts, ends, sizes, mode texts, totals by kind) of a fast-path
+        table."""
+        starts = list(map(int, starts_text, repeat(16)))
+        ends = list(map(int, ends_text, repeat(16)))
+        sizes = list(map(sub, ends, starts))
+        if min(sizes) < 0:
+            sizes = [size & MASK64 for size in sizes]
+        texts = {}
+        totals = [0, 0, 0, 0]
+        for one in set(perms):
+            texts[one], kind = self.mode(one)
+            totals[kind] += sum(compress(sizes, map(one.__eq__, perms)))
+        return starts, ends, sizes, list(map(texts.__getitem__, perms)), totals
+
+    def add_totals(self, totals):
+        for kind, total in enumerate(totals):
+            self.totals[kind] += total
+
+    def fast_labels(self, names, starts, ends):
+        """Labels of a fast-path table; raises _Fallback for SysV candidates."""
         from ..model import Mapping
 
-        label = mapping_label(Mapping(start, end, b"", 0, 1, 0, 0, name), self.start_stack, self.display)
-        if b"/" in name:  # the label is the name's part after a slash
-            self.labels[name] = label
-        return label
+        by_name = {}
+        ranged = set()  # names labelled [ stack ] or [ anon ] by where they lie
+        for name in set(names):
+            label = self.labels.get(name)
+            if label is None:
+                if b"/SYSV" in name:
+                    raise _Fallback
+                outside = mapping_label(Mapping(1, 0, b"", 0, 1, 0, 0, name), self.start_stack, self.display)
+                inside = mapping_label(Mapping(0, MASK64, b"", 0, 1, 0, 0, name), self.start_stack, self.display)
+                if outside == inside:
+                    label = self.labels[name] = outside
+                else:
+                    label = outside
+                    ranged.add(name)
+            by_name[name] = label
+        labels = list(map(by_name.__getitem__, names))
+        if ranged:
+            start_stack = repeat(self.start_stack)
+            holding = map(and_, map(le, starts, start_stack), map(ge, ends, start_stack))
+            for index in compress(count(), holding):
+                if names[index] in ranged:
+                    labels[index] = _STACK
+        return labels
 
     def row(self, prefix, mapping):
         label = self.label_of(mapping)
@@ -197,6 +236,20 @@ def _lines(block):
     return lines
 
 
+def _column_total(texts):
+    """The sum of a column of digit strings (the kernel's values: few
+    distinct ones, most often all b"0"); _Fallback when one has a leading
+    zero, which would not print as its value."""
+    if texts.count(b"0") == len(texts):
+        return 0
+    from collections import Counter
+
+    counted = Counter(texts)
+    if any(text[:1] == b"0" and len(text) > 1 for text in counted):
+        raise _Fallback
+    return sum(int(text) * times for text, times in counted.items())
+
+
 # --- the default listing (maps) --------------------------------------------
 
 
@@ -204,9 +257,7 @@ class _DefaultListing(_Listing):
 
     def feed(self, block):
         if self.stopped:
-            lines = _lines(block)  # a long line anywhere still decides how the file is read
-            if b"/SYSV" in block:
-                self.note_block(lines)
+            self.skip(block)
             return
         if self.full_range and len(block) >= FAST_MINIMUM:
             if _HEADER is None:
@@ -227,26 +278,12 @@ class _DefaultListing(_Listing):
                         self.step(mapping)
 
     def _fast(self, found):
-        rows = []
-        append = rows.append
-        totals = [0, 0, 0, 0]
-        modes = self.modes
-        labels = self.labels
-        start_stack = self.start_stack
-        for start_text, end_text, perms, _major, name in found:
-            start = int(start_text, 16)
-            end = int(end_text, 16)
-            size = (end - start) & MASK64
-            entry = modes.get(perms) or self.mode(perms)
-            totals[entry[1]] += size
-            if name:
-                label = labels.get(name) or self.fast_label(name, start, end)
-            else:
-                label = _STACK if start <= start_stack <= end else _ANON
-            append(b"%s %6dK %s %s\n" % (start_text.rjust(16, b"0"), size >> 10, entry[0], label))
-        self.out += rows
-        for index in range(4):
-            self.totals[index] += totals[index]
+        starts_text, ends_text, perms, _majors, names = zip(*found)
+        starts, ends, sizes, modes, totals = self.columns(starts_text, ends_text, perms)
+        labels = self.fast_labels(names, starts, ends)
+        self.out.append(b"".join(map(b"%016x %6dK %s %s\n".__mod__,
+                                     zip(starts, map(rshift, sizes, repeat(10)), modes, labels))))
+        self.add_totals(totals)
 
     def step(self, mapping):
         shown = self.in_range(mapping)
@@ -311,11 +348,10 @@ def _record_pattern(layout):
             parts = [rb"(?m)^", _HEADER_BODY]
             for name in layout:
                 if name in _WANTED:
-                    # model._add_field's number: digits, then nothing or "kB"
-                    digits = rb"[0-9]{1,18}" if name == b"Swap" else rb"([0-9]{1,18})"
-                    # (bounded: at most 40 + 18 + 40 + 2 + 40 bytes after the name)
-                    parts.append(rb"%s:%s{0,40}%s(?:%s{1,40}kB)?%s{0,40}\n"
-                                 % (re.escape(name), _WS, digits, _WS, _WS))
+                    # model._add_field's number (_column_total refuses leading
+                    # zeros, so that the text prints as its value would)
+                    digits = rb"[0-9]{1,18}+" if name == b"Swap" else rb"([0-9]{1,18}+)"
+                    parts.append(rb"%s:[ ]{1,40}+%s kB\n" % (re.escape(name), digits))
                 else:
                     parts.append(rb"%s:[^\n]{0,%d}\n" % (re.escape(name), _LONGEST - len(name) - 1))
             pattern = re.compile(b"".join(parts))
@@ -336,12 +372,14 @@ class _ExtendedListing(_Listing):
         self.pending = None  # set once a mapping was shown since the last Swap line
         self.shown_mapping = None
         self.current = None  # the Mapping being read on the general path
+        self.carried = b""  # the last record of a block, not yet read
 
     def feed(self, block):
+        if self.carried:
+            block = self.carried + block
+            self.carried = b""
         if self.stopped:
-            lines = _lines(block)  # a long line anywhere still decides how the file is read
-            if b"/SYSV" in block:
-                self.note_block(lines)
+            self.skip(block)
             return
         if not self.full_range or len(block) < FAST_MINIMUM:
             self.general(_lines(block))
@@ -355,7 +393,6 @@ class _ExtendedListing(_Listing):
         first = first.start()
         if first:
             self.general(_lines(block[:first]))
-        # the block's last record may go on in the next block: the general path
         last = _last_header(block, first)
         if last > first:
             try:
@@ -363,7 +400,8 @@ class _ExtendedListing(_Listing):
                 self.fast(block, first, last)
             except _Fallback:
                 self.general(_lines(block[first:last]))
-        self.general(_lines(block[last:]))
+        # the block's last record may go on in the next block
+        self.carried = block[last:]
 
     def fast(self, block, first, last):
         """The complete records of block[first:last] (``first`` and ``last``
@@ -376,39 +414,27 @@ class _ExtendedListing(_Listing):
         found = pattern.findall(block, first, last)
         if len(found) * (len(layout) + 1) != block.count(b"\n", first, last):
             raise _Fallback  # some record is not like the first
-        rows = []
-        append = rows.append
-        totals = [0, 0, 0, 0]
-        modes = self.modes
-        labels = self.labels
-        start_stack = self.start_stack
-        total_rss = total_shared_dirty = total_private_dirty = 0
-        for start_text, end_text, perms, _major, name, rss, shared, private in found:
-            start = int(start_text, 16)
-            end = int(end_text, 16)
-            size = (end - start) & MASK64
-            entry = modes.get(perms) or self.mode(perms)
-            totals[entry[1]] += size
-            if name:
-                label = labels.get(name) or self.fast_label(name, start, end)
-            else:
-                label = _STACK if start <= start_stack <= end else _ANON
-            rss = int(rss)
-            shared = int(shared)
-            private = int(private)
-            total_rss += rss
-            total_shared_dirty += shared
-            total_private_dirty += private
-            append(b"%s %7d %7d %7d %5s %s\n" % (
-                start_text.rjust(16, b"0"), size >> 10, rss, shared + private, entry[0], label))
+        starts_text, ends_text, perms, _majors, names, rss, shared, private = zip(*found)
+        starts, ends, sizes, modes, totals = self.columns(starts_text, ends_text, perms)
+        labels = self.fast_labels(names, starts, ends)
+        rss_total = _column_total(rss)
+        shared_total = _column_total(shared)
+        private_total = _column_total(private)
+        # the dirty column is a sum, unless one of its two parts is all zero
+        if shared_total == 0 and shared.count(b"0") == len(shared):
+            dirty, row = private, b"%016x %7d %7s %7s %5s %s\n"
+        elif private_total == 0 and private.count(b"0") == len(private):
+            dirty, row = shared, b"%016x %7d %7s %7s %5s %s\n"
+        else:
+            dirty, row = map(add, map(int, shared), map(int, private)), b"%016x %7d %7s %7d %5s %s\n"
+        self.out.append(b"".join(map(row.__mod__, zip(starts, map(rshift, sizes, repeat(10)), rss, dirty, modes,
+                                                         labels))))
+        self.add_totals(totals)
+        self.total_rss += rss_total
+        self.total_shared_dirty += shared_total
+        self.total_private_dirty += private_total
         # every record ended with its Swap line: the state is as after one
-        self.out += rows
-        for index in range(4):
-            self.totals[index] += totals[index]
-        self.total_rss += total_rss
-        self.total_shared_dirty += total_shared_dirty
-        self.total_private_dirty += total_private_dirty
-        self.start = int(found[-1][0], 16)
+        self.start = starts[-1]
         self.rss = self.shared_dirty = self.private_dirty = 0
         self.size = 0
         self.mode_shown = b""
@@ -474,6 +500,12 @@ class _ExtendedListing(_Listing):
                 self.pending = None
 
     def finish(self):
+        carried, self.carried = self.carried, b""
+        if carried:
+            if self.stopped:
+                self.skip(carried)
+            else:
+                self.general(_lines(carried))
         self.flush()
         self.finish_labels()
         if not self.display.quiet:
