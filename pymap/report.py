@@ -78,6 +78,8 @@ class Reporter:
                 return self._streamed(process, streamed)
             except streamed.LongLine:
                 pass  # pmap's fgets() splits such lines: the whole-file reading below replays it
+        elif settings.big_x or settings.c:
+            return self._smaps_table(process)
         uses_smaps = settings.x or settings.big_x or settings.c
         try:
             data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps",
@@ -88,8 +90,6 @@ class Reporter:
                 # a snapshot with a file missing deserves a word
                 self._snapshot_error(error)
             return 1
-        if settings.big_x or settings.c:
-            return self._smaps_table(process, data)
         from . import longlines
 
         if longlines.has_long_line(data):
@@ -164,16 +164,33 @@ class Reporter:
         self._shm_minor = minor
         self.display.shm_minor = minor
 
-    def _smaps_table(self, process, data):
+    def _smaps_table(self, process):
+        """-X, -XX and -c/-C: smaps read once, block by block, when it is the
+        kernel's regular text (smaps_table.render_blocks); otherwise, or when
+        it is small, the whole file goes through pmap's replay."""
         from .formats import smaps_table
 
         if self._table_state is None:
             self._table_state = smaps_table.TableState(self.compat)
+        level = self.settings.big_x
         try:
-            body = smaps_table.render(data, self.display, self.settings.big_x, self.rc, self._table_state)
+            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps")
+            try:
+                pieces = smaps_table.render_blocks(blocks, self.display, level, self.rc, self._table_state)
+            except smaps_table.Fallback as fallback:
+                blocks.close()
+                data = fallback.data
+                if data is None:  # read again, as pmap reads it twice anyway
+                    data = procfs.read_file(self.root, process.tgid, b"smaps", whole_map=True)
+                pieces = [smaps_table.render(data, self.display, level, self.rc, self._table_state)]
         except smaps_table.SmapsTableError as error:
             self.console.fail(error.message)
-        self.console.write(body)
+        except ProcessError as error:
+            if self.snapshot:
+                self._snapshot_error(error)
+            return 1
+        for piece in pieces:
+            self.console.write(piece)
         return 0
 
 

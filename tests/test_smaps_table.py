@@ -212,6 +212,32 @@ def test_live_tables(targets, options, both):
     assert _mask_pss(actual.stdout, columns, quiet) == _mask_pss(expected.stdout, columns, quiet)
 
 
+LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "
+                "mmap.PROT_WRITE)) for i in range(3000)]\nfor region in regions[::14]:\n    region.write(b'x')\n")
+
+
+@pytest.fixture(scope="module")
+def large_pid():
+    with livetools.stopped_process(LARGE_TARGET) as pid:
+        yield pid
+
+
+@needs_pmap
+@pytest.mark.parametrize("options", LIVE_OPTIONS + (["-X", "-q", "-p"],), ids=" ".join)
+def test_live_large_tables(large_pid, options):
+    """3,000 mappings: the one-pass table (smaps_table.render_blocks)."""
+    with open("/proc/%d/smaps" % large_pid, "rb") as handle:
+        assert len(handle.read()) > 4 * smaps_table.ONE_PASS_MINIMUM
+    level_flag = "-XX" if "XX" in "".join(options) else "-X"
+    columns = {large_pid: _columns(large_pid, level_flag)}
+    expected = livetools.run_pmap(options + [str(large_pid)])
+    actual = livetools.run_pymap(options + [str(large_pid)])
+    assert (actual.returncode, actual.stderr) == (expected.returncode, expected.stderr)
+    quiet = "q" in "".join(options)
+    assert _mask_pss(actual.stdout, columns, quiet) == _mask_pss(expected.stdout, columns, quiet)
+    assert actual.stdout.count(b"\n") > 3000
+
+
 # --- generated smaps read by both tools through a bind mount ---------------------
 
 # field sets of a few kernels, in their order

@@ -227,21 +227,22 @@ def _strtoul_hex(digits):
 
 # --- the table ---------------------------------------------------------------
 
+def column_filter(level, rc):
+    """Which heading words and fields a table shows: -X (level 1) leaves out
+    UNIMPORTANT, -c/-C (level 0 with ``rc``) shows what the rc file names,
+    -XX everything."""
+    if level == 1:
+        return lambda name: name not in UNIMPORTANT
+    if level == 0 and rc is not None:
+        return rc.fields.__contains__
+    return lambda name: True
+
+
 def render(data, display, level, rc, state):
     """The -X (level 1), -XX (level 2+) or -c/-C (level 0, ``rc`` given)
     table of one process's smaps ``data``, as pmap prints it."""
     pieces = [_Piece(text) for text in fgets_pieces(data)]
-    if level == 1:
-        def enabled(name):
-            return name not in UNIMPORTANT
-    elif level == 0 and rc is not None:
-        chosen = rc.fields
-
-        def enabled(name):
-            return name in chosen
-    else:
-        def enabled(name):
-            return True
+    enabled = column_filter(level, rc)
 
     quiet = display.quiet
     columns = state.columns
@@ -389,3 +390,249 @@ def _footer(widths, columns, enabled):
     rule = b"".join(b"=" * column.width + b" " for column in columns)
     totals = b"".join(b"%*d " % (column.width, column.total) for column in columns)
     return indent + rule + b"\n" + indent + totals + b"KB \n"
+
+
+# --- the same table in one pass ---------------------------------------------
+#
+# render() replays pmap's two passes over the whole file.  A large smaps is
+# almost always the kernel's own regular text: records with the same field
+# lines in the same order, every line far shorter than pmap's buffer.  For
+# such a file the replay reduces to one column per field, so render_blocks()
+# reads the file once, block by block, with one pattern per block that
+# matches only what pmap's sscanf() calls read the same way.  Whatever does
+# not match raises Fallback before the TableState was touched.
+
+class Fallback(Exception):
+    """Not a file for render_blocks(): ``data`` is the whole file when it was
+    read to its end (a small one), else None and it must be read again."""
+
+    def __init__(self, data=None):
+        super().__init__("smaps is not for the one-pass table")
+        self.data = data
+
+
+# below this size the whole file goes to render(), which needs no pattern
+ONE_PASS_MINIMUM = 1 << 16
+
+# A header as scan_mapping_line() reads it, where every conversion stops at
+# the byte the pattern says it stops at.  The shortest header it takes has
+# 32 bytes before its first colon, so scan_detail_line() never reads it as a
+# field line ("%31[^:]:" would); the kernel writes at least 8 hex digits for
+# each address and the offset.  The name, up to 127 bytes to the end of the
+# line for sscanf(), is limited so that the whole line stays far below
+# pmap's 1023-byte buffer.
+_TABLE_HEADER_START = rb"(?m)^([0-9a-f]{8,20})-[0-9a-f]{8,20}"
+# Perm, Offset, Device and Inode, each after one space
+_TABLE_HEADER_WORDS = (rb"[^\s:]{4,31}", rb"[0-9a-f]{8,20}", rb"[0-9a-f:]{1,63}", rb"[0-9]{1,20}")
+_NAME_TAIL = rb"(?:[ ]{1,300}(?=\S[^\n]{0,126}\n)%s|[ ]{0,300})\n"
+_NAME_CAPTURES = {
+    "path": rb"([^\n]*)",
+    "basename": rb"(?:[^\n]*/)?([^\n/]*)",
+    "none": rb"[^\n]*",
+}
+# a field line scan_detail_line() reads as (name, digits), with the first
+# record's ending (" kB" or nothing); at most 19 digits, so that c_ulong()
+# never saturates
+_FIELD_LINE = rb"%s:[ ]{0,40}+%s%s\n"
+# the whole run scan_vmflags_line() reads (at most 127 bytes): its trailing
+# space is dropped afterwards
+_VMFLAGS_LINE = rb"VmFlags:[ ]{0,40}+%s\n"
+_VMFLAGS_RUN = rb"[a-z][a-z ]{0,126}+"
+
+_table_patterns = {}
+
+
+def _first_record_layout(block):
+    """(field names, their lines' endings, whether a VmFlags line ends the
+    record) of the first record of ``block``, or None when it is not a plain
+    kernel record."""
+    if not block[:1] or block[:1] in _UPPERCASE:
+        return None
+    names = []
+    endings = []
+    position = block.find(b"\n") + 1
+    while 0 < position < len(block):
+        end = block.find(b"\n", position)
+        if end < 0:
+            return None
+        line = block[position:end]
+        if line[:1] not in _UPPERCASE:
+            return tuple(names), tuple(endings), False
+        name, colon, _ = line.partition(b":")
+        if not colon or len(name) > 31:
+            return None
+        if name == VMFLAGS:
+            return tuple(names), tuple(endings), True
+        names.append(name)
+        endings.append(b" kB" if line.endswith(b" kB") else b"")
+        position = end + 1
+    return None
+
+
+_UPPERCASE = frozenset(bytes([byte]) for byte in range(ord("A"), ord("Z") + 1))
+
+
+def _table_pattern(layout, endings, has_vmflags, enabled, show_path):
+    """The compiled pattern of one whole record, capturing the start and
+    the shown heading words, field values and flags, and the name, in the
+    order the pattern meets them."""
+    fields = tuple(enabled(name) for name in layout)
+    words = tuple(enabled(word) for word in (PERM, OFFSET, DEVICE, INODE, VMFLAGS, MAPPING))
+    key = (layout, endings, has_vmflags, fields, words, show_path)
+    pattern = _table_patterns.get(key)
+    if pattern is None:
+        import re
+
+        parts = [_TABLE_HEADER_START]
+        for shown, word in zip(words[:4], _TABLE_HEADER_WORDS):
+            parts.append(b" (%s)" % word if shown else b" " + word)
+        parts.append(_NAME_TAIL % _NAME_CAPTURES["none" if not words[5] else "path" if show_path else "basename"])
+        for field, ending, shown in zip(layout, endings, fields):
+            parts.append(_FIELD_LINE % (re.escape(field), rb"([0-9]{1,19}+)" if shown else rb"[0-9]{1,19}+",
+                                        re.escape(ending)))
+        if has_vmflags:
+            parts.append(_VMFLAGS_LINE % (b"(%s)" % _VMFLAGS_RUN if words[4] else _VMFLAGS_RUN))
+        pattern = _table_patterns[key] = re.compile(b"".join(parts))
+    return pattern
+
+
+def render_blocks(blocks, display, level, rc, state):
+    """render()'s bytes, as an iterator of pieces, from the line blocks of a
+    smaps file read once; Fallback when the file is not the kernel's
+    regular text (or is small), with ``state`` untouched."""
+    from collections import Counter
+    from itertools import chain
+
+    from .streamed import _coalesced, _last_header
+
+    if state.range_limited and not (display.range_low == 0 and display.range_high == MASK64):
+        raise Fallback
+    blocks = _coalesced(blocks)
+    first = next(blocks, b"")
+    if len(first) < ONE_PASS_MINIMUM:
+        raise Fallback(first + b"".join(blocks))
+    found_layout = _first_record_layout(first)
+    if found_layout is None:
+        raise Fallback
+    layout, endings, has_vmflags = found_layout
+    enabled = column_filter(level, rc)
+    show_path = display.show_path
+    quiet = display.quiet
+    pattern = _table_pattern(layout, endings, has_vmflags, enabled, show_path)
+    names = [name for name in layout if enabled(name)]
+    if state.columns and [column.name for column in state.columns] != names:
+        raise Fallback  # render() knows what pmap does with another layout
+    words = [word for word in (PERM, OFFSET, DEVICE, INODE) if enabled(word)]
+    shows_flags = has_vmflags and enabled(VMFLAGS)
+    shows_name = enabled(MAPPING)
+    lines_per_record = 1 + len(layout) + has_vmflags
+    # the captures, in the pattern's order: start, words, name, values, flags
+    values_at = 1 + len(words) + shows_name
+    text_columns = list(range(1 + len(words)))  # whose widths pmap measures
+    flags_at = values_at + len(names)
+    if shows_flags:
+        text_columns.append(flags_at)
+    text_widths = [0] * len(text_columns)
+    totals = [0] * len(names)
+    value_widths = [0] * len(names)
+    stored = []
+    # printed order: start, words, values, flags, name
+    order = list(range(1 + len(words))) + list(range(values_at, values_at + len(names) + shows_flags))
+    if shows_name:
+        order.append(values_at - 1)
+
+    def take(segment, end):
+        """The records of segment[:end], which must be whole ones only."""
+        found = pattern.findall(segment, 0, end)
+        if not found or len(found) * lines_per_record != segment.count(b"\n", 0, end):
+            raise Fallback
+        columns = list(zip(*found)) if isinstance(found[0], tuple) else [found]
+        for index in range(len(names)):
+            values = columns[values_at + index]
+            if values.count(b"0") == len(values):  # the usual column: one shared b"0"
+                width = 1
+            else:
+                counts = Counter(values)
+                totals[index] += sum(int(text) * count for text, count in counts.items())
+                width = max(map(len, counts))
+            value_widths[index] = max(value_widths[index], width)
+        if shows_flags:
+            runs = columns[flags_at]
+            shown = {run: run[:-1] if run.endswith(b" ") else run for run in set(runs)}
+            columns[flags_at] = tuple(map(shown.__getitem__, runs))
+        for index, column in enumerate(text_columns):
+            texts = columns[column]
+            text_widths[index] = max(text_widths[index], max(map(len, texts)))
+            if index:  # few distinct words: keep one copy of each
+                shared = {text: text for text in set(texts)}
+                columns[column] = tuple(map(shared.__getitem__, texts))
+        stored.append([columns[index] for index in order])
+
+    pending = b""
+    for block in chain((first,), blocks):
+        if b"\0" in block:
+            raise Fallback
+        segment = pending + block if pending else block
+        last = _last_header(segment, 0)  # the last record may go on in the next block
+        if last:
+            take(segment, last)
+        pending = segment[last:]
+    if not pending.endswith(b"\n"):
+        raise Fallback
+    take(pending, len(pending))
+
+    # what render() leaves behind after its measuring pass
+    columns = state.columns
+    if not columns:
+        columns.extend(_Column(name, 0 if quiet else len(name)) for name in names)
+    last_values = [values[-1] for values in stored[-1][1 + len(words):1 + len(words) + len(names)]]
+    for column, total, width, value_text in zip(columns, totals, value_widths, last_values):
+        column.value_text = value_text  # what a later PID with fewer fields shows
+        column.total = (column.total + total) & MASK64
+        column.width = max(column.width, width if quiet else integer_width(column.total))
+    widths = [0] * 5
+    for word, width in zip([ADDRESS] + words, text_widths):
+        widths[(ADDRESS, PERM, OFFSET, DEVICE, INODE).index(word)] = width
+    flags_width = text_widths[-1] if shows_flags else 0
+
+    heading = None
+    if not quiet:
+        heading = _header(widths, columns, has_vmflags, flags_width, enabled)
+        widths[0] = max(widths[0], len(ADDRESS))
+        for index, word in ((1, PERM), (2, OFFSET), (3, DEVICE), (4, INODE)):
+            if enabled(word):
+                widths[index] = max(widths[index], len(word))
+        if shows_flags:
+            flags_width = max(flags_width, len(VMFLAGS))
+    row = [_padded(b"", widths[0])]
+    row += [_padded(b" ", widths[(ADDRESS, PERM, OFFSET, DEVICE, INODE).index(word)]) for word in words]
+    row += [_padded(b" ", column.width) for column in columns]
+    if shows_flags:
+        row.append(_padded(b" ", flags_width))
+    if shows_name:
+        row.append(b" %s")
+    row = b"".join(row) + b"\n"
+    footer = None
+    if not quiet and columns:
+        footer = _footer(widths, columns, enabled)
+        if state.per_pid_totals:
+            for column in columns:
+                column.total = 0
+    return _pieces(heading, row, stored, footer)
+
+
+def _pieces(heading, row, stored, footer):
+    """The table's bytes a block at a time, each block's columns let go of
+    as soon as its rows are made."""
+    if heading is not None:
+        yield heading
+    stored.reverse()
+    while stored:
+        yield b"".join(map(row.__mod__, zip(*stored.pop())))
+    if footer is not None:
+        yield footer
+
+
+def _padded(separator, width):
+    """The conversion of b"%*s" % (width, text) with its width written in."""
+    return separator + (b"%%%ds" % width if width > 0 else b"%s")
