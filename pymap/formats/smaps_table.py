@@ -421,7 +421,7 @@ ONE_PASS_MINIMUM = 1 << 16
 # each address and the offset.  The name, up to 127 bytes to the end of the
 # line for sscanf(), is limited so that the whole line stays far below
 # pmap's 1023-byte buffer.
-_TABLE_HEADER_START = rb"(?m)^([0-9a-f]{8,20})-[0-9a-f]{8,20}"
+_TABLE_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20})-[0-9a-f]{8,20}"
 # Perm, Offset, Device and Inode, each after one space
 _TABLE_HEADER_WORDS = (rb"[^\s:]{4,31}", rb"[0-9a-f]{8,20}", rb"[0-9a-f:]{1,63}", rb"[0-9]{1,20}")
 _NAME_TAIL = rb"(?:[ ]{1,300}(?=\S[^\n]{0,126}\n)%s|[ ]{0,300})\n"
@@ -492,7 +492,8 @@ def _table_pattern(layout, endings, has_vmflags, enabled, show_path):
                                         re.escape(ending)))
         if has_vmflags:
             parts.append(_VMFLAGS_LINE % (b"(%s)" % _VMFLAGS_RUN if words[4] else _VMFLAGS_RUN))
-        pattern = _table_patterns[key] = re.compile(b"".join(parts))
+        # and any other line, captured, as in streamed._record_pattern
+        pattern = _table_patterns[key] = re.compile(b"".join(parts) + rb"|([^\n]*\n))")
     return pattern
 
 
@@ -525,7 +526,6 @@ def render_blocks(blocks, display, level, rc, state):
     words = [word for word in (PERM, OFFSET, DEVICE, INODE) if enabled(word)]
     shows_flags = has_vmflags and enabled(VMFLAGS)
     shows_name = enabled(MAPPING)
-    lines_per_record = 1 + len(layout) + has_vmflags
     # the captures, in the pattern's order: start, words, name, values, flags
     values_at = 1 + len(words) + shows_name
     text_columns = list(range(1 + len(words)))  # whose widths pmap measures
@@ -543,10 +543,10 @@ def render_blocks(blocks, display, level, rc, state):
 
     def take(segment, end):
         """The records of segment[:end], which must be whole ones only."""
-        found = pattern.findall(segment, 0, end)
-        if not found or len(found) * lines_per_record != segment.count(b"\n", 0, end):
+        columns = list(zip(*pattern.findall(segment, 0, end)))
+        strays = columns.pop() if columns else (None,)
+        if strays.count(b"") != len(strays):
             raise Fallback
-        columns = list(zip(*found)) if isinstance(found[0], tuple) else [found]
         for index in range(len(names)):
             values = columns[values_at + index]
             if values.count(b"0") == len(values):  # the usual column: one shared b"0"

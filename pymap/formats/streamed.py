@@ -331,6 +331,12 @@ _HEADER_BODY = _HEADER_CORE + b"\n"
 _record_patterns = {}
 
 
+# A record pattern ends with this second choice: any other line, captured
+# (a record leaves the group empty), so that findall() over a block meets
+# every line and a stray one shows without counting the block's lines.
+_STRAY = rb"|([^\n]*\n))"
+
+
 def _record_pattern(layout):
     """The compiled pattern of one whole smaps record whose field lines are
     named ``layout`` (in order), capturing the header's start, end, perms,
@@ -345,7 +351,7 @@ def _record_pattern(layout):
     if len(set(layout)) == len(layout) and all(name in layout for name in _WANTED):
         where = [layout.index(name) for name in _WANTED]
         if where[3] > max(where[:3]):
-            parts = [rb"(?m)^", _HEADER_BODY]
+            parts = [rb"(?m)^(?:", _HEADER_BODY]
             for name in layout:
                 if name in _WANTED:
                     # model._add_field's number (_column_total refuses leading
@@ -354,7 +360,7 @@ def _record_pattern(layout):
                     parts.append(rb"%s:[ ]{1,40}+%s kB\n" % (re.escape(name), digits))
                 else:
                     parts.append(rb"%s:[^\n]{0,%d}\n" % (re.escape(name), _LONGEST - len(name) - 1))
-            pattern = re.compile(b"".join(parts))
+            pattern = re.compile(b"".join(parts) + _STRAY)
     _record_patterns[layout] = pattern
     return pattern
 
@@ -411,10 +417,10 @@ class _ExtendedListing(_Listing):
         pattern = _record_pattern(layout)
         if pattern is None:
             raise _Fallback
-        found = pattern.findall(block, first, last)
-        if len(found) * (len(layout) + 1) != block.count(b"\n", first, last):
+        starts_text, ends_text, perms, _majors, names, rss, shared, private, strays = zip(
+            *pattern.findall(block, first, last))
+        if strays.count(b"") != len(strays):
             raise _Fallback  # some record is not like the first
-        starts_text, ends_text, perms, _majors, names, rss, shared, private = zip(*found)
         starts, ends, sizes, modes, totals = self.columns(starts_text, ends_text, perms)
         labels = self.fast_labels(names, starts, ends)
         rss_total = _column_total(rss)
