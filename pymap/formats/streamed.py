@@ -34,12 +34,12 @@ from .classic import EXTENDED_HEADER, EXTENDED_RULE, mapping_label, mode_text
 __all__ = ["default_listing_blocks", "extended_listing_blocks", "LongLine"]
 
 # A maps line as the kernel prints it, in a form parse_maps_line reads the
-# same way: groups are start, end, perms, device major and the name (what
+# same way: groups are start, end, perms and the name (what
 # split(None, 5) leaves as the sixth word).  Lines it does not match take the
 # general path, so it may be stricter than parse_maps_line, never looser.
 # Every part is bounded so that no match is as long as pmap's fgets()
 # buffer (121 + 100 + 700 + 100 < 1023): such lines need longlines.py.
-_HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} ([0-9a-f]{1,8}):[0-9a-f]{1,8} "
+_HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} [0-9a-f]{1,8}:[0-9a-f]{1,8} "
                 rb"[0-9]{1,20}(?: {1,100}(\S[^\n]{0,699}))? {0,100}")
 _HEADER = None  # compiled by _compile(): a small process never needs re
 _UPPER = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
@@ -159,7 +159,7 @@ class _Listing:
                     ranged.add(name)
             by_name[name] = label
         labels = list(map(by_name.__getitem__, names))
-        if ranged:
+        if ranged and min(starts) <= self.start_stack <= max(ends):
             start_stack = repeat(self.start_stack)
             holding = map(and_, map(le, starts, start_stack), map(ge, ends, start_stack))
             for index in compress(count(), holding):
@@ -278,7 +278,7 @@ class _DefaultListing(_Listing):
                         self.step(mapping)
 
     def _fast(self, found):
-        starts_text, ends_text, perms, _majors, names = zip(*found)
+        starts_text, ends_text, perms, names = zip(*found)
         starts, ends, sizes, modes, totals = self.columns(starts_text, ends_text, perms)
         labels = self.fast_labels(names, starts, ends)
         self.out.append(b"".join(map(b"%016x %6dK %s %s\n".__mod__,
@@ -339,8 +339,8 @@ _STRAY = rb"|([^\n]*\n))"
 
 def _record_pattern(layout):
     """The compiled pattern of one whole smaps record whose field lines are
-    named ``layout`` (in order), capturing the header's start, end, perms,
-    major and name and the Rss, Shared_Dirty and Private_Dirty numbers; or
+    named ``layout`` (in order), capturing the header's start, end, perms
+    and name and the Rss, Shared_Dirty and Private_Dirty numbers; or
     None when -x cannot be read off such records with one pattern.  Lines
     of pmap's fgets() limit or longer never match."""
     if layout in _record_patterns:
@@ -417,7 +417,7 @@ class _ExtendedListing(_Listing):
         pattern = _record_pattern(layout)
         if pattern is None:
             raise _Fallback
-        starts_text, ends_text, perms, _majors, names, rss, shared, private, strays = zip(
+        starts_text, ends_text, perms, names, rss, shared, private, strays = zip(
             *pattern.findall(block, first, last))
         if strays.count(b"") != len(strays):
             raise _Fallback  # some record is not like the first
