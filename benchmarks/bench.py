@@ -6,10 +6,12 @@ Starts a Python child that maps N one-page regions with alternating
 protections (so the kernel cannot merge them) and stops itself (SIGSTOP),
 then runs pymap (``python -m pymap`` with this checkout first on
 PYTHONPATH) and pmap alternately, one warm-up pair and then --pairs timed
-pairs per mode.  Reported: the median of the per-pair ratios pymap/pmap, both
-medians in seconds, pymap's peak RSS (ru_maxrss from os.wait4), whether the
-outputs are identical, and the start-up figure: pymap -x on a process with
-~40 mappings against a bare ``python -c pass`` of the same interpreter.
+pairs per mode (default, -x, -X, -XX).  Reported: the median of the per-pair
+ratios pymap/pmap, both medians in seconds, pymap's peak RSS (ru_maxrss from
+os.wait4), whether the outputs are identical (for -X and -XX but for the Pss
+and clean columns, which move with who reads), and the start-up figure: pymap -x on a process with
+~40 mappings against a bare ``python -c pass`` of the same interpreter (and
+``python -S -c pass``, to show what the site module costs every start).
 
 The machine may be shared and noisy: only ratios of interleaved runs mean
 much.  Standard library only.
@@ -21,6 +23,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,13 +52,16 @@ def environment():
     return environ
 
 
-def run(argv, environ):
-    """(seconds, peak RSS in KiB, exit status, stdout) of one run.
+def run(argv, environ, keep=None):
+    """(seconds, peak RSS in KiB, exit status) of one run; its stdout is read
+    and dropped, or written to the file ``keep``.
 
+    Nothing the child prints stays in this process: a forked child's
+    ru_maxrss starts from this process's RSS at the fork (see floor_kib()).
     fork+exec rather than posix_spawn: a vfork()ed child would inherit this
-    process's own high-water mark into its ru_maxrss, a forked one only this
-    process's current RSS (see floor_kib())."""
+    process's own high-water mark instead."""
     read_end, write_end = os.pipe()
+    sink = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if keep else None
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -67,16 +73,18 @@ def run(argv, environ):
         finally:
             os._exit(127)
     os.close(write_end)
-    chunks = []
     while True:
         chunk = os.read(read_end, 1 << 20)
         if not chunk:
             break
-        chunks.append(chunk)
+        if sink is not None:
+            os.write(sink, chunk)
     os.close(read_end)
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - started
-    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), b"".join(chunks)
+    if sink is not None:
+        os.close(sink)
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
 def floor_kib():
@@ -106,15 +114,15 @@ def start_target(count):
     raise SystemExit("the target did not stop")
 
 
-def pairs(first, second, environ, count):
-    """Alternate runs of two commands: one warm-up pair, then ``count``."""
+def pairs(first, second, environ, count, keep=(None, None)):
+    """Alternate runs of two commands: one warm-up pair, then ``count``; the
+    last pair's outputs go to the files ``keep``."""
     results = []
     for index in range(count + 1):
-        one = run(first, environ)
-        two = run(second, environ)
+        last = index == count
+        one = run(first, environ, keep[0] if last else None)
+        two = run(second, environ, keep[1] if last else None)
         if index:
-            if results:  # keep the outputs of the last pair only
-                results[-1] = tuple(run_[:3] + (b"",) for run_ in results[-1])
             results.append((one, two))
     return results
 
@@ -125,18 +133,22 @@ def summary(results):
             statistics.median(two[0] for _, two in results), max(one[1] for one, _ in results))
 
 
-PSS_FAMILY = (b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss")
+# columns whose figures move with who else maps the same pages at that
+# moment (pymap is itself a Python process mapping the target's libpython)
+READER_DEPENDENT = (b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss",
+                    b"Shared_Clean", b"Private_Clean")
 
 
-def without_pss(output):
-    """-X output with the Pss-family columns blanked: the kernel's Pss of a
-    shared page moves with every reader, pymap and pmap included."""
+def reader_independent(output):
+    """-X/-XX output with the reader-dependent columns blanked: the kernel's
+    Pss of a shared page, and whether a clean page counts as shared, move
+    with every reader, pymap and pmap included."""
     lines = output.split(b"\n")
     heading = next((line for line in lines if b"Address" in line and b"Perm" in line), None)
     if heading is None:
         return output
     words = heading.split()
-    drop = {index for index, word in enumerate(words) if word in PSS_FAMILY}
+    drop = {index for index, word in enumerate(words) if word in READER_DEPENDENT}
     # the totals line has only the field columns, which start after Inode
     shift = words.index(b"Inode") + 1 if b"Inode" in words else 0
     kept = []
@@ -157,31 +169,37 @@ def main():
     print("pymap %s vs %s, %s, %d pairs after a warm-up, medians" % (ROOT, PMAP, sys.executable, options.pairs))
     print("(peak RSS cannot read below this script's own RSS, %.1f MiB)" % (floor_kib() / 1024))
 
+    scratch = tempfile.mkdtemp(prefix="pymap-bench-")
     big = start_target(options.mappings)
     small = start_target(None)
     try:
         with open("/proc/%d/maps" % big.pid, "rb") as handle:
             lines = handle.read().count(b"\n")
         print("target: pid %d with %d mappings" % (big.pid, lines))
-        targets = {"default": [], "-x": ["-x"], "-X": ["-X"]}
+        targets = {"default": [], "-x": ["-x"], "-X": ["-X"], "-XX": ["-XX"]}
         for label, arguments in targets.items():
             first = pymap + arguments + [str(big.pid)]
             second = [PMAP] + arguments + [str(big.pid)]
             probe = run(first, environ)
-            if probe[2] != 0 and label == "-X":
+            if probe[2] != 0 and label.startswith("-X"):
                 print("%-8s unavailable (pymap -X exits %d)" % (label, probe[2]))
                 continue
-            results = pairs(first, second, environ, options.pairs)
+            keep = (os.path.join(scratch, "pymap.out"), os.path.join(scratch, "pmap.out"))
+            results = pairs(first, second, environ, options.pairs, keep)
             ratio, mine, theirs, peak = summary(results)
-            mine_out, theirs_out = results[-1][0][3], results[-1][1][3]
-            if label == "-X":
-                same = without_pss(mine_out) == without_pss(theirs_out)
-                what = "identical except Pss-family columns" if same else "DIFFERENT"
+            outputs = []
+            for path in keep:
+                with open(path, "rb") as handle:
+                    outputs.append(handle.read())
+                os.unlink(path)
+            if label.startswith("-X"):
+                same = reader_independent(outputs[0]) == reader_independent(outputs[1])
+                what = "identical but for Pss and clean columns" if same else "DIFFERENT"
             else:
-                what = "identical" if mine_out == theirs_out else "DIFFERENT"
+                what = "identical" if outputs[0] == outputs[1] else "DIFFERENT"
             print("%-8s pymap/pmap %.2fx   pymap %.3f s   pmap %.3f s   pymap peak RSS %.1f MiB   output %s"
                   % (label, ratio, mine, theirs, peak / 1024, what))
-            del results, mine_out, theirs_out
+            del outputs
 
         first = pymap + ["-x", str(small.pid)]
         second = [sys.executable, "-c", "pass"]
@@ -192,10 +210,16 @@ def main():
             lines = handle.read().count(b"\n")
         print("start-up pymap -x (%d mappings) / python -c pass: %.2fx   (%.3f s / %.3f s)"
               % (lines, mine / bare, mine, bare))
+        # how much of any start is the site module and the .pth files it runs
+        no_site = statistics.median(run([sys.executable, "-S", "-c", "pass"], environ)[0]
+                                    for _ in range(max(options.pairs, 15)))
+        print("python -S -c pass: %.3f s (site and its .pth hooks take the other %.3f s of a bare start)"
+              % (no_site, bare - no_site))
     finally:
         for child in (big, small):
             os.kill(child.pid, signal.SIGKILL)
             child.wait()
+        os.rmdir(scratch)
 
 
 if __name__ == "__main__":
