@@ -125,3 +125,17 @@ def test_installed_console_script():
     result = subprocess.run([script, "-V"], capture_output=True, timeout=60)
     assert (result.returncode, result.stderr) == (0, b"")
     assert result.stdout.startswith(b"pymap from pymap ")
+
+
+@pytest.mark.skipif(not os.access("/usr/bin/pmap", os.X_OK), reason="the benchmark times /usr/bin/pmap")
+def test_benchmark_runs_and_finds_the_outputs_identical():
+    """benchmarks/bench.py on a small target: it runs from the checkout, and
+    its output comparisons (every mode) find pymap and pmap agreeing."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench.py"), "--mappings", "300",
+                             "--pairs", "1"], capture_output=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    for mode in ("default", "-x", "-X", "-XX"):
+        row = next(line for line in lines if line.startswith(mode + " "))
+        assert "pymap/pmap" in row and "output identical" in row, row
+    assert any(line.startswith("start-up pymap -x") for line in lines)
