@@ -104,10 +104,12 @@ def _check_still_mapped(fd, pid, path):
         raise NoSuchProcess(pid, os.fsdecode(path), "process exited while it was read")
 
 
-def read_line_blocks(root, pid, name, block_size=LINE_BLOCK):
+def read_line_blocks(root, pid, name, block_size=LINE_BLOCK, whole_records=False):
     """Yield /proc/PID/NAME in blocks of about ``block_size`` bytes that each
     end at a line boundary (the last may lack its newline), so a large smaps
-    is never held whole."""
+    is never held whole.  ``whole_records``: end each block, where the file
+    allows, before a line that starts a smaps record (one that does not
+    start with an upper-case letter), so that the next block starts with it."""
     path = process_path(root, pid, name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -128,21 +130,39 @@ def read_line_blocks(root, pid, name, block_size=LINE_BLOCK):
                 break
             parts.append(chunk)
             size += len(chunk)
-            if size >= block_size:
-                block = b"".join(parts)
-                cut = block.rfind(b"\n") + 1
-                if cut:
-                    yield block[:cut]
-                    seen = True
-                    block = block[cut:]
-                parts = [block] if block else []
-                size = len(block)
+            if size < block_size:
+                continue
+            # cut in the last piece read, so that the block is copied once
+            last = parts[-1]
+            cut = _record_start(last) if whole_records and size < 4 * block_size else last.rfind(b"\n") + 1
+            if cut:
+                parts[-1] = last[:cut]
+                yield b"".join(parts)
+                seen = True
+                parts = [last[cut:]] if cut < len(last) else []
+                size = len(last) - cut
         if parts or seen:
             _check_still_mapped(fd, pid, path)
         if parts:
             yield b"".join(parts)
     finally:
         os.close(fd)
+
+
+_UPPERCASE = frozenset(range(ord("A"), ord("Z") + 1))
+
+
+def _record_start(piece):
+    """Where the last line of ``piece`` that starts a smaps record begins
+    (after a newline in ``piece``), or 0."""
+    end = len(piece)
+    while True:
+        start = piece.rfind(b"\n", 0, end) + 1
+        if start == 0:
+            return 0
+        if start < len(piece) and piece[start] not in _UPPERCASE and piece[start] != 0x0A:
+            return start
+        end = start - 1
 
 
 def read_tgid(root, pid):

@@ -137,7 +137,8 @@ class Reporter:
         extended = self.settings.x
         listing = streamed.extended_listing_blocks if extended else streamed.default_listing_blocks
         try:
-            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps" if extended else b"maps")
+            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps" if extended else b"maps",
+                                             whole_records=extended)
             body = listing(process.start_stack, blocks, self.display, self._prepare_labels)
         except ProcessError as error:
             if self.snapshot:
@@ -174,7 +175,7 @@ class Reporter:
             self._table_state = smaps_table.TableState(self.compat)
         level = self.settings.big_x
         try:
-            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps")
+            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps", whole_records=True)
             try:
                 pieces = smaps_table.render_blocks(blocks, self.display, level, self.rc, self._table_state)
             except smaps_table.Fallback as fallback:

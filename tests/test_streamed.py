@@ -17,11 +17,13 @@ from pymap.report import _lenient_smaps
 
 @pytest.fixture(autouse=True, params=["fast path from any size", "fast path from FAST_MINIMUM"])
 def fast_minimum(request, monkeypatch):
-    """Snapshots are small: exercise the fast path on them too."""
+    """Snapshots are small: exercise the fast path on them too, in blocks
+    small enough that records go on from one block into the next."""
     from pymap.formats import streamed
 
     if request.param == "fast path from any size":
         monkeypatch.setattr(streamed, "FAST_MINIMUM", 0)
+        monkeypatch.setattr(streamed, "_BLOCK", 2000)
 
 
 GOLDENS = os.path.join(os.path.dirname(ROOT), "shared", "goldens")
@@ -61,11 +63,16 @@ def _synthetic():
 
 
 def _blocks(data, seed):
-    """Line-aligned blocks of random sizes, as procfs.read_line_blocks yields."""
+    """Line-aligned blocks of random sizes, as procfs.read_line_blocks yields;
+    with an odd seed, cut before header lines where it can, as it does with
+    whole_records=True."""
     rng = random.Random(seed)
     position = 0
     while position < len(data):
         cut = data.rfind(b"\n", position, position + rng.choice((50, 700, 4096, 65536))) + 1
+        if seed % 2:
+            while position < cut < len(data) and data[cut:cut + 1].isupper():
+                cut = data.rfind(b"\n", position, cut - 1) + 1
         if cut <= position:
             cut = data.find(b"\n", position) + 1 or len(data)
         yield data[position:cut]
@@ -148,3 +155,22 @@ def test_long_lines_are_left_to_the_whole_file_path(length):
                 listing(0, _blocks(text, 1), display, lambda mappings: None)
         else:
             _compare(text, listing is extended_listing_blocks, display)
+
+
+@pytest.mark.parametrize("whole_records", [False, True], ids=["lines", "whole records"])
+@pytest.mark.parametrize("block_size", [1, 100, 20000, 1 << 18])
+@pytest.mark.parametrize("ending", [b"", b"7f-8f rw-p 0 00:00 0 no newline"], ids=["newline", "no newline"])
+def test_read_line_blocks(tmp_path, whole_records, block_size, ending):
+    from pymap import procfs
+    from pymap.formats.streamed import starts_record
+
+    data = list(_synthetic())[0] * 30 + ending
+    (tmp_path / "7").mkdir()
+    (tmp_path / "7" / "smaps").write_bytes(data)
+    blocks = list(procfs.read_line_blocks(os.fsencode(tmp_path), 7, b"smaps", block_size, whole_records))
+    assert b"".join(blocks) == data
+    assert len(blocks) > 1
+    assert all(block.endswith(b"\n") for block in blocks[:-1])
+    # a snapshot is read 64 KiB at a time: record cuts apply below 4 blocks' worth
+    records = whole_records and 4 * block_size > (1 << 16)
+    assert all(starts_record(block) for block in blocks) == records

@@ -504,7 +504,7 @@ def render_blocks(blocks, display, level, rc, state):
     from collections import Counter
     from itertools import chain
 
-    from .streamed import _coalesced, _last_header
+    from .streamed import _coalesced, _last_header, starts_record
 
     if state.range_limited and not (display.range_low == 0 and display.range_high == MASK64):
         raise Fallback
@@ -568,18 +568,24 @@ def render_blocks(blocks, display, level, rc, state):
                 columns[column] = tuple(map(shared.__getitem__, texts))
         stored.append([columns[index] for index in order])
 
-    pending = b""
+    # a block is taken once the next one shows whether its last record is
+    # whole, as in streamed._ExtendedListing.feed
+    held = None
     for block in chain((first,), blocks):
         if b"\0" in block:
             raise Fallback
-        segment = pending + block if pending else block
-        last = _last_header(segment, 0)  # the last record may go on in the next block
-        if last:
-            take(segment, last)
-        pending = segment[last:]
-    if not pending.endswith(b"\n"):
+        if held is not None:
+            if starts_record(block):
+                take(held, len(held))
+            else:
+                last = _last_header(held, 0)
+                if last:
+                    take(held, last)
+                block = held[last:] + block
+        held = block
+    if not held.endswith(b"\n"):
         raise Fallback
-    take(pending, len(pending))
+    take(held, len(held))
 
     # what render() leaves behind after its measuring pass
     columns = state.columns

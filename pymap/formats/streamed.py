@@ -214,6 +214,13 @@ def _coalesced(blocks):
         yield b"".join(pending)
 
 
+def starts_record(block):
+    """Whether ``block`` starts with a header line, so that what came before
+    it ended with a whole record (an empty line would not end one: the
+    model reads on past it)."""
+    return block[:1] not in _UPPER and block[:1] not in (b"", b"\n")
+
+
 def _last_header(block, first):
     """Where the last header line of ``block`` starts (``first``, the first
     one's offset, when there is no later one)."""
@@ -378,12 +385,18 @@ class _ExtendedListing(_Listing):
         self.pending = None  # set once a mapping was shown since the last Swap line
         self.shown_mapping = None
         self.current = None  # the Mapping being read on the general path
-        self.carried = b""  # the last record of a block, not yet read
+        self.held = None  # the block read last, not yet taken
 
     def feed(self, block):
-        if self.carried:
-            block = self.carried + block
-            self.carried = b""
+        """Blocks are read one behind: a block's last record is known to be
+        whole once the next block starts with a header line (as
+        procfs.read_line_blocks(whole_records=True) cuts them); otherwise
+        it is carried into the next block."""
+        held, self.held = self.held, block
+        if held is not None:
+            self.take(held, starts_record(block))
+
+    def take(self, block, whole):
         if self.stopped:
             self.skip(block)
             return
@@ -399,20 +412,24 @@ class _ExtendedListing(_Listing):
         first = first.start()
         if first:
             self.general(_lines(block[:first]))
-        last = _last_header(block, first)
+        last = len(block) if whole and block.endswith(b"\n") else _last_header(block, first)
         if last > first:
             try:
                 self.flush()
                 self.fast(block, first, last)
             except _Fallback:
                 self.general(_lines(block[first:last]))
-        # the block's last record may go on in the next block
-        self.carried = block[last:]
+        if last < len(block):
+            if whole:  # the file's last line has no newline
+                self.general(_lines(block[last:]))
+            else:  # the block's last record may go on in the next block
+                self.held = block[last:] + self.held
 
     def fast(self, block, first, last):
         """The complete records of block[first:last] (``first`` and ``last``
         start header lines) as one table, or _Fallback."""
-        following = _FIRST_HEADER.search(block, first + 1).start()
+        following = _FIRST_HEADER.search(block, first + 1, last)
+        following = following.start() if following else last
         layout = tuple(line.partition(b":")[0] for line in block[first:following - 1].split(b"\n")[1:])
         pattern = _record_pattern(layout)
         if pattern is None:
@@ -506,12 +523,9 @@ class _ExtendedListing(_Listing):
                 self.pending = None
 
     def finish(self):
-        carried, self.carried = self.carried, b""
-        if carried:
-            if self.stopped:
-                self.skip(carried)
-            else:
-                self.general(_lines(carried))
+        held, self.held = self.held, None
+        if held is not None:
+            self.take(held, True)
         self.flush()
         self.finish_labels()
         if not self.display.quiet:
