@@ -5,13 +5,17 @@
 Starts a Python child that maps N one-page regions with alternating
 protections (so the kernel cannot merge them) and stops itself (SIGSTOP),
 then runs pymap (``python -m pymap`` with this checkout first on
-PYTHONPATH) and pmap alternately, one warm-up pair and then --pairs timed
-pairs per mode (default, -x, -X, -XX).  Reported: the median of the per-pair
-ratios pymap/pmap, both medians in seconds, pymap's peak RSS (ru_maxrss from
-os.wait4), whether the outputs are identical (for -X and -XX but for the Pss
-and clean columns, which move with who reads), and the start-up figure: pymap -x on a process with
-~40 mappings against a bare ``python -c pass`` of the same interpreter (and
-``python -S -c pass``, to show what the site module costs every start).
+PYTHONPATH), pmap and ``python -S -m pymap`` in turn: one warm-up round,
+then --pairs timed rounds per mode (default, -x, -X, -XX).
+
+Reported per mode: the median of the per-round ratios pymap/pmap, both
+medians in seconds, pymap's peak RSS (ru_maxrss from os.wait4), whether the
+outputs are identical (for -X and -XX but for the Pss and clean columns,
+which move with who reads), and the same ratio for ``python -S``: pymap
+needs nothing from site-packages, so that is pymap apart from what the site
+module and its .pth hooks cost every Python start on this machine.  Then
+the start-up figure: pymap -x on a stopped ``sleep`` against a bare
+``python -c pass`` of the same interpreter, and ``python -S -c pass``.
 
 The machine may be shared and noisy: only ratios of interleaved runs mean
 much.  Standard library only.
@@ -57,7 +61,7 @@ def run(argv, environ, keep=None):
     and dropped, or written to the file ``keep``.
 
     Nothing the child prints stays in this process: a forked child's
-    ru_maxrss starts from this process's RSS at the fork (see floor_kib()).
+    ru_maxrss may count the pages it shares with this process (own_rss_kib()).
     fork+exec rather than posix_spawn: a vfork()ed child would inherit this
     process's own high-water mark instead."""
     read_end, write_end = os.pipe()
@@ -87,8 +91,9 @@ def run(argv, environ, keep=None):
     return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
-def floor_kib():
-    """This process's RSS: no child's ru_maxrss can be below it."""
+def own_rss_kib():
+    """This process's RSS (a forked child's ru_maxrss may count the pages it
+    still shares with this process)."""
     with open("/proc/self/status", "rb") as handle:
         for line in handle:
             if line.startswith(b"VmRSS:"):
@@ -114,23 +119,24 @@ def start_target(count):
     raise SystemExit("the target did not stop")
 
 
-def pairs(first, second, environ, count, keep=(None, None)):
-    """Alternate runs of two commands: one warm-up pair, then ``count``; the
-    last pair's outputs go to the files ``keep``."""
+def rounds(commands, environ, count, keep=()):
+    """Run ``commands`` one after the other, one warm-up round and then
+    ``count`` rounds; the last round's outputs go to the files ``keep``."""
     results = []
     for index in range(count + 1):
         last = index == count
-        one = run(first, environ, keep[0] if last else None)
-        two = run(second, environ, keep[1] if last else None)
+        outcome = tuple(run(command, environ, keep[position] if last and position < len(keep) else None)
+                        for position, command in enumerate(commands))
         if index:
-            results.append((one, two))
+            results.append(outcome)
     return results
 
 
-def summary(results):
-    ratios = [one[0] / two[0] for one, two in results]
-    return (statistics.median(ratios), statistics.median(one[0] for one, _ in results),
-            statistics.median(two[0] for _, two in results), max(one[1] for one, _ in results))
+def summary(results, mine=0, theirs=1):
+    """(median ratio, median seconds of each, peak RSS of ``mine``)."""
+    ratios = [result[mine][0] / result[theirs][0] for result in results]
+    return (statistics.median(ratios), statistics.median(result[mine][0] for result in results),
+            statistics.median(result[theirs][0] for result in results), max(result[mine][1] for result in results))
 
 
 # columns whose figures move with who else maps the same pages at that
@@ -166,8 +172,9 @@ def main():
     options = parser.parse_args()
     environ = environment()
     pymap = [sys.executable, "-m", "pymap"]
-    print("pymap %s vs %s, %s, %d pairs after a warm-up, medians" % (ROOT, PMAP, sys.executable, options.pairs))
-    print("(peak RSS cannot read below this script's own RSS, %.1f MiB)" % (floor_kib() / 1024))
+    print("pymap %s vs %s, %s, %d rounds after a warm-up, medians" % (ROOT, PMAP, sys.executable, options.pairs))
+    print("(this script's own RSS: %.1f MiB; a forked child's ru_maxrss may count pages it shared with it)"
+          % (own_rss_kib() / 1024))
 
     scratch = tempfile.mkdtemp(prefix="pymap-bench-")
     big = start_target(options.mappings)
@@ -184,9 +191,13 @@ def main():
             if probe[2] != 0 and label.startswith("-X"):
                 print("%-8s unavailable (pymap -X exits %d)" % (label, probe[2]))
                 continue
+            # the same pymap without the site module (it needs nothing from
+            # site-packages): what pymap costs apart from the interpreter's set-up
+            third = [sys.executable, "-S", "-m", "pymap"] + arguments + [str(big.pid)]
             keep = (os.path.join(scratch, "pymap.out"), os.path.join(scratch, "pmap.out"))
-            results = pairs(first, second, environ, options.pairs, keep)
+            results = rounds([first, second, third], environ, options.pairs, keep)
             ratio, mine, theirs, peak = summary(results)
+            no_site = summary(results, mine=2)
             outputs = []
             for path in keep:
                 with open(path, "rb") as handle:
@@ -198,14 +209,14 @@ def main():
             else:
                 what = "identical" if outputs[0] == outputs[1] else "DIFFERENT"
             print("%-8s pymap/pmap %.2fx   pymap %.3f s   pmap %.3f s   pymap peak RSS %.1f MiB   output %s"
-                  % (label, ratio, mine, theirs, peak / 1024, what))
+                  "   (python -S: %.2fx, %.3f s)" % (label, ratio, mine, theirs, peak / 1024, what, no_site[0],
+                                                   no_site[1]))
             del outputs
 
         first = pymap + ["-x", str(small.pid)]
         second = [sys.executable, "-c", "pass"]
-        results = pairs(first, second, environ, max(options.pairs, 15))
-        mine = statistics.median(one[0] for one, _ in results)
-        bare = statistics.median(two[0] for _, two in results)
+        results = rounds([first, second], environ, max(options.pairs, 15))
+        _, mine, bare, _ = summary(results)
         with open("/proc/%d/maps" % small.pid, "rb") as handle:
             lines = handle.read().count(b"\n")
         print("start-up pymap -x (%d mappings) / python -c pass: %.2fx   (%.3f s / %.3f s)"

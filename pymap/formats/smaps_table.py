@@ -421,10 +421,12 @@ ONE_PASS_MINIMUM = 1 << 16
 # each address and the offset.  The name, up to 127 bytes to the end of the
 # line for sscanf(), is limited so that the whole line stays far below
 # pmap's 1023-byte buffer.
-_TABLE_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20})-[0-9a-f]{8,20}"
+# (Possessive runs, "+", as in streamed._HEADER_CORE: each is followed by a
+# byte it cannot take.)
+_TABLE_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20}+)-[0-9a-f]{8,20}+"
 # Perm, Offset, Device and Inode, each after one space
-_TABLE_HEADER_WORDS = (rb"[^\s:]{4,31}", rb"[0-9a-f]{8,20}", rb"[0-9a-f:]{1,63}", rb"[0-9]{1,20}")
-_NAME_TAIL = rb"(?:[ ]{1,300}(?=\S[^\n]{0,126}\n)%s|[ ]{0,300})\n"
+_TABLE_HEADER_WORDS = (rb"[^\s:]{4,31}+", rb"[0-9a-f]{8,20}+", rb"[0-9a-f:]{1,63}+", rb"[0-9]{1,20}+")
+_NAME_TAIL = rb"(?:[ ]{1,300}+(?=\S[^\n]{0,126}\n)%s|[ ]{0,300}+)\n"
 _NAME_CAPTURES = {
     "path": rb"([^\n]*)",
     "basename": rb"(?:[^\n]*/)?([^\n/]*)",

@@ -39,8 +39,11 @@ __all__ = ["default_listing_blocks", "extended_listing_blocks", "LongLine"]
 # general path, so it may be stricter than parse_maps_line, never looser.
 # Every part is bounded so that no match is as long as pmap's fgets()
 # buffer (121 + 100 + 700 + 100 < 1023): such lines need longlines.py.
-_HEADER_CORE = (rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) (\S{1,31}) [0-9a-f]{1,16} [0-9a-f]{1,8}:[0-9a-f]{1,8} "
-                rb"[0-9]{1,20}(?: {1,100}(\S[^\n]{0,699}))? {0,100}")
+# Runs are possessive ("+"), which saves a fifth of the time: a shorter run
+# would only leave a byte that the next part refuses (but after a name of
+# more than 700 bytes, whose line now takes the general path).
+_HEADER_CORE = (rb"([0-9a-f]{1,16}+)-([0-9a-f]{1,16}+) (\S{1,31}+) [0-9a-f]{1,16}+ [0-9a-f]{1,8}+:[0-9a-f]{1,8}+ "
+                rb"[0-9]{1,20}+(?: {1,100}+(\S[^\n]{0,699}+)| {0,100}+)")
 _HEADER = None  # compiled by _compile(): a small process never needs re
 _UPPER = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
 
@@ -366,7 +369,7 @@ def _record_pattern(layout):
                     digits = rb"[0-9]{1,18}+" if name == b"Swap" else rb"([0-9]{1,18}+)"
                     parts.append(rb"%s:[ ]{1,40}+%s kB\n" % (re.escape(name), digits))
                 else:
-                    parts.append(rb"%s:[^\n]{0,%d}\n" % (re.escape(name), _LONGEST - len(name) - 1))
+                    parts.append(rb"%s:[^\n]{0,%d}+\n" % (re.escape(name), _LONGEST - len(name) - 1))
             pattern = re.compile(b"".join(parts) + _STRAY)
     _record_patterns[layout] = pattern
     return pattern
