@@ -131,11 +131,14 @@ class _Listing:
         sizes = list(map(sub, ends, starts))
         if min(sizes) < 0:
             sizes = [size & MASK64 for size in sizes]
+        by_perms = dict.fromkeys(perms, 0)
+        for one, size in zip(perms, sizes):  # (a pass per distinct perms costs more)
+            by_perms[one] += size
         texts = {}
         totals = [0, 0, 0, 0]
-        for one in set(perms):
+        for one, size in by_perms.items():
             texts[one], kind = self.mode(one)
-            totals[kind] += sum(compress(sizes, map(one.__eq__, perms)))
+            totals[kind] += size
         return starts, ends, sizes, list(map(texts.__getitem__, perms)), totals
 
     def add_totals(self, totals):
