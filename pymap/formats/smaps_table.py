@@ -5,9 +5,11 @@ pmap reads smaps twice (once to measure, once to print) with fgets() into a
 list shared by every PID of the run.  Its quirks follow from that design: a
 later mapping with fewer fields shows the previous mapping's values, one
 with more fields adds columns, widths never shrink between PIDs, and totals
-carried over between PIDs before 4.0.4.  To print the same bytes, pymap
+carried over between PIDs before 4.0.4.  To print the same bytes, render()
 splits the file once into pmap's fgets() pieces, scans each piece at most
-once, then replays pmap's two passes over those pieces.
+once, then replays pmap's two passes over those pieces.  A large smaps in
+the kernel's regular layout takes render_blocks() instead: one pass, block
+by block, with the same result (see "the same table in one pass" below).
 """
 
 MASK64 = (1 << 64) - 1

@@ -5,15 +5,16 @@ by block, so a process with 30,000 mappings costs neither the whole file nor
 
 Two representations of a block, chosen per block:
 
-* the fast path (no -A range): the kernel writes every smaps record with
-  the same fields in the same order, so a block of complete records is a
-  table with a fixed stride of K lines.  Column j of that table is
-  ``lines[j::K]``; it is verified whole (every header a maps line by
-  ``_HEADER``, every field line of column j named like the first record's)
-  with C-speed joins, counts and regular expressions, and only the columns
-  the mode prints are converted to numbers.  A block that fails any check,
-  whose layout lacks a field -x needs or repeats one, or that names SysV
-  memory (its label waits for the shm minor) goes the general way.
+* the fast path (no -A range, blocks of 32 KiB or more): the kernel writes
+  every smaps record with the same fields in the same order, so a block of
+  whole records is a table.  One pattern per block (_record_pattern, or
+  _HEADER for maps) checks every line and captures only the header parts
+  and the numbers the mode prints; the table is then handled by columns
+  (zip, map(int, ...), sums over the few distinct texts of a column, one
+  label per distinct name) and its rows made with one format each.  A
+  block with any line the pattern does not take, whose layout lacks a field
+  -x needs or repeats one, or that names SysV memory (its label waits for
+  the shm minor) goes the general way.
 * the general path: the model itself, one Mapping at a time
   (model.parse_maps_line and model._add_field, read leniently as report.py
   reads -x), stepped through exactly the loop of classic.py.
