@@ -1,6 +1,6 @@
 """pymap against /usr/bin/pmap on a process with 30,000 mappings.
 
-    python benchmarks/bench.py [--mappings N] [--pairs N]
+    python benchmarks/bench.py [--mappings N] [--pairs N] [--modes default,-x,-X,-XX]
 
 Starts a Python child that maps N one-page regions with alternating
 protections (so the kernel cannot merge them) and stops itself (SIGSTOP),
@@ -169,6 +169,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mappings", type=int, default=30000)
     parser.add_argument("--pairs", type=int, default=7)
+    parser.add_argument("--modes", default="default,-x,-X,-XX",
+                        help="which modes to time, comma-separated (default: %(default)s)")
     options = parser.parse_args()
     environ = environment()
     pymap = [sys.executable, "-m", "pymap"]
@@ -184,7 +186,8 @@ def main():
             lines = handle.read().count(b"\n")
         print("target: pid %d with %d mappings" % (big.pid, lines))
         targets = {"default": [], "-x": ["-x"], "-X": ["-X"], "-XX": ["-XX"]}
-        for label, arguments in targets.items():
+        for label in options.modes.split(","):
+            arguments = targets[label]
             first = pymap + arguments + [str(big.pid)]
             second = [PMAP] + arguments + [str(big.pid)]
             probe = run(first, environ)
