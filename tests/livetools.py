@@ -114,6 +114,17 @@ def stopped_process(code, argv_tail=(), executable=None, **popen):
         child.wait()
 
 
+# 3,000 one-page mappings that the kernel cannot merge, every 14th dirty:
+# enough smaps for the streamed and one-pass fast paths to take many blocks
+LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "
+                "mmap.PROT_WRITE)) for i in range(3000)]\nfor region in regions[::14]:\n    region.write(b'x')\n")
+
+
+def large_process():
+    """stopped_process() of LARGE_TARGET."""
+    return stopped_process(LARGE_TARGET)
+
+
 def bind_mount_command(pid, folder, argv):
     """argv run in a private mount namespace where ``folder`` is bind-mounted
     over /proc/PID (so real pmap reads our files)."""

@@ -271,13 +271,9 @@ def test_path_longer_than_pmaps_line_buffer():
             child.wait()
 
 
-LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "
-                "mmap.PROT_WRITE)) for i in range(3000)]\nfor region in regions[::14]:\n    region.write(b'x')\n")
-
-
 @pytest.fixture(scope="module")
 def large_pid():
-    with livetools.stopped_process(LARGE_TARGET) as pid:
+    with livetools.large_process() as pid:
         yield pid
 
 

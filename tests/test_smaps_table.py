@@ -212,13 +212,9 @@ def test_live_tables(targets, options, both):
     assert _mask_pss(actual.stdout, columns, quiet) == _mask_pss(expected.stdout, columns, quiet)
 
 
-LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "
-                "mmap.PROT_WRITE)) for i in range(3000)]\nfor region in regions[::14]:\n    region.write(b'x')\n")
-
-
 @pytest.fixture(scope="module")
 def large_pid():
-    with livetools.stopped_process(LARGE_TARGET) as pid:
+    with livetools.large_process() as pid:
         yield pid
 
 
