@@ -450,7 +450,9 @@ def _first_record_layout(block):
     """(field names, their lines' endings, whether a VmFlags line ends the
     record) of the first record of ``block``, or None when it is not a plain
     kernel record."""
-    if not block[:1] or block[:1] in _UPPERCASE:
+    from ..model import _is_header
+
+    if not block[:1] or not _is_header(block):
         return None
     names = []
     endings = []
@@ -460,7 +462,7 @@ def _first_record_layout(block):
         if end < 0:
             return None
         line = block[position:end]
-        if line[:1] not in _UPPERCASE:
+        if _is_header(line):
             return tuple(names), tuple(endings), False
         name, colon, _ = line.partition(b":")
         if not colon or len(name) > 31:
@@ -471,9 +473,6 @@ def _first_record_layout(block):
         endings.append(b" kB" if line.endswith(b" kB") else b"")
         position = end + 1
     return None
-
-
-_UPPERCASE = frozenset(bytes([byte]) for byte in range(ord("A"), ord("Z") + 1))
 
 
 def _table_pattern(layout, endings, has_vmflags, enabled, show_path):
