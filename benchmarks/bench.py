@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+TIMEOUT = 600  # seconds any one run may take
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
 
@@ -50,7 +52,7 @@ def environment():
     environ = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": os.environ.get("HOME", "/")}
     environ["PYTHONPATH"] = ROOT
     # the installed pmap's release, so the two may be compared byte for byte
-    version = subprocess.run([PMAP, "-V"], capture_output=True).stdout.decode("ascii", "replace").split()
+    version = subprocess.run([PMAP, "-V"], capture_output=True, timeout=TIMEOUT).stdout.decode("ascii", "replace").split()
     if version:
         environ["PYMAP_COMPAT"] = version[-1]
     return environ
@@ -233,7 +235,7 @@ def main():
     finally:
         for child in (big, small):
             os.kill(child.pid, signal.SIGKILL)
-            child.wait()
+            child.wait(timeout=TIMEOUT)
         os.rmdir(scratch)
 
 

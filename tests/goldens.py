@@ -1,12 +1,12 @@
-"""Access to ../shared/goldens: /proc snapshots and what each procps-ng
-release printed for them (see that folder's README)."""
+"""Access to tests/goldens: /proc snapshots and what each procps-ng release
+printed for them (see tests/goldens/README.md)."""
 
 import csv
 import os
 
 from conftest import ROOT
 
-GOLDENS = os.environ.get("PYMAP_GOLDENS") or os.path.join(os.path.dirname(ROOT), "shared", "goldens")
+GOLDENS = os.path.join(ROOT, "tests", "goldens")
 
 
 class GoldenCase:
@@ -43,13 +43,7 @@ class GoldenCase:
         return "%s[%s %s: pmap %s]" % (self.case, self.version, self.locale, self.args)
 
 
-def available():
-    return os.path.isdir(GOLDENS)
-
-
 def cases():
-    if not available():
-        return []
     found = []
     for case in sorted(os.listdir(GOLDENS)):
         table = os.path.join(GOLDENS, case, "expected.tsv")
@@ -59,4 +53,14 @@ def cases():
             for row in csv.DictReader(handle, delimiter="\t"):
                 found.append(GoldenCase(case, row["version"], row["locale"], row["args"], int(row["exit"]),
                                         row["stdout"]))
+    assert found, "no golden cases under %s" % GOLDENS
+    return found
+
+
+def snapshot_files(name):
+    """Every snapshot's /proc/PID/NAME under tests/goldens (never none)."""
+    import glob
+
+    found = sorted(glob.glob(os.path.join(GOLDENS, "*", "proc", "*", name)))
+    assert found, "no %s in %s" % (name, GOLDENS)
     return found

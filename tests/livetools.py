@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from conftest import ROOT
+from conftest import ROOT, TIMEOUT
 
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
 
@@ -28,7 +28,7 @@ def pmap_version():
     """The installed pmap's release ("4.0.2"), or None."""
     if not have_pmap():
         return None
-    output = subprocess.run([PMAP, "-V"], capture_output=True).stdout.decode("ascii", "replace")
+    output = subprocess.run([PMAP, "-V"], capture_output=True, env=base_environ(), timeout=TIMEOUT).stdout.decode("ascii", "replace")
     return output.strip().rsplit(" ", 1)[-1] if output else None
 
 
@@ -39,7 +39,7 @@ def is_root():
 def can_unshare():
     if not is_root() or shutil.which("unshare") is None:
         return False
-    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True, env=base_environ(), timeout=TIMEOUT).returncode == 0
 
 
 _LAUNCHER_DIR = None
@@ -59,8 +59,21 @@ def launcher_dir():
     return _LAUNCHER_DIR
 
 
+_HOME = None
+
+
+def scratch_home():
+    """An empty HOME for the programs tests run (nothing of the caller's)."""
+    global _HOME
+    if _HOME is None:
+        _HOME = tempfile.mkdtemp(prefix="pymap-home-")
+    return _HOME
+
+
 def base_environ(locale="C", **extra):
-    environ = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": locale, "HOME": os.environ.get("HOME", "/root")}
+    """The whole environment of a program a test runs: nothing is taken from
+    the caller's (no PYTHONUNBUFFERED, no LANGUAGE, no HOME of theirs)."""
+    environ = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": locale, "HOME": scratch_home()}
     environ.update(extra)
     return environ
 
@@ -68,7 +81,7 @@ def base_environ(locale="C", **extra):
 def run_pmap(args, environ=None, **kwargs):
     """Run the real pmap as "pmap ARGS"; returns CompletedProcess (bytes)."""
     environ = base_environ() if environ is None else environ
-    return subprocess.run(["pmap"] + list(args), executable=PMAP, env=environ, capture_output=True, **kwargs)
+    return subprocess.run(["pmap"] + list(args), executable=PMAP, env=environ, capture_output=True, **kwargs, timeout=TIMEOUT)
 
 
 def run_pymap(args, environ=None, compat=None, name="pmap", **kwargs):
@@ -81,7 +94,7 @@ def run_pymap(args, environ=None, compat=None, name="pmap", **kwargs):
     if compat:
         environ["PYMAP_COMPAT"] = compat
     return subprocess.run([name] + list(args), executable=os.path.join(launcher_dir(), name), env=environ,
-                          capture_output=True, **kwargs)
+                          capture_output=True, **kwargs, timeout=TIMEOUT)
 
 
 def wait_stopped(pid, timeout=20.0):
@@ -105,13 +118,14 @@ def stopped_process(code, argv_tail=(), executable=None, **popen):
     its command line (bytes or str)."""
     script = code + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nimport time\ntime.sleep(3600)\n"
     argv = [executable or sys.executable, "-c", script] + list(argv_tail)
+    popen.setdefault("env", base_environ())
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **popen)
     try:
         wait_stopped(child.pid)
         yield child.pid
     finally:
         child.kill()
-        child.wait()
+        child.wait(timeout=TIMEOUT)
 
 
 # 3,000 one-page mappings that the kernel cannot merge, every 14th dirty:
@@ -136,4 +150,4 @@ def run_pmap_on_folder(pid, folder, args, environ=None):
     """Real pmap ARGS PID reading ``folder`` as /proc/PID."""
     environ = base_environ() if environ is None else environ
     command = bind_mount_command(pid, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"', PMAP] + list(args) + [str(pid)])
-    return subprocess.run(command, env=environ, capture_output=True)
+    return subprocess.run(command, env=environ, capture_output=True, timeout=TIMEOUT)

@@ -14,7 +14,7 @@ import pytest
 
 import livetools
 import zoo
-from conftest import ROOT
+from conftest import ROOT, TIMEOUT
 
 pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
 
@@ -37,7 +37,7 @@ def zoo_pid():
     child = zoo.start(folder)
     yield child.pid
     child.kill()
-    child.wait()
+    child.wait(timeout=TIMEOUT)
 
 
 def _map_starts(pid):
@@ -110,7 +110,7 @@ def test_odd_command_line(locale):
                 assert_same(options + [str(child.pid)], livetools.base_environ(locale))
         finally:
             child.kill()
-            child.wait()
+            child.wait(timeout=TIMEOUT)
 
 
 def test_very_long_command_line():
@@ -120,11 +120,11 @@ def test_very_long_command_line():
             assert_same(["-q", str(child.pid)])
         finally:
             child.kill()
-            child.wait()
+            child.wait(timeout=TIMEOUT)
 
 
 def test_zombie():
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child = subprocess.Popen([sys.executable, "-c", "pass"], env=livetools.base_environ())
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         with open("/proc/%d/stat" % child.pid, "rb") as handle:
@@ -136,7 +136,7 @@ def test_zombie():
             result = assert_same(options + [str(child.pid)])
         assert b"<defunct>" in result.stdout
     finally:
-        child.wait()
+        child.wait(timeout=TIMEOUT)
 
 
 def _kernel_thread_child():
@@ -215,14 +215,14 @@ def test_other_users_process_as_nobody(zoo_pid):
         argv = options + [str(zoo_pid), "1"]
         expected = livetools.run_pmap(argv, livetools.base_environ(), preexec_fn=_become_nobody)
         actual = subprocess.run(["pmap"] + argv, executable=launcher, env=environ, capture_output=True,
-                                preexec_fn=_become_nobody)
+                                preexec_fn=_become_nobody, timeout=TIMEOUT)
         assert (actual.stdout, actual.stderr, actual.returncode) == (
             expected.stdout, expected.stderr, expected.returncode), argv
     assert expected.returncode == 1 and expected.stdout.startswith(b"%d:" % zoo_pid)
 
 
 def _run_shell(command, tool, environ):
-    return subprocess.run(["bash", "-c", command], env=dict(environ, TOOL=tool), capture_output=True)
+    return subprocess.run(["bash", "-c", command], env=dict(environ, TOOL=tool), capture_output=True, timeout=TIMEOUT)
 
 
 def test_sigpipe_ends_quietly(zoo_pid):
@@ -245,7 +245,7 @@ def test_write_to_dev_full(zoo_pid, options):
     for tool in (livetools.PMAP, launcher):
         with open("/dev/full", "wb") as full:
             results.append(subprocess.run(["pmap"] + options + [str(zoo_pid)], executable=tool, env=environ,
-                                          stdout=full, stderr=subprocess.PIPE))
+                                          stdout=full, stderr=subprocess.PIPE, timeout=TIMEOUT))
     expected, actual = results
     if options == ["-V"]:
         assert actual.returncode == expected.returncode
@@ -268,7 +268,7 @@ def test_path_longer_than_pmaps_line_buffer():
             assert len(result.stdout.splitlines()) == len(open("/proc/%s/maps" % pid, "rb").readlines()) + 2
         finally:
             child.kill()
-            child.wait()
+            child.wait(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from pymap.cli import run_captured
 CASES = goldens.cases()
 
 
-@pytest.mark.skipif(not goldens.available(), reason="no ../shared/goldens beside this checkout")
 @pytest.mark.parametrize("case", CASES, ids=[repr(case) for case in CASES])
 def test_golden_output(case):
     status, stdout, stderr = run_captured(case.argv(), case.environ())
@@ -17,6 +16,4 @@ def test_golden_output(case):
 
 
 def test_goldens_cover_every_release():
-    if not goldens.available():
-        pytest.skip("no ../shared/goldens beside this checkout")
     assert {case.version for case in CASES} == {"4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main"}

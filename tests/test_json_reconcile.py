@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 import livetools
-from conftest import ROOT
+from conftest import ROOT, TIMEOUT
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 COW_NAME = b"cow \xff.bin"
@@ -64,7 +64,7 @@ def target():
 
 def pymap(*args):
     result = subprocess.run([sys.executable, "-m", "pymap"] + [str(arg) for arg in args], cwd=ROOT,
-                            capture_output=True, env=livetools.base_environ())
+                            capture_output=True, env=livetools.base_environ(), timeout=TIMEOUT)
     assert b"Traceback" not in result.stderr
     return result
 
@@ -125,7 +125,7 @@ def test_json_lines_one_object_per_process(target):
     assert len(first["mappings"]) == len(maps_lines)
     for mapping, line in zip(first["mappings"], maps_lines):
         parts = line.split(None, 5)
-        assert b"%x-%x" % (mapping["start"], mapping["end"]) == parts[0]
+        assert b"%08x-%08x" % (mapping["start"], mapping["end"]) == parts[0]
         assert raw(mapping["perms"]) == parts[1]
         assert mapping["offset"] == int(parts[2], 16)
         assert mapping["device"].encode() == parts[3]

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TIMEOUT
 from livetools import base_environ, have_pmap, launcher_dir, pmap_version, run_pmap, run_pymap, stopped_process
 from pymap.cli import run_captured
 
@@ -54,52 +54,86 @@ def test_zombie_child_and_kernel_thread():
         os.waitpid(child, 0)
 
 
+def _snapshot_with_many_mappings(folder, count=4000):
+    """A --proc-root snapshot of one process whose default listing is far
+    larger than a pipe holds."""
+    process = os.path.join(folder, "proc", "9")
+    os.makedirs(process)
+    with open(os.path.join(process, "stat"), "wb") as handle:
+        handle.write(b"9 (sleeper) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 0\n")
+    with open(os.path.join(process, "maps"), "wb") as handle:
+        for index in range(count):
+            start = 0x10000000 + index * 0x2000
+            handle.write(b"%08x-%08x rw-p 00000000 00:00 0 \n" % (start, start + 0x1000))
+    return os.path.join(folder, "proc")
+
+
+def _wait_until_pipe_full(pipe, timeout=TIMEOUT):
+    """Wait (at most ``timeout`` s) until the pipe read by ``pipe`` is full:
+    what it holds has not grown for half a second (its writer is then
+    blocked in write(); how full a pipe gets depends on the writes' sizes)."""
+    import fcntl
+    import termios
+
+    deadline = time.monotonic() + timeout
+    buffered = bytearray(4)
+    held = 0
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, buffered)
+        now = int.from_bytes(buffered, sys.byteorder)
+        if now != held:
+            held, since = now, time.monotonic()
+        elif held > 4096 and time.monotonic() - since > 0.5:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the pipe did not fill within %s s" % timeout)
+
+
 def test_sigint_while_blocked_kills_by_sigint():
-    """pymap blocked in an open() (a FIFO in a snapshot) dies by SIGINT:
-    no traceback, no KeyboardInterrupt message, returncode -SIGINT."""
+    """pymap blocked writing to a full pipe dies by SIGINT: no traceback, no
+    KeyboardInterrupt message, returncode -SIGINT (130 in a shell); an
+    inherited SIG_IGN keeps it alive, as for a C program."""
     folder = tempfile.mkdtemp(prefix="pymap-sigint-")
     try:
-        process = os.path.join(folder, "proc", "9")
-        os.makedirs(process)
-        with open(os.path.join(process, "stat"), "wb") as handle:
-            handle.write(b"9 (sleeper) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 0\n")
-        os.mkfifo(os.path.join(process, "smaps"))
-        command = [sys.executable, "-m", "pymap", "--proc-root", os.path.join(folder, "proc"), "-x", "9"]
-        runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # wait until it prints the header: it then blocks opening the FIFO
-        header = runner.stdout.read1(100)
-        assert header.startswith(b"9:   ")
-        time.sleep(0.2)
-        runner.send_signal(signal.SIGINT)
-        stdout, stderr = runner.communicate(timeout=20)
+        command = [sys.executable, "-m", "pymap", "--proc-root", _snapshot_with_many_mappings(folder), "9"]
+        environ = base_environ()
+        runner = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            _wait_until_pipe_full(runner.stdout)
+            runner.send_signal(signal.SIGINT)
+            _, stderr = runner.communicate(timeout=TIMEOUT)
+        finally:
+            runner.kill()
         assert runner.returncode == -signal.SIGINT
         assert stderr == b""
+
         # in a shell, that is status 130
-        shell = subprocess.Popen(["sh", "-c", '"$@"; echo $?', "sh"] + command, cwd=ROOT,
+        shell = subprocess.Popen(["sh", "-c", '"$@"; echo $? >&2', "sh"] + command, cwd=ROOT, env=environ,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        children = "/proc/%d/task/%d/children" % (shell.pid, shell.pid)
-        deadline = time.monotonic() + 10
-        inner = b""
-        while not inner and time.monotonic() < deadline:
-            time.sleep(0.05)
-            with open(children, "rb") as handle:
+        try:
+            _wait_until_pipe_full(shell.stdout)
+            with open("/proc/%d/task/%d/children" % (shell.pid, shell.pid), "rb") as handle:
                 inner = handle.read().split()
-        time.sleep(1.0)  # let it start and block
-        os.kill(int(inner[0]), signal.SIGINT)
-        stdout, stderr = shell.communicate(timeout=30)
-        assert stdout.endswith(b"130\n") and b"Traceback" not in stderr
+            os.kill(int(inner[0]), signal.SIGINT)
+            _, stderr = shell.communicate(timeout=TIMEOUT)
+        finally:
+            shell.kill()
+        assert stderr == b"130\n"
 
         # SIGINT ignored by whoever started pymap (nohup, a background job)
         # stays ignored, as it does for a C program
-        ignoring = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        ignoring = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-        assert ignoring.stdout.read1(100).startswith(b"9:   ")
-        time.sleep(0.2)
-        ignoring.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-        assert ignoring.poll() is None
-        ignoring.terminate()
-        _, stderr = ignoring.communicate(timeout=20)
+        try:
+            _wait_until_pipe_full(ignoring.stdout)
+            ignoring.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            assert ignoring.poll() is None
+            ignoring.terminate()
+            _, stderr = ignoring.communicate(timeout=TIMEOUT)
+        finally:
+            ignoring.kill()
         assert ignoring.returncode == -signal.SIGTERM and stderr == b""
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -112,6 +146,7 @@ def test_sigint_on_a_huge_process():
         runs = 0
         for delay in (0.15, 0.3, 0.5):
             runner = subprocess.Popen([sys.executable, "-m", "pymap", "-x", str(pid), str(pid), str(pid)], cwd=ROOT,
+                                      env=base_environ(),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(delay)
             runner.send_signal(signal.SIGINT)
@@ -233,7 +268,7 @@ def test_under_strace_no_program_run_and_no_write_open(tmp_path):
         command = ["strace", "-f", "-qq", "-o", str(log), "-e", "trace=execve,execveat,open,openat,openat2,creat",
                    sys.executable, "-B", "-m", "pymap"] + mode + [me, "2"]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=60,
-                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", LANG="C.UTF-8"))
+                                env=base_environ("C.UTF-8", PYTHONDONTWRITEBYTECODE="1"))
         if result.returncode != 0 and b"ptrace" in result.stderr:
             pytest.skip("strace cannot trace here: %s" % result.stderr[:200])
         assert result.returncode == 0, result.stderr

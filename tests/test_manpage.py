@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TIMEOUT
 from pymap.compat import RELEASES, Compat
 from pymap.options import OPTIONS, build_parser, long_options, short_options
 
@@ -92,7 +92,8 @@ def test_page_renders_without_warnings():
     groff = shutil.which("groff")
     if groff is None:
         pytest.skip("groff is not installed (apt-get install groff-base)")
-    result = subprocess.run([groff, "-man", "-Tutf8", "-ww", "-z", PAGE], capture_output=True)
+    result = subprocess.run([groff, "-man", "-Tutf8", "-ww", "-z", PAGE], capture_output=True,
+                            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, timeout=TIMEOUT)
     assert result.returncode == 0
     assert result.stderr == b""
 

@@ -48,17 +48,25 @@ def test_readme_keeps_the_sections_others_fill_in():
         assert heading in headings
 
 
+CLEAN_ENVIRON = {"PATH": "/usr/bin:/bin", "LANG": "C"}
+
+
 def _ci_copy(tmp_path, readme):
-    """.ci/run beside a README of our own, to see what it does with it."""
-    (tmp_path / ".ci").mkdir()
-    shutil.copy(CI_RUN, tmp_path / ".ci" / "run")
-    (tmp_path / "README.md").write_text(readme)
-    return str(tmp_path / ".ci" / "run")
+    """.ci/run beside a README of our own, committed in a repository of its
+    own, to see what it does with it."""
+    tree = tmp_path / "tree"
+    (tree / ".ci").mkdir(parents=True)
+    shutil.copy(CI_RUN, tree / ".ci" / "run")
+    (tree / "README.md").write_text(readme)
+    git = dict(CLEAN_ENVIRON, HOME=str(tmp_path), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "ci test"]):
+        subprocess.run(["git"] + command, cwd=tree, env=git, check=True, capture_output=True, timeout=60)
+    return str(tree / ".ci" / "run")
 
 
 def _run_ci(script, **environ):
-    env = {name: value for name, value in os.environ.items() if name != "PYMAP_CI_DRY_RUN"}
-    env.update(environ)
+    env = dict(CLEAN_ENVIRON, HOME="/nonexistent", **environ)
     return subprocess.run(["bash", script], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
                           timeout=60)
 
@@ -78,6 +86,28 @@ def test_ci_passes_the_test_status_on(tmp_path, command, status):
     assert result.returncode == status
     assert ("collected no tests" in result.stderr) == (status == 5)
     assert "first" not in result.stdout
+
+
+def test_ci_runs_in_a_clean_clone_with_a_scrubbed_environment(tmp_path):
+    """The command runs in a clone of the committed tree, in a folder with
+    nothing beside it, with only PATH, HOME (empty) and LANG=C set."""
+    probe = ("pwd; ls -A ..; ls -A; ls -A \"$HOME\"; env | sort; "
+             "test -e ../shared && echo shared-beside || echo nothing-beside")
+    script = _ci_copy(tmp_path, "```sh\necho first\n%s\n```\n" % probe)
+    (tmp_path / "shared").mkdir()  # beside the source tree, not beside the clone
+    (tmp_path / "tree" / "uncommitted").write_text("x")
+    result = _run_ci(script, PYTHONUNBUFFERED="1", CI="true")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()[1:]  # after the "+ command" line
+    clone = lines[0]
+    assert clone.endswith("/pymap") and not clone.startswith(str(tmp_path))
+    assert lines[1] == "pymap"  # nothing else beside the clone
+    assert "uncommitted" not in lines and "README.md" in lines
+    environment = sorted(line.split("=", 1)[0] for line in lines if "=" in line)
+    assert set(environment) <= {"PATH", "HOME", "LANG", "PWD", "SHLVL", "_", "OLDPWD"}
+    assert "PATH=/usr/bin:/bin" in lines and "LANG=C" in lines
+    assert lines[-1] == "nothing-beside"
+    assert not os.path.exists(os.path.dirname(clone))  # removed afterwards
 
 
 @pytest.mark.parametrize("block", ["one command\n", "a\nb\nc\n"])
@@ -105,7 +135,8 @@ def test_pyproject_only_declares_the_build_system():
 
 
 def test_python_dash_m_pymap():
-    result = subprocess.run([sys.executable, "-m", "pymap", "-V"], capture_output=True, cwd=ROOT, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "pymap", "-V"], capture_output=True, cwd=ROOT, timeout=60,
+                            env=CLEAN_ENVIRON)
     assert (result.returncode, result.stderr) == (0, b"")
     assert re.fullmatch(rb"pymap from pymap \S+ \(procps-ng main\)\n", result.stdout)
 
@@ -122,7 +153,7 @@ def test_installed_console_script():
     script = os.path.join(os.path.dirname(sys.executable), "pymap")
     if not os.access(script, os.X_OK):
         pytest.skip("no pymap script beside %s" % sys.executable)
-    result = subprocess.run([script, "-V"], capture_output=True, timeout=60)
+    result = subprocess.run([script, "-V"], capture_output=True, timeout=60, env=CLEAN_ENVIRON)
     assert (result.returncode, result.stderr) == (0, b"")
     assert result.stdout.startswith(b"pymap from pymap ")
 
@@ -132,7 +163,7 @@ def test_benchmark_runs_and_finds_the_outputs_identical():
     """benchmarks/bench.py on a small target: it runs from the checkout, and
     its output comparisons (every mode) find pymap and pmap agreeing."""
     result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench.py"), "--mappings", "300",
-                             "--pairs", "1"], capture_output=True, timeout=300, cwd=ROOT)
+                             "--pairs", "1"], capture_output=True, timeout=300, cwd=ROOT, env=CLEAN_ENVIRON)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().splitlines()
     for mode in ("default", "-x", "-X", "-XX"):

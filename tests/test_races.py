@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from conftest import TIMEOUT
 from pymap import procfs
 from pymap.cli import run_captured
 
@@ -62,7 +63,8 @@ def test_processes_exiting_while_read():
         if time.monotonic() > deadline:
             break
         delay = 0.002 * (round_number % 10)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(delay)], stdout=subprocess.PIPE)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(delay)], stdout=subprocess.PIPE,
+                                 env={"PATH": "/usr/bin:/bin", "LANG": "C"})
         try:
             assert child.stdout.readline() == b"ready\n"
             # reap at once, so that runs meet zombies, reaped PIDs and the exit itself
@@ -84,7 +86,7 @@ def test_processes_exiting_while_read():
                 runs += 1
                 if status == 42:
                     break
-            reaper.join()
+            reaper.join(timeout=TIMEOUT)
             if outside is not None:
                 stdout, stderr = outside.communicate(timeout=20)
                 # the launcher's name is "pymap" here; what matters is the shape
@@ -95,7 +97,7 @@ def test_processes_exiting_while_read():
         finally:
             if child.poll() is None:
                 child.kill()
-                child.wait()
+                child.wait(timeout=TIMEOUT)
     assert seen.get(42), seen  # the loop did follow processes to their end
 
 

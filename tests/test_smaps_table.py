@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 import livetools
+from conftest import TIMEOUT
 import zoo
 from pymap.compat import Compat
 from pymap.formats import Display, smaps_table
@@ -190,7 +191,7 @@ def targets():
     with livetools.stopped_process("import mmap\nm = mmap.mmap(-1, 1 << 22)\nm[0:1] = b'x'") as plain:
         yield zoo_child.pid, plain
     zoo_child.kill()
-    zoo_child.wait()
+    zoo_child.wait(timeout=TIMEOUT)
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -1,14 +1,13 @@
 """The streamed default listing and -x (formats/streamed.py) print exactly
 what classic.py prints from the whole-file model, whatever the blocks."""
 
-import glob
 import os
 import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ROOT
+from goldens import snapshot_files
 from pymap.escape import Charset
 from pymap.formats import MASK64, Display
 from pymap.formats import classic
@@ -27,11 +26,10 @@ def fast_minimum(request, monkeypatch):
         monkeypatch.setattr(streamed, "_BLOCK", 2000)
 
 
-GOLDENS = os.path.join(os.path.dirname(ROOT), "shared", "goldens")
 
 
 def _files(name):
-    return sorted(glob.glob(os.path.join(GOLDENS, "*", "proc", "*", name)))
+    return snapshot_files(name)
 
 
 def _record(index, fields, name=b""):

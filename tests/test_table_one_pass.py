@@ -10,7 +10,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from goldens import GOLDENS
+from goldens import GOLDENS, snapshot_files
 from pymap.compat import Compat
 from pymap.escape import Charset
 from pymap.formats import Display, smaps_table, streamed
@@ -81,7 +81,7 @@ def _check(data, display, level, rc, release, previous=(), seed=0):
 
 
 def _golden_smaps():
-    return sorted(glob.glob(os.path.join(GOLDENS, "*", "proc", "*", "smaps")))
+    return snapshot_files("smaps")
 
 
 @pytest.mark.parametrize("path", _golden_smaps())

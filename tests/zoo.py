@@ -140,14 +140,18 @@ def start(folder, features="all", arguments=(), **popen):
     Popen (kill and wait it when done)."""
     import subprocess
 
+    from conftest import TIMEOUT
     from livetools import wait_stopped
 
     argv = [sys.executable, os.path.abspath(__file__), folder, features] + list(arguments)
+    from livetools import base_environ
+
+    popen.setdefault("env", base_environ())
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **popen)
     try:
         wait_stopped(child.pid)
     except BaseException:
         child.kill()
-        child.wait()
+        child.wait(timeout=TIMEOUT)
         raise
     return child
