@@ -13,18 +13,20 @@ __all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_pars
 
 class OptionSpec:
     """One option: its short letter (or None), long name (or None), the
-    name of its argument (or None), its help text, whether it is pmap's or
-    pymap's own, and the first procps release that has it."""
+    name of its argument (or None), its help text (the man page's), whether
+    it is pmap's or pymap's own, the first procps release that has it, and
+    for pymap's own its line in --help (pmap's terse style)."""
 
-    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since")
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "brief")
 
-    def __init__(self, short, long, metavar, help, pymap_only=False, since=None):
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, brief=None):
         self.short = short
         self.long = long
         self.metavar = metavar
         self.help = help
         self.pymap_only = pymap_only
         self.since = since
+        self.brief = brief
 
 
 OPTIONS = (
@@ -45,19 +47,23 @@ OPTIONS = (
     OptionSpec("h", "help", None, "Display help text and exit."),
     OptionSpec("V", "version", None, "Display version information and exit."),
     OptionSpec(None, "proc-root", "dir",
-               "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True),
+               "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True,
+               brief="read a snapshot of /proc from dir"),
     OptionSpec(None, "capture", "dir",
                "Save what pmap reads of each PID (cmdline, comm, stat, status, maps, smaps, smaps_rollup) "
-               "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True),
+               "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True,
+               brief="save what pmap reads of each pid under dir"),
     OptionSpec(None, "compat", "version",
                "Emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT).",
-               pymap_only=True),
+               pymap_only=True, brief="behave as this procps-ng release"),
     OptionSpec(None, "json", None,
                "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
-               "fields in kB, pmap's label and the totals.", pymap_only=True),
+               "fields in kB, pmap's label and the totals.", pymap_only=True,
+               brief="print each process as a line of JSON"),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
-               "and show the OOM killer's view (as JSON with --json).", pymap_only=True),
+               "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
+               brief="explain pmap's, smaps' and status' figures"),
 )
 
 
@@ -91,7 +97,9 @@ SHORT_OPTIONS = short_options
 
 
 def usage_text(program, compat):
-    """pmap's usage text, byte for byte, with ``program`` (bytes) as its name."""
+    """pmap's usage text, byte for byte, with ``program`` (bytes) as its name;
+    under any name but pmap's, pymap's own options follow pmap's (and the
+    last line points to pymap(1))."""
     lines = [
         b"",
         b"Usage:",
@@ -122,7 +130,16 @@ def usage_text(program, compat):
         b"For more details see pmap(1).",
         b"",
     ]
+    if program != b"pmap":
+        lines[-2:] = [b"pymap's own options:"] + [own_option_line(spec) for spec in OPTIONS if spec.pymap_only] + [
+            b"", b"For more details see pymap(1).", b""]
     return b"\n".join(lines)
+
+
+def own_option_line(spec):
+    """A line of --help for one of pymap's own options, in pmap's layout."""
+    flags = "     --%s" % spec.long + ("=<%s>" % spec.metavar if spec.metavar else "")
+    return ("%-29s%s" % (flags, spec.brief)).encode("ascii")
 
 
 def build_parser():

@@ -81,3 +81,26 @@ def test_version_line_shape():
         expected = livetools.run_pmap(args)
         result = livetools.run_pymap(args)
         assert (result.stdout, result.stderr, result.returncode) == (actual.stdout, b"", expected.returncode), args
+
+
+@pytest.mark.parametrize("args, stream", [(["--help"], "stdout"), (["-z"], "stderr"), (["--json", "-x", "1"], None)])
+def test_help_under_pymaps_own_name_lists_its_options(args, stream):
+    """Under its own name pymap's usage text is pmap's, then a block naming
+    every option of pymap's own; through a link named pmap it is pmap's
+    alone (test_arguments compares that byte for byte)."""
+    from pymap.options import OPTIONS
+
+    as_pmap = livetools.run_pymap(args)
+    as_pymap = livetools.run_pymap(args, name="pymap")
+    assert as_pymap.returncode == as_pmap.returncode
+    if stream is None:
+        return
+    pmap_text = getattr(as_pmap, stream).replace(b"pmap", b"pymap").replace(b"pymap(1)", b"pmap(1)")
+    text = getattr(as_pymap, stream)
+    shared, _, rest = pmap_text.partition(b"\nFor more details see pmap(1).\n")
+    assert text.startswith(shared + b"\npymap's own options:\n")
+    own = text[len(shared) + len(b"\npymap's own options:\n"):].split(b"\n")
+    assert own[-3:] == [b"", b"For more details see pymap(1).", b""]
+    names = [re.match(rb"     --([a-z-]+)(=<[a-z]+>)? +[a-z]", line).group(1).decode() for line in own[:-3]]
+    assert names == [spec.long for spec in OPTIONS if spec.pymap_only]
+    assert all(len(line) < 80 for line in own)
