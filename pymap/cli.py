@@ -290,6 +290,8 @@ def run(argv, environ, console):
 
     if not operands:
         console.fail(b"argument missing")
+    if settings.proc_root is not None:
+        _check_proc_root(settings.proc_root, console)
     if settings.capture is not None:
         return _capture(settings, operands, console, compat)
 
@@ -317,6 +319,20 @@ def run(argv, environ, console):
 
     reporter = Reporter(settings, compat, console, environ, rc)
     return reporter.report(pids)
+
+
+def _check_proc_root(root, console):
+    """A --proc-root that is missing or not a folder is named (a typo would
+    otherwise pass for processes that do not exist)."""
+    import errno
+
+    try:
+        if os.path.isdir(root):
+            return
+        reason = os.strerror(errno.ENOTDIR) if os.path.lexists(root) else os.strerror(errno.ENOENT)
+    except ValueError:  # a NUL byte
+        reason = "invalid path"
+    console.fail(b"--proc-root %s: %s" % (root, reason.encode()))
 
 
 def _capture(settings, operands, console, compat):

@@ -69,8 +69,9 @@ def without_sharing(output, columns):
 def test_capture_writes_the_files_pmap_reads(snapshot, target):
     folder = os.path.join(snapshot, str(target))
     assert sorted(os.listdir(folder)) == sorted(
-        ["cmdline", "comm", "stat", "status", "maps", "smaps"]
+        ["cmdline", "comm", "stat", "status", "maps", "smaps", "oom_score", "oom_score_adj"]
         + (["smaps_rollup"] if os.path.exists("/proc/%d/smaps_rollup" % target) else []))
+    assert sorted(os.listdir(snapshot)) == sorted(["meminfo", str(target)])
     for name in os.listdir(folder):
         assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o600
     with open(os.path.join(folder, "smaps"), "rb") as handle:
@@ -89,6 +90,42 @@ def test_snapshot_prints_what_live_pymap_prints(snapshot, target, mode):
     saved = pymap("--proc-root", snapshot, *mode, target)
     assert saved == live
     assert saved[0] == 0
+
+
+def _without_pss(figures):
+    """A --reconcile --json object without what moves with who reads the
+    target's shared pages (Pss, and the rollup-minus-smaps Pss gap)."""
+    for source in ("smaps", "smaps_rollup"):
+        figures[source].pop("Pss", None)
+    figures["gaps"] = [gap for gap in figures["gaps"] if "Pss" not in gap["name"]]
+    return figures
+
+
+def test_snapshot_reconciles_as_the_live_process(tmp_path):
+    """Everything --reconcile reads is captured: the OOM view and every
+    figure but Pss are the live process's (a C target: sleep)."""
+    import json
+    import signal
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL, env=livetools.base_environ())
+    try:
+        livetools.wait_until_exec(child.pid, b"sleep")
+        os.kill(child.pid, signal.SIGSTOP)
+        livetools.wait_stopped(child.pid)
+        folder = str(tmp_path / "snap")
+        assert pymap("--capture", folder, child.pid) == (0, b"", b"")
+        live = pymap("--reconcile", "--json", child.pid)
+        saved = pymap("--proc-root", folder, "--reconcile", "--json", child.pid)
+        assert live[0] == saved[0] == 0
+        live_figures, saved_figures = json.loads(live[1]), json.loads(saved[1])
+        assert saved_figures["missing"] == [] and saved_figures["oom"]["predicted_oom_score"] is not None
+        assert _without_pss(saved_figures) == _without_pss(live_figures)
+        text = pymap("--proc-root", folder, "--reconcile", child.pid)[1]
+        assert b"cannot be computed" not in text and b"Missing files" not in text
+    finally:
+        child.kill()
+        child.wait(timeout=livetools.TIMEOUT)
 
 
 def test_snapshot_shows_the_sysv_segment(snapshot, target):
@@ -122,7 +159,7 @@ def test_thread_id_is_captured_with_its_leader(target, tmp_path):
     thread = threads[0]
     folder = str(tmp_path / "snap")
     assert pymap("--capture", folder, thread) == (0, b"", b"")
-    assert sorted(os.listdir(folder)) == sorted([str(thread), str(target)])
+    assert sorted(os.listdir(folder)) == sorted([str(thread), str(target), "meminfo"])
     assert "smaps" not in os.listdir(os.path.join(folder, str(thread)))
     with open(os.path.join(folder, str(thread), "status"), "rb") as handle:
         assert b"Tgid:\t%d\n" % target in handle.read()
@@ -173,7 +210,7 @@ def test_capture_of_a_missing_pid_is_not_found(tmp_path, target):
     assert not os.path.exists("/proc/%d" % missing)
     status, stdout, stderr = pymap("--capture", str(tmp_path / "snap"), missing, target)
     assert (status, stdout, stderr) == (42, b"", b"")
-    assert os.listdir(str(tmp_path / "snap")) == [str(target)]
+    assert sorted(os.listdir(str(tmp_path / "snap"))) == sorted([str(target), "meminfo"])
 
 
 def test_capture_refuses_display_modes(tmp_path, target):
@@ -229,3 +266,20 @@ def test_unreadable_and_missing_together(broken, target):
     os.unlink(os.path.join(broken, str(target), "maps"))
     status, _, _ = pymap("--proc-root", broken, target, 0x7FFFFFF0)
     assert status == 42 | 1
+
+
+@pytest.mark.parametrize("mode", [[], ["-x"], ["-X"], ["--json"], ["--reconcile"], ["--capture"]], ids=str)
+def test_proc_root_that_is_no_folder_is_named(tmp_path, mode):
+    """A typo in --proc-root is not a dead process: the folder and the
+    reason, status 1."""
+    if mode == ["--capture"]:
+        mode = mode + [str(tmp_path / "capture")]
+    missing = str(tmp_path / "no such dir")
+    assert pymap("--proc-root", missing, *mode, 1) == (
+        1, b"", b"pmap: --proc-root %s: No such file or directory\n" % missing.encode())
+    plain = tmp_path / "a file"
+    plain.write_bytes(b"")
+    assert pymap("--proc-root", str(plain), *mode, 1) == (
+        1, b"", b"pmap: --proc-root %s: Not a directory\n" % str(plain).encode())
+    (tmp_path / "link").symlink_to(tmp_path)  # a link to a folder is the caller's choice
+    assert pymap("--proc-root", str(tmp_path / "link"), *mode, 1)[0] == 42
