@@ -2,9 +2,12 @@
 ``pymap --proc-root DIR`` later prints what the live process would have
 printed at capture time, in every mode.
 
-For each PID this writes DIR/PID/{cmdline,comm,stat,status,smaps,maps} and
-smaps_rollup when the kernel has it.  Each /proc file is read once, all of
-them before anything is written:
+For each PID this writes DIR/PID/{cmdline,comm,stat,status,smaps,maps,
+oom_score,oom_score_adj} and smaps_rollup when the kernel has it, and the
+machine's /proc/meminfo as DIR/meminfo: every file some mode of pymap reads
+(--reconcile needs the OOM figures and meminfo), so a snapshot answers as
+the live process did.  Each /proc file is read once, all of them before
+anything is written:
 
 * maps is not read at all: it is made of the header lines of the captured
   smaps (the kernel prints the very same line for a mapping in both files),
@@ -36,8 +39,10 @@ from .errors import AccessDenied, ProcessError
 
 __all__ = ["capture", "smaps_to_maps", "CaptureError", "FILES"]
 
-# what --proc-root reads (comm and smaps_rollup for other tools and readers)
-FILES = (b"cmdline", b"comm", b"stat", b"status", b"maps", b"smaps", b"smaps_rollup")
+# what --proc-root reads (comm for other tools and readers)
+FILES = (b"cmdline", b"comm", b"stat", b"status", b"maps", b"smaps", b"smaps_rollup", b"oom_score", b"oom_score_adj")
+# files of the machine, beside the PID folders
+MACHINE_FILES = (b"meminfo",)
 
 _THREAD_FILES = (b"cmdline", b"comm", b"stat", b"status")
 
@@ -80,8 +85,8 @@ def _read_optional(root, pid, name, snapshot):
     try:
         snapshot.files[name] = procfs.read_file(root, pid, name)
     except ProcessError as error:
-        if name == b"smaps_rollup" and not isinstance(error, AccessDenied):
-            return  # older kernels have none
+        if name in (b"smaps_rollup", b"oom_score", b"oom_score_adj") and not isinstance(error, AccessDenied):
+            return  # older kernels (and older snapshots) have none
         snapshot.problems.append(error)
 
 
@@ -109,7 +114,8 @@ def _read_memory(root, snapshot):
         return
     snapshot.files[b"smaps"] = smaps
     snapshot.files[b"maps"] = smaps_to_maps(smaps)
-    _read_optional(root, snapshot.pid, b"smaps_rollup", snapshot)
+    for name in (b"smaps_rollup", b"oom_score", b"oom_score_adj"):
+        _read_optional(root, snapshot.pid, name, snapshot)
 
 
 def _tgid_of(snapshot):
@@ -174,25 +180,52 @@ def _write_snapshot(directory, directory_fd, snapshot):
                                % _shown(directory, snapshot.pid, file_name))
         for file_name in FILES:
             data = snapshot.files.get(file_name)
-            if data is None:
-                continue
-            try:
-                fd = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=folder_fd)
-            except OSError as error:
-                raise CaptureError(b"%s: %s" % (_shown(directory, snapshot.pid, file_name),
-                                                _reason(error))) from None
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-            except OSError as error:
-                raise CaptureError(b"%s: %s" % (_shown(directory, snapshot.pid, file_name),
-                                                _reason(error))) from None
-            finally:
-                os.close(fd)
+            if data is not None:
+                _write_new_file(folder_fd, file_name, data, _shown(directory, snapshot.pid, file_name))
     finally:
         os.close(folder_fd)
+
+
+def _write_new_file(folder_fd, name, data, shown):
+    """Create ``name`` in the folder (never over an existing file or link)
+    holding ``data``; CaptureError naming ``shown`` when that fails."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=folder_fd)
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+    finally:
+        os.close(fd)
+
+
+def _read_machine_files(root):
+    """{name: bytes} of the machine's files (meminfo) that can be read."""
+    found = {}
+    for name in MACHINE_FILES:
+        try:
+            found[name] = procfs.read_machine_file(root, name)
+        except ProcessError:
+            pass
+    return found
+
+
+def _write_machine_files(directory, directory_fd, files):
+    """DIR/meminfo, unless an earlier capture into DIR wrote it."""
+    for name, data in files.items():
+        try:
+            os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+            continue
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise CaptureError(b"%s/%s: %s" % (directory.rstrip(b"/"), name, _reason(error))) from None
+        _write_new_file(directory_fd, name, data, b"%s/%s" % (directory.rstrip(b"/"), name))
 
 
 def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pids: "Iterable[int]",
@@ -212,6 +245,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     missing = 0
     done = set()
     wanted = set(pids)
+    machine = _read_machine_files(root)
     try:
         for pid in pids:
             if pid in done:
@@ -243,6 +277,12 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                 except CaptureError as error:
                     message(error.message)
                     status |= EXIT_FAILURE
+        if done:
+            try:
+                _write_machine_files(directory, directory_fd, machine)
+            except CaptureError as error:
+                message(error.message)
+                status |= EXIT_FAILURE
     finally:
         os.close(directory_fd)
     if missing:

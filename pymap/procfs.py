@@ -165,6 +165,30 @@ def _record_start(piece):
         end = start - 1
 
 
+def read_machine_file(root, name):
+    """ROOT/NAME, a file of the whole machine (meminfo), as bytes; raises
+    UnreadableProcess (pid 0) when it cannot be read."""
+    path = root + b"/" + name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise UnreadableProcess(0, os.fsdecode(path), exc.strerror or str(exc)) from None
+    try:
+        blocks = []
+        while True:
+            try:
+                block = os.read(fd, _CHUNK)
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                raise UnreadableProcess(0, os.fsdecode(path), exc.strerror or str(exc)) from None
+            if not block:
+                return b"".join(blocks)
+            blocks.append(block)
+    finally:
+        os.close(fd)
+
+
 def read_tgid(root, pid):
     """The thread group id from /proc/PID/status, as procps finds it: the
     number after "Tgid:" read like C's atoi, or the PID itself when status

@@ -76,11 +76,9 @@ class _Files:
             return None
 
     def meminfo(self):
-        path = self.root + b"/meminfo"
         try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError:
+            return procfs.read_machine_file(self.root, b"meminfo")
+        except ProcessError:
             self.missing.append("meminfo")
             return None
 

@@ -111,6 +111,18 @@ def wait_stopped(pid, timeout=20.0):
     raise RuntimeError("target %d did not stop" % pid)
 
 
+def wait_until_exec(pid, comm, timeout=20.0):
+    """Wait until the child ``pid`` runs the program named ``comm`` (bytes):
+    a fresh child is a copy of its parent until its exec."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/comm" % pid, "rb") as handle:
+            if handle.read().rstrip(b"\n") == comm:
+                return
+        time.sleep(0.01)
+    raise RuntimeError("process %d did not exec %r" % (pid, comm))
+
+
 @contextlib.contextmanager
 def stopped_process(code, argv_tail=(), executable=None, **popen):
     """Run ``code`` in a child Python that then stops itself; yield its pid
