@@ -16,7 +16,7 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
 
     The same reading the command uses: procfs (one read of each file) and
     model (parse_smaps), with the process selected as pmap selects it
-    (report.select_process).  ``proc_root`` may name a snapshot written by
+    (procfs.select_process).  ``proc_root`` may name a snapshot written by
     ``pymap --capture``.  Returns a Process whose ``mappings`` is a list of
     Mapping in the kernel's order.
 
@@ -26,10 +26,9 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
     """
     from . import procfs
     from .model import SmapsFormatError, parse_smaps
-    from .report import select_process
 
     root = os.fsencode(proc_root)
-    process = select_process(root, pid)
+    process = procfs.select_process(root, pid)
     if process is None:
         raise NoSuchProcess(pid, os.fsdecode(procfs.process_path(root, pid)), "No such process")
     data = procfs.read_file(root, process.tgid, b"smaps", whole_map=True)

@@ -122,10 +122,7 @@ def _tgid_of(snapshot):
     status = snapshot.files.get(b"status")
     if status is None:
         return snapshot.pid
-    where = status.find(b"Tgid:")
-    if where < 0:
-        return snapshot.pid
-    return procfs.c_atoi(status[where + 5:where + 5 + 64])
+    return procfs.tgid_of(status, snapshot.pid)
 
 
 def _shown(directory, pid, name=None):
@@ -288,3 +285,15 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     if missing:
         status |= EXIT_NOT_FOUND
     return status
+
+
+class CaptureMode:
+    """--capture DIR as an output mode (formats.OutputMode's contract): it
+    selects its processes itself, threads' leaders included."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def run(self, pids):
+        session = self.session
+        return capture(session.invocation.capture_dir, pids, session.console.message, session.root)

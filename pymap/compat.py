@@ -68,6 +68,12 @@ class Compat:
         return None if self._at_least("4.0.6") else 255
 
     @property
+    def messages_flush_stdout(self):
+        """pmap's messages come from glibc's error(), which flushes stdout
+        first (up to 4.0.5), or from warnx(), which does not."""
+        return not self._at_least("4.0.6")
+
+    @property
     def range_limits_extended(self):
         """-A filters the -X/-XX table (ignored there up to 4.0.6)."""
         return self._at_least("main")

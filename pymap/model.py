@@ -5,7 +5,11 @@ smaps, every field the kernel printed in the kernel's own order: kernels add
 and drop fields, so nothing here lists them.
 """
 
-__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "parse_maps"]
+__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "parse_maps", "SmapsFormatError"]
+
+from .creading import MapsHeader, digits_value, is_field_line, scan_maps_header
+
+_SPACE = b" \t\n\v\f\r"
 
 
 class Process:
@@ -114,34 +118,15 @@ class Mapping:
 
 def parse_maps_line(line: bytes) -> "Mapping | None":
     """Parse one maps line (without its newline) into a Mapping, or None when
-    it does not have the six fields of a maps line."""
-    parts = line.split(None, 5)
-    if len(parts) < 5:
+    it is not one: its seven numbers and words are read as pmap's sscanf()
+    reads them (creading.scan_maps_header: a number too large saturates), the
+    name is what follows, white space before it left out."""
+    header = MapsHeader()
+    if scan_maps_header(line, header) != 7:
         return None
-    try:
-        start_text, end_text = parts[0].split(b"-", 1)
-        start = int(start_text, 16)
-        end = int(end_text, 16)
-        offset = int(parts[2], 16)
-        major_text, minor_text = parts[3].split(b":", 1)
-        dev_major = int(major_text, 16)
-        dev_minor = int(minor_text, 16)
-        inode = int(parts[4])
-    except ValueError:
-        return None
-    if start < 0 or end < 0 or offset < 0 or dev_major < 0 or dev_minor < 0 or inode < 0:
-        return None
-    name = parts[5] if len(parts) == 6 else b""
-    return Mapping(start, end, parts[1], offset, dev_major, dev_minor, inode, name)
-
-
-def _is_header(line):
-    # smaps field names start with an upper-case letter; maps lines with a
-    # hex digit (pmap tells them apart the same way)
-    return line[:1] not in _FIELD_INITIALS
-
-
-_FIELD_INITIALS = frozenset(bytes([c]) for c in range(ord("A"), ord("Z") + 1))
+    name = line[header.consumed:].lstrip(_SPACE)
+    return Mapping(header.start, header.end, header.perms_text(), header.offset, header.major, header.minor,
+                   header.inode, name)
 
 
 def parse_maps(data: bytes) -> "list[Mapping]":
@@ -160,41 +145,51 @@ class SmapsFormatError(ValueError):
     """A smaps file that does not look like one."""
 
 
-def parse_smaps(data: bytes) -> "list[Mapping]":
+def parse_smaps(data: bytes, lenient: bool = False) -> "list[Mapping]":
     """Mappings of a whole /proc/PID/smaps file (bytes), each with its fields.
 
-    Raises SmapsFormatError for a field line before any mapping or a header
-    line that is not a maps line.
+    A line that starts with A-Z is a field of the mapping above it (pmap's
+    rule, creading.is_field_line), any other a mapping's header.  Raises
+    SmapsFormatError for a field line before any mapping, a header line that
+    is not a maps line or a field line without a colon; ``lenient`` skips
+    such lines instead (as pmap's -x reading skips what it does not
+    recognise).
     """
     mappings = []
     current = None
     for line in data.split(b"\n"):
         if not line:
             continue
-        if _is_header(line):
+        if not is_field_line(line):
             current = parse_maps_line(line)
-            if current is None:
+            if current is not None:
+                mappings.append(current)
+            elif not lenient:
                 raise SmapsFormatError("not a mapping line: %r" % line[:80])
-            mappings.append(current)
             continue
         if current is None:
+            if lenient:
+                continue
             raise SmapsFormatError("field before the first mapping: %r" % line[:80])
-        _add_field(current, line)
+        if not _add_field(current, line) and not lenient:
+            raise SmapsFormatError("not a field line: %r" % line[:80])
     return mappings
 
 
 def _add_field(mapping, line):
+    """Add one field line to ``mapping``; False when it has no colon."""
     key, sep, rest = line.partition(b":")
     if not sep:
-        raise SmapsFormatError("not a field line: %r" % line[:80])
+        return False
     name = key.decode("latin-1")
     if name == "VmFlags":
         mapping.vmflags = [flag.decode("latin-1") for flag in rest.split()]
-        return
+        return True
     words = rest.split()
     if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
-        mapping.fields[name] = int(words[0])
+        mapping.fields[name] = digits_value(words[0])
         if len(words) == 1:
             mapping.unitless += (name,)
     else:
         mapping.other[name] = rest.strip()
+    return True

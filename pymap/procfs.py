@@ -8,6 +8,7 @@ procfs root as bytes (b"/proc" for the live system).
 import errno
 import os
 
+from .creading import STAT_PPID, STAT_START_STACK, atoi, c_string, is_field_line, scan_stat_fields
 from .errors import AccessDenied, NoSuchProcess, UnreadableProcess
 
 PROC = b"/proc"
@@ -149,9 +150,6 @@ def read_line_blocks(root, pid, name, block_size=LINE_BLOCK, whole_records=False
         os.close(fd)
 
 
-_UPPERCASE = frozenset(range(ord("A"), ord("Z") + 1))
-
-
 def _record_start(piece):
     """Where the last line of ``piece`` that starts a smaps record begins
     (after a newline in ``piece``), or 0."""
@@ -160,7 +158,8 @@ def _record_start(piece):
         start = piece.rfind(b"\n", 0, end) + 1
         if start == 0:
             return 0
-        if start < len(piece) and piece[start] not in _UPPERCASE and piece[start] != 0x0A:
+        line = piece[start:start + 1]
+        if line and line != b"\n" and not is_field_line(line):
             return start
         end = start - 1
 
@@ -191,35 +190,21 @@ def read_machine_file(root, name):
 
 def read_tgid(root, pid):
     """The thread group id from /proc/PID/status, as procps finds it: the
-    number after "Tgid:" read like C's atoi, or the PID itself when status
+    number after "Tgid:" read with atoi(), or the PID itself when status
     cannot be read or has no Tgid line."""
     try:
         status = read_file(root, pid, b"status")
     except (NoSuchProcess, AccessDenied, UnreadableProcess):
         return pid
+    return tgid_of(status, pid)
+
+
+def tgid_of(status, pid):
+    """The Tgid of a status file's bytes (``pid`` when it has none)."""
     where = status.find(b"Tgid:")
     if where < 0:
         return pid
-    return c_atoi(status[where + 5:where + 5 + 64])
-
-
-def c_atoi(text):
-    """C's atoi: leading white space, a sign, digits; 0 when there are none.
-    (Overflow wraps to a C int, as it does in practice.)"""
-    text = text.lstrip(b" \t\n\v\f\r")
-    sign = 1
-    if text[:1] in (b"+", b"-"):
-        sign = -1 if text[:1] == b"-" else 1
-        text = text[1:]
-    digits = 0
-    for position, byte in enumerate(text):
-        if not 48 <= byte <= 57:
-            text = text[:position]
-            break
-    if text:
-        digits = int(text)
-    value = (sign * digits) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
+    return atoi(status[where + 5:where + 5 + 64])
 
 
 class StatInfo:
@@ -234,16 +219,11 @@ class StatInfo:
         self.start_stack = start_stack
 
 
-# stat fields after "comm) ", as procps scans them: conversions up to startstack
-_SIGNED, _UNSIGNED = "d", "u"
-_STAT_LAYOUT = "c" + "ddddd" + "uuuuu" + "uuuu" + "dd" + "d" + "u" + "u" + "u" + "u" + "uuuuuu"
-_START_STACK_INDEX = 25
-
-
 def parse_stat(data):
-    """Parse /proc/PID/stat as procps's stat2proc does: the name runs from
-    the first '(' to the last ')'; fields that do not scan leave the rest at
-    zero (a kernel thread's start_stack is 0)."""
+    """Parse /proc/PID/stat as procps's stat2proc() does: the name runs from
+    the first '(' to the last ')', two bytes after which sscanf() reads the
+    state and the numbers (creading.scan_stat_fields); fields that do not
+    scan leave the rest at zero (a kernel thread's start_stack is 0)."""
     info = StatInfo()
     opening = data.find(b"(")
     if opening < 0:
@@ -252,42 +232,14 @@ def parse_stat(data):
     if closing < opening + 1 or closing + 1 >= len(data):
         return info
     info.comm = data[opening + 1:closing]
-    words = data[closing + 2:].split()
-    for index, kind in enumerate(_STAT_LAYOUT):
-        if index >= len(words):
-            break
-        word = words[index]
-        if kind == "c":
-            info.state = word[:1]
-            continue
-        value = _scan_integer(word, kind)
-        if value is None:
-            break
-        if index == 1:
-            info.ppid = value
-        elif index == _START_STACK_INDEX:
-            info.start_stack = value
+    values = scan_stat_fields(c_string(data[closing + 2:]))
+    if values:
+        info.state = values[0]
+    if len(values) > STAT_PPID:
+        info.ppid = values[STAT_PPID]
+    if len(values) > STAT_START_STACK:
+        info.start_stack = values[STAT_START_STACK]
     return info
-
-
-def _scan_integer(word, kind):
-    """Like scanf's %d/%lu on one word: an optional sign and leading digits;
-    None when no digit comes first."""
-    sign = 1
-    if word[:1] in (b"+", b"-"):
-        sign = -1 if word[:1] == b"-" else 1
-        word = word[1:]
-    end = 0
-    while end < len(word) and 48 <= word[end] <= 57:
-        end += 1
-    if end == 0:
-        return None
-    value = sign * int(word[:end])
-    if kind == _UNSIGNED:
-        if value >= 1 << 64:
-            return (1 << 64) - 1  # strtoul saturates
-        return value & 0xFFFFFFFFFFFFFFFF
-    return value
 
 
 def read_stat(root, pid):
@@ -303,3 +255,22 @@ def read_cmdline(root, pid):
         return read_file(root, pid, b"cmdline", CMDLINE_LIMIT)
     except (NoSuchProcess, AccessDenied, UnreadableProcess):
         return b""
+
+
+def select_process(root, pid, hide_kernel=False):
+    """The model.Process for a PID argument as procps's library selects it,
+    or None when it counts as not found: no /proc/PID, an unreadable stat,
+    or a kernel thread hidden by LIBPROC_HIDE_KERNEL."""
+    from .model import Process
+
+    if not exists(root, pid):
+        return None
+    tgid = read_tgid(root, pid)
+    try:
+        stat = read_stat(root, pid)
+    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+        return None
+    if hide_kernel and (stat.ppid == 2 or pid == 2):
+        return None
+    cmdline = read_cmdline(root, pid)
+    return Process(pid, tgid, cmdline, stat.comm, stat.state, stat.ppid, stat.start_stack)

@@ -1,125 +1,99 @@
-"""From PIDs to output: select each process as procps's library does, read
-its maps or smaps once, and hand the model to the formatter of the mode."""
+"""From an Invocation to output: select each process as procps's library
+does, and run the invocation's output mode (modes.py) on it.
+
+``run(invocation, console)`` returns pmap's exit status, or raises
+ReportError when the mode fails as pmap fails (pmap prints one message and
+exits 1).  ``Session`` is what every mode shares: the console, the /proc to
+read, the Display options, the SysV minor, and how a process's files are
+read and a failure reported.
+"""
 
 from . import procfs
 from .errors import ProcessError
 from .escape import charset_from_environment, escape_command_line
 from .formats import Display, header_line
-from .model import Process, SmapsFormatError, parse_maps, parse_smaps
+from .procfs import select_process
+
+__all__ = ["run", "Session", "ReportError"]
 
 _UNKNOWN = object()
 
 
-def select_process(root, pid, hide_kernel=False):
-    """The Process for a PID argument as procps selects it, or None when it
-    counts as not found: no /proc/PID, an unreadable stat, or a kernel
-    thread hidden by LIBPROC_HIDE_KERNEL."""
-    if not procfs.exists(root, pid):
-        return None
-    tgid = procfs.read_tgid(root, pid)
-    try:
-        stat = procfs.read_stat(root, pid)
-    except ProcessError:
-        return None
-    if hide_kernel and (stat.ppid == 2 or pid == 2):
-        return None
-    cmdline = procfs.read_cmdline(root, pid)
-    return Process(pid, tgid, cmdline, stat.comm if stat.comm is not None else None, stat.state, stat.ppid,
-                   stat.start_stack)
+class ReportError(Exception):
+    """A mode gives up as pmap does: ``message`` (bytes) is shown, status 1."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
-class Reporter:
-    """Prints one process after another and works out the exit status."""
+class Session:
+    """What the modes of one command share."""
 
-    def __init__(self, settings, compat, console, environ, rc=None):
-        self.settings = settings
-        self.compat = compat
+    def __init__(self, invocation, console):
+        self.invocation = invocation
         self.console = console
-        self.rc = rc
-        self.snapshot = settings.proc_root is not None
-        self.root = settings.proc_root if self.snapshot else procfs.PROC
+        self.compat = invocation.compat
+        self.root = invocation.proc_root
+        self.snapshot = invocation.snapshot
+        environ = invocation.environ
         self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ
         self.charset = charset_from_environment(environ)
-        self.display = Display(self.charset, compat.name_escaping, quiet=bool(settings.q),
-                               show_path=bool(settings.show_path), kernel_names=settings.kernel_names,
-                               range_low=settings.range_low, range_high=settings.range_high)
+        self.display = Display(self.charset, self.compat.name_escaping, quiet=invocation.quiet,
+                               show_path=invocation.show_path, kernel_names=invocation.kernel_names,
+                               range_low=invocation.range_low, range_high=invocation.range_high,
+                               find_shm_minor=self.find_shm_minor)
         self._shm_minor = _UNKNOWN
-        self._table_state = None
+        self._reading = None  # (process, file name) of the map being read
+        self._inferred = set()  # snapshot processes whose SysV mappings were looked at
 
-    def report(self, pids):
-        status = 0
-        missing = 0
-        for pid in pids:
-            process = select_process(self.root, pid, self.hide_kernel)
-            if process is None:
-                missing += 1
-                if self.snapshot:
-                    self._explain_missing(pid)
-                continue
-            status |= self.one_process(process)
-        if missing:
-            status |= 42
-        return status
+    def select(self, pid):
+        """select_process(), and for a snapshot a word on why a PID whose
+        folder is there counts as not found."""
+        process = select_process(self.root, pid, self.hide_kernel)
+        if process is None and self.snapshot:
+            self.explain_missing(pid)
+        return process
 
-    def command_line(self, process):
-        return escape_command_line(process.cmdline, process.comm, process.state, self.charset,
-                                   self.compat.cmdline_escaping, self.compat.empty_cmdline)
+    def header(self, process):
+        """pmap's first line for the process."""
+        compat = self.compat
+        return header_line(process.tgid, escape_command_line(process.cmdline, process.comm, process.state,
+                                                             self.charset, compat.cmdline_escaping,
+                                                             compat.empty_cmdline))
 
-    def one_process(self, process):
-        """Print one process; 1 when its maps could not be read, else 0."""
-        settings = self.settings
-        if getattr(settings, "json", False) or getattr(settings, "reconcile", False):
-            return _json_or_reconcile(self, process)
-        self.console.write(header_line(process.tgid, self.command_line(process)))
-        if not (settings.big_x or settings.c or settings.d):
-            from .formats import streamed
+    def blocks(self, process, name):
+        """The process's maps or smaps in line blocks (procfs.read_line_blocks),
+        smaps cut before records where it can."""
+        self._reading = (process, name)
+        return procfs.read_line_blocks(self.root, process.tgid, name, whole_records=name == b"smaps")
 
-            try:
-                return self._streamed(process, streamed)
-            except streamed.LongLine:
-                pass  # pmap's fgets() splits such lines: the whole-file reading below replays it
-        elif settings.big_x or settings.c:
-            return self._smaps_table(process)
-        uses_smaps = settings.x or settings.big_x or settings.c
-        try:
-            data = procfs.read_file(self.root, process.tgid, b"smaps" if uses_smaps else b"maps",
-                                      whole_map=True)
-        except ProcessError as error:
-            if self.snapshot:
-                # pmap is silent here (a live process may just have gone);
-                # a snapshot with a file missing deserves a word
-                self._snapshot_error(error)
-            return 1
-        from . import longlines
+    def read_map(self, process, name):
+        """The whole of the process's maps or smaps."""
+        self._reading = (process, name)
+        return procfs.read_file(self.root, process.tgid, name, whole_map=True)
 
-        if longlines.has_long_line(data):
-            mappings = longlines.parse_pieces(data)  # as pmap's 1024-byte fgets() splits them
-        elif settings.x:
-            try:
-                mappings = parse_smaps(data)
-            except SmapsFormatError:
-                mappings = _lenient_smaps(data)
-        else:
-            mappings = parse_maps(data)
-        self._prepare_labels(mappings)
-        from .formats import classic
+    def unreadable(self, error):
+        """A process whose map could not be read (status 1): what was held
+        of its listing is dropped (pmap is silent, a live process may just
+        have gone), a snapshot's missing file is named, and a listing partly
+        written already is said to be incomplete."""
+        if not self.console.discard():
+            self.message_of(error)
+        elif self.snapshot:
+            self.snapshot_error(error)
+        return 1
 
-        if settings.x:
-            body = classic.extended_listing(process.start_stack, mappings, self.display)
-        elif settings.d:
-            body = classic.device_listing(process.start_stack, mappings, self.display)
-        else:
-            body = classic.default_listing(process.start_stack, mappings, self.display)
-        self.console.write(body)
-        return 0
+    def message_of(self, error):
+        self.console.message(str(error).encode("utf-8", "surrogateescape"))
 
-    def _snapshot_error(self, error):
+    def snapshot_error(self, error):
         """One line naming the snapshot file that failed: "DIR/PID/maps: reason"."""
         import os
 
         self.console.message(b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or "")))
 
-    def _explain_missing(self, pid):
+    def explain_missing(self, pid):
         """Why a snapshot PID counts as not found, when it is not simply absent
         (pmap says nothing for an absent PID, and neither does pymap)."""
         if not procfs.exists(self.root, pid):
@@ -127,130 +101,48 @@ class Reporter:
         try:
             procfs.read_stat(self.root, pid)
         except ProcessError as error:
-            self._snapshot_error(error)
+            self.snapshot_error(error)
 
-    def _streamed(self, process, streamed):
-        """The default listing and -x, read and formatted block by block
-        (formats/streamed.py): a large process costs neither its whole file
-        nor a Mapping per line.  Nothing is written before the file was read
-        to its end."""
-        extended = self.settings.x
-        listing = streamed.extended_listing_blocks if extended else streamed.default_listing_blocks
-        try:
-            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps" if extended else b"maps",
-                                             whole_records=extended)
-            body = listing(process.start_stack, blocks, self.display, self._prepare_labels)
-        except ProcessError as error:
-            if self.snapshot:
-                self._snapshot_error(error)
-            return 1
-        self.console.write(body)
-        return 0
-
-    def _prepare_labels(self, mappings):
-        """Find the SysV minor when a mapping could need it."""
-        if self._shm_minor is not _UNKNOWN:
-            self.display.shm_minor = self._shm_minor
-            return
+    def find_shm_minor(self):
+        """The SysV minor, looked for when a mapping first needs it.  Live,
+        pmap's probe (pmap probes at start; the result is the same); a
+        snapshot cannot be probed, so the minor is inferred from its SysV
+        mappings (shm.infer_minor), those of the map being read first."""
         from . import shm
 
-        if not shm.may_need_minor(mappings):
+        if not self.snapshot:
+            if self._shm_minor is _UNKNOWN:
+                self._shm_minor = shm.probe_live_minor()
+                self.display.shm_minor = self._shm_minor
+            return self._shm_minor
+        if self._reading is not None and self._reading[0].tgid not in self._inferred:
+            process, name = self._reading
+            self._inferred.add(process.tgid)
+            try:
+                candidates = shm.candidates(procfs.read_line_blocks(self.root, process.tgid, name))
+            except ProcessError:
+                candidates = []  # the read under way will tell
+            self.display.shm_minor = shm.infer_minor(candidates)
+        return self.display.shm_minor
+
+    def prepare_labels(self, mappings):
+        """The SysV minor for whole-file modes (JSON, reconcile), when one of
+        ``mappings`` could need it."""
+        from . import shm
+
+        if self.display.shm_minor is not None or not shm.may_need_minor(mappings):
             return
         if self.snapshot:
-            minor = shm.infer_minor(mappings)
-            if minor is None:
-                return  # maybe a later process of the snapshot tells
+            self.display.shm_minor = shm.infer_minor(mappings)
         else:
-            minor = shm.probe_live_minor()
-        self._shm_minor = minor
-        self.display.shm_minor = minor
-
-    def _smaps_table(self, process):
-        """-X, -XX and -c/-C: smaps read once, block by block, when it is the
-        kernel's regular text (smaps_table.render_blocks); otherwise, or when
-        it is small, the whole file goes through pmap's replay."""
-        from .formats import smaps_table
-
-        if self._table_state is None:
-            self._table_state = smaps_table.TableState(self.compat)
-        level = self.settings.big_x
-        try:
-            blocks = procfs.read_line_blocks(self.root, process.tgid, b"smaps", whole_records=True)
-            try:
-                pieces = smaps_table.render_blocks(blocks, self.display, level, self.rc, self._table_state)
-            except smaps_table.Fallback as fallback:
-                blocks.close()
-                data = fallback.data
-                if data is None:  # read again, as pmap reads it twice anyway
-                    data = procfs.read_file(self.root, process.tgid, b"smaps", whole_map=True)
-                pieces = [smaps_table.render(data, self.display, level, self.rc, self._table_state)]
-        except smaps_table.SmapsTableError as error:
-            self.console.fail(error.message)
-        except ProcessError as error:
-            if self.snapshot:
-                self._snapshot_error(error)
-            return 1
-        for piece in pieces:
-            self.console.write(piece)
-        return 0
+            self.find_shm_minor()
 
 
-def _json_or_reconcile(self, process):
-    """--json and --reconcile for Reporter ``self``: smaps read once, as JSON
-    Lines or as the reconciliation table; an unreadable process is an error
-    object (JSON) or a message (table), exit status 1."""
-    settings = self.settings
-    try:
-        data = procfs.read_file(self.root, process.tgid, b"smaps", whole_map=True)
-        try:
-            mappings = parse_smaps(data)
-        except SmapsFormatError:
-            mappings = _lenient_smaps(data)
-    except ProcessError as error:
-        if settings.json:
-            from .formats import json_lines
+def run(invocation, console):
+    """Carry out ``invocation``: pmap's exit status (ReportError when the
+    mode gives up)."""
+    from .modes import mode_named
 
-            self.console.write(json_lines.dumps(json_lines.error_object(process, error)))
-        else:
-            self.console.write(header_line(process.tgid, self.command_line(process)))
-            self.console.message(str(error).encode("utf-8", "surrogateescape"))
-        return 1
-    self._prepare_labels(mappings)
-    if settings.reconcile:
-        from . import reconcile
-
-        figures = reconcile.gather(self.root, process, mappings, self.display, self.snapshot)
-        if settings.json:
-            from .formats import json_lines
-
-            self.console.write(json_lines.dumps(figures))
-        else:
-            self.console.write(reconcile.render_text(
-                header_line(process.tgid, self.command_line(process)), figures))
-        return 0
-    from .formats import json_lines
-
-    self.console.write(json_lines.dumps(json_lines.process_object(process, mappings, self.display)))
-    return 0
-
-
-def _lenient_smaps(data):
-    """Mappings of a smaps file with lines that fit no pattern left out, as
-    pmap's -x reading skips what it does not recognise."""
-    from .model import _is_header, _add_field, parse_maps_line
-
-    mappings = []
-    current = None
-    for line in data.split(b"\n"):
-        if not line:
-            continue
-        if _is_header(line):
-            current = parse_maps_line(line)
-            if current is not None:
-                mappings.append(current)
-        elif current is not None:
-            try:
-                _add_field(current, line)
-            except SmapsFormatError:
-                pass
-    return mappings
+    session = Session(invocation, console)
+    mode = mode_named(invocation.mode).load()(session)
+    return mode.run(invocation.pids)

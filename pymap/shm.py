@@ -7,9 +7,15 @@ does the same (only when a process shows a candidate mapping).  A snapshot
 cannot be probed, so there the minor is inferred from the snapshot itself.
 """
 
-import re
+_HEX = frozenset(b"0123456789abcdef")
 
-_SYSV_NAME = re.compile(rb"^/SYSV[0-9a-f]{8}( \(deleted\))?$")
+
+def _is_sysv_name(name):
+    """Whether ``name`` is how the kernel names a SysV segment:
+    "/SYSVkkkkkkkk", with " (deleted)" once removed."""
+    if name.endswith(b" (deleted)"):
+        name = name[:-10]
+    return len(name) == 13 and name.startswith(b"/SYSV") and all(byte in _HEX for byte in name[5:])
 
 
 def probe_live_minor():
@@ -70,7 +76,7 @@ def infer_minor(mappings):
     came from: the minor of its "/SYSVkkkkkkkk (deleted)" shared mappings on
     device major 0, when they all agree."""
     minors = {mapping.dev_minor for mapping in mappings
-              if mapping.dev_major == 0 and mapping.perms[3:4] == b"s" and _SYSV_NAME.match(mapping.name)}
+              if mapping.dev_major == 0 and mapping.perms[3:4] == b"s" and _is_sysv_name(mapping.name)}
     if len(minors) == 1:
         return minors.pop()
     return None
@@ -79,3 +85,21 @@ def infer_minor(mappings):
 def may_need_minor(mappings):
     """Whether any mapping could be SysV memory (pmap's test needs the minor)."""
     return any(mapping.dev_major == 0 and b"/SYSV" in mapping.name for mapping in mappings)
+
+
+def candidates(blocks):
+    """The mappings of a maps or smaps file, given in line blocks, that could
+    be SysV memory (what infer_minor() looks at)."""
+    from .creading import is_field_line
+    from .model import parse_maps_line
+
+    found = []
+    for block in blocks:
+        if b"/SYSV" not in block:
+            continue
+        for line in block.split(b"\n"):
+            if b"/SYSV" in line and not is_field_line(line):
+                mapping = parse_maps_line(line)
+                if mapping is not None and mapping.dev_major == 0:
+                    found.append(mapping)
+    return found

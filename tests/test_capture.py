@@ -270,16 +270,16 @@ def test_unreadable_and_missing_together(broken, target):
 
 @pytest.mark.parametrize("mode", [[], ["-x"], ["-X"], ["--json"], ["--reconcile"], ["--capture"]], ids=str)
 def test_proc_root_that_is_no_folder_is_named(tmp_path, mode):
-    """A typo in --proc-root is not a dead process: the folder and the
-    reason, status 1."""
+    """A typo in --proc-root does not pass for dead processes: the folder
+    and the reason (and status 42: none of the PIDs is there)."""
     if mode == ["--capture"]:
         mode = mode + [str(tmp_path / "capture")]
     missing = str(tmp_path / "no such dir")
     assert pymap("--proc-root", missing, *mode, 1) == (
-        1, b"", b"pmap: --proc-root %s: No such file or directory\n" % missing.encode())
+        42, b"", b"pmap: --proc-root %s: No such file or directory\n" % missing.encode())
     plain = tmp_path / "a file"
     plain.write_bytes(b"")
     assert pymap("--proc-root", str(plain), *mode, 1) == (
-        1, b"", b"pmap: --proc-root %s: Not a directory\n" % str(plain).encode())
+        42, b"", b"pmap: --proc-root %s: Not a directory\n" % str(plain).encode())
     (tmp_path / "link").symlink_to(tmp_path)  # a link to a folder is the caller's choice
     assert pymap("--proc-root", str(tmp_path / "link"), *mode, 1)[0] == 42

@@ -1,9 +1,39 @@
-"""Pieces of the classic formatters: Mode column, Mapping column, -A."""
+"""Pieces of the classic listings: Mode column, Mapping column, -A."""
 
 from pymap.escape import Charset
 from pymap.formats import Display
-from pymap.formats.classic import default_listing, extended_listing, mapping_label, mode_text
+from pymap.formats.listing import DefaultListing, ExtendedListing, edit_perms, mapping_label
 from pymap.model import Mapping
+
+
+def mode_text(perms):
+    """The Mode column pmap makes of a perms word in its 32-byte buffer."""
+    return edit_perms(bytearray(perms) + bytes(32 - len(perms)))
+
+
+def _listing(listing_class, start_stack, mappings, display):
+    """What a listing prints for these mappings, written as the kernel
+    writes maps (and smaps, with their fields)."""
+    lines = []
+    for mapping in mappings:
+        lines.append(b"%x-%x %s %08x %02x:%02x %d %s\n" % (
+            mapping.start, mapping.end, mapping.perms, mapping.offset, mapping.dev_major, mapping.dev_minor,
+            mapping.inode, mapping.name))
+        lines += [b"%s: %d kB\n" % (key.encode(), value) for key, value in mapping.fields.items()]
+    out = []
+    listing = listing_class(start_stack, display, out.append)
+    listing.start()
+    listing.feed(b"".join(lines))
+    listing.finish()
+    return b"".join(out)
+
+
+def default_listing(start_stack, mappings, display):
+    return _listing(DefaultListing, start_stack, mappings, display)
+
+
+def extended_listing(start_stack, mappings, display):
+    return _listing(ExtendedListing, start_stack, mappings, display)
 
 
 def display(**options):

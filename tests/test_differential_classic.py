@@ -279,10 +279,11 @@ def large_pid():
 
 @pytest.mark.parametrize("options", [[], ["-x"], ["-d"], ["-q"], ["-xq"], ["-p"], ["-xp"]], ids=" ".join)
 def test_large_process(large_pid, options):
-    """3,000 mappings: blocks of smaps/maps read by the streamed fast path."""
-    from pymap.formats import streamed
+    """3,000 mappings: blocks of smaps/maps read by the accelerators
+    (formats/listing_blocks.py)."""
+    from pymap.formats import listing
 
     with open("/proc/%d/smaps" % large_pid, "rb") as handle:
-        assert len(handle.read()) > 4 * streamed.FAST_MINIMUM
+        assert len(handle.read()) > 4 * listing.FAST_MINIMUM
     result = assert_same(options + [str(large_pid)])
     assert result.returncode == 0 and result.stdout.count(b"\n") > 3000

@@ -1,5 +1,6 @@
-"""The streamed default listing and -x (formats/streamed.py) print exactly
-what classic.py prints from the whole-file model, whatever the blocks."""
+"""The accelerators of the classic listings (formats/listing_blocks.py) give
+exactly what the listing's own step() gives for the same file, whatever
+the blocks: the same rows, totals and final state."""
 
 import os
 import random
@@ -10,22 +11,15 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from goldens import snapshot_files
 from pymap.escape import Charset
 from pymap.formats import MASK64, Display
-from pymap.formats import classic
-from pymap.formats.streamed import LongLine, default_listing_blocks, extended_listing_blocks
-from pymap.model import parse_maps
-from pymap.report import _lenient_smaps
+from pymap.formats import listing
 
-@pytest.fixture(autouse=True, params=["fast path from any size", "fast path from FAST_MINIMUM"])
+
+@pytest.fixture(autouse=True, params=["accelerated from any size", "accelerated from FAST_MINIMUM"])
 def fast_minimum(request, monkeypatch):
-    """Snapshots are small: exercise the fast path on them too, in blocks
+    """Snapshots are small: offer them to the accelerators too, in blocks
     small enough that records go on from one block into the next."""
-    from pymap.formats import streamed
-
-    if request.param == "fast path from any size":
-        monkeypatch.setattr(streamed, "FAST_MINIMUM", 0)
-        monkeypatch.setattr(streamed, "_BLOCK", 2000)
-
-
+    if request.param == "accelerated from any size":
+        monkeypatch.setattr(listing, "FAST_MINIMUM", 0)
 
 
 def _files(name):
@@ -89,31 +83,33 @@ def _displays():
     yield Display(Charset("utf8"), "mblen", shm_minor=0)
 
 
-def _compare(data, smaps, display, start_stack=0x11000):
-    def prepare(mappings):
-        from pymap import shm
-
-        if shm.may_need_minor(mappings):
-            display.shm_minor = shm.infer_minor(mappings)
-
-    whole = Display(display.charset, display.name_method, display.quiet, display.show_path, display.kernel_names,
-                    display.range_low, display.range_high, display.shm_minor)
-    if smaps:
-        mappings = _lenient_smaps(data)
-        prepare(mappings)
-        expected = classic.extended_listing(start_stack, mappings, display)
-        display.shm_minor = whole.shm_minor
-        for seed in range(3):
-            assert extended_listing_blocks(start_stack, _blocks(data, seed), display, prepare) == expected
-            display.shm_minor = whole.shm_minor
+def _run(listing_class, data, display, blocks, start_stack):
+    """(printed bytes, final state) of a listing fed ``blocks`` (or, None,
+    the whole file piece by piece through step())."""
+    out = []
+    shown = listing_class(start_stack, display, out.append)
+    shown.start()
+    if blocks is None:
+        shown.step_all(data)
     else:
-        mappings = parse_maps(data)
-        prepare(mappings)
-        expected = classic.default_listing(start_stack, mappings, display)
-        display.shm_minor = whole.shm_minor
+        for block in blocks:
+            shown.feed(block)
+            if shown.stopped:
+                break
+    shown.finish()
+    header = shown.header
+    state = (header.start, header.end, bytes(header.perms), header.offset, header.major, header.minor,
+             header.inode, shown.diff, shown.totals, shown.total_rss, shown.total_shared_dirty,
+             shown.total_private_dirty, shown.label, shown.rss, shown.stopped)
+    return b"".join(out), state
+
+
+def _compare(data, smaps, display, start_stack=0x11000):
+    classes = [listing.ExtendedListing] if smaps else [listing.DefaultListing, listing.DeviceListing]
+    for listing_class in classes:
+        expected = _run(listing_class, data, display, None, start_stack)
         for seed in range(3):
-            assert default_listing_blocks(start_stack, _blocks(data, seed), display, prepare) == expected
-            display.shm_minor = whole.shm_minor
+            assert _run(listing_class, data, display, _blocks(data, seed), start_stack) == expected
 
 
 @pytest.mark.parametrize("path", _files("smaps") + _files("maps"))
@@ -139,21 +135,17 @@ def test_masks():
 
 
 @pytest.mark.parametrize("length", [1021, 1022, 1023, 1500])
-def test_long_lines_are_left_to_the_whole_file_path(length):
-    from pymap.formats.streamed import LongLine
-
+def test_long_lines_are_left_to_step(length):
+    """A line pmap's fgets() splits is read piece by piece, the rest of the
+    file still by the accelerator."""
     plain = b"".join(_record(index, _KERNEL, b"/lib/x.so") for index in range(300))
     head = b"%x-%x rw-p 00000000 00:00 0 " % (0x900000, 0x901000)
     record = _record(950, _KERNEL).split(b"\n", 1)[1]
     data = plain + head + b"/" + b"n" * (length - len(head) - 1) + b"\n" + record + plain
     maps = b"".join(line + b"\n" for line in data.split(b"\n") if line[:1].islower() or line[:1].isdigit())
     display = Display(Charset("utf8"), "mblen")
-    for text, listing in ((data, extended_listing_blocks), (maps, default_listing_blocks)):
-        if length >= 1023:
-            with pytest.raises(LongLine):
-                listing(0, _blocks(text, 1), display, lambda mappings: None)
-        else:
-            _compare(text, listing is extended_listing_blocks, display)
+    _compare(data, True, display)
+    _compare(maps, False, display)
 
 
 @pytest.mark.parametrize("whole_records", [False, True], ids=["lines", "whole records"])
@@ -161,7 +153,10 @@ def test_long_lines_are_left_to_the_whole_file_path(length):
 @pytest.mark.parametrize("ending", [b"", b"7f-8f rw-p 0 00:00 0 no newline"], ids=["newline", "no newline"])
 def test_read_line_blocks(tmp_path, whole_records, block_size, ending):
     from pymap import procfs
-    from pymap.formats.streamed import starts_record
+    from pymap.creading import is_field_line
+
+    def starts_record(block):
+        return block[:1] not in (b"", b"\n") and not is_field_line(block)
 
     data = list(_synthetic())[0] * 30 + ending
     (tmp_path / "7").mkdir()
@@ -215,11 +210,8 @@ def _generated_smaps(draw):
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=_generated_smaps(), which=st.integers(0, len(list(_displays())) - 1))
 def test_generated(data, which):
-    """Generated smaps (and the maps lines in them) read by both paths."""
+    """Generated smaps (and the maps lines in them) read both ways."""
     display = list(_displays())[which]
     maps = b"".join(line + b"\n" for line in data.split(b"\n") if line[:1].islower() or line[:1].isdigit())
     for text, smaps in ((data, True), (maps, False)):
-        try:
-            _compare(text, smaps, display)
-        except LongLine:  # such files are read whole (longlines.py): only when pmap's fgets() splits a line
-            assert max(map(len, text.split(b"\n"))) > 1022
+        _compare(text, smaps, display)

@@ -16,7 +16,9 @@ import livetools
 from conftest import TIMEOUT
 import zoo
 from pymap.compat import Compat
-from pymap.formats import Display, smaps_table
+from pymap import creading
+from pymap.formats import Display, table as smaps_table
+from pymap.formats.table_blocks import ONE_PASS_MINIMUM
 from pymap.escape import charset_from_environment
 
 PSS_FAMILY = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss"}
@@ -58,7 +60,7 @@ def test_detail_scan_matches_c(text):
     name, value = ctypes.create_string_buffer(64), ctypes.create_string_buffer(64)
     count = _LIBC.sscanf(text, b"%31[^:]: %20[0-9] kB %c", name, value, ctypes.byref(character))
     expected = (name.value, value.value) if count == 2 else None
-    assert smaps_table.scan_detail_line(text) == expected
+    assert creading.scan_detail_line(text) == expected
 
 
 @needs_libc
@@ -66,7 +68,7 @@ def test_detail_scan_matches_c(text):
 @given(_LINES)
 def test_vmflags_scan_matches_c(text):
     count, (flags,) = _c_scan(text, b"VmFlags: %127[a-z ]", 1)
-    assert smaps_table.scan_vmflags_line(text) == (flags if count == 1 else None)
+    assert creading.scan_vmflags_line(text) == (flags if count == 1 else None)
 
 
 @needs_libc
@@ -74,18 +76,21 @@ def test_vmflags_scan_matches_c(text):
 @given(_LINES)
 def test_mapping_scan_matches_c(text):
     count, values = _c_scan(text, b"%20[0-9a-f]-%20[0-9a-f] %31s %20[0-9a-f] %63[0-9a-f:] %20s %127[^\n]", 7)
-    found = smaps_table.scan_mapping_line(text)
+    header = creading.scan_table_header(text)
+    found = [header.start, header.end, header.perms, header.offset, header.device, header.inode,
+             header.name][:header.count]
     assert len(found) == max(count, 0)
     assert found == values[:len(found)]
 
 
 def test_fgets_pieces_cut_long_lines_and_nul_bytes():
     data = b"x" * 1030 + b"\nab\0cd\nlast"
-    assert smaps_table.fgets_pieces(data) == [b"x" * 1023, b"x" * 7 + b"\n", b"ab", b"last"]
+    pieces = [creading.c_string(piece) for piece in creading.fgets_pieces(data)]
+    assert pieces == [b"x" * 1023, b"x" * 7 + b"\n", b"ab", b"last"]
 
 
 def test_values_beyond_64_bits_saturate_like_sscanf():
-    assert smaps_table.c_ulong(b"99999999999999999999") == (1 << 64) - 1
+    assert creading.digits_value(b"99999999999999999999") == (1 << 64) - 1
 
 
 # --- in-process rendering of hand-made files ------------------------------------
@@ -222,9 +227,9 @@ def large_pid():
 @needs_pmap
 @pytest.mark.parametrize("options", LIVE_OPTIONS + (["-X", "-q", "-p"],), ids=" ".join)
 def test_live_large_tables(large_pid, options):
-    """3,000 mappings: the one-pass table (smaps_table.render_blocks)."""
+    """3,000 mappings: the one-pass table (table_blocks.render_blocks)."""
     with open("/proc/%d/smaps" % large_pid, "rb") as handle:
-        assert len(handle.read()) > 4 * smaps_table.ONE_PASS_MINIMUM
+        assert len(handle.read()) > 4 * ONE_PASS_MINIMUM
     level_flag = "-XX" if "XX" in "".join(options) else "-X"
     columns = {large_pid: _columns(large_pid, level_flag)}
     expected = livetools.run_pmap(options + [str(large_pid)])

@@ -1,10 +1,10 @@
-"""cstdlib.strtoul against the C library's own strtoul (through ctypes)."""
+"""creading.strtoul against the C library's own strtoul (through ctypes)."""
 
 import ctypes
 
 from hypothesis import given, settings, strategies as st
 
-from pymap.cstdlib import ULONG_MAX, strtoul
+from pymap.creading import ULONG_MAX, strtoul
 
 libc = ctypes.CDLL(None)
 libc.strtoul.restype = ctypes.c_ulong

@@ -1,4 +1,4 @@
-"""The one-pass -X/-XX/-c table (smaps_table.render_blocks) prints exactly
+"""The one-pass -X/-XX/-c table (table_blocks.render_blocks) prints exactly
 what render() replays from the whole file and leaves the same TableState
 behind, or steps aside (Fallback) with the TableState untouched."""
 
@@ -13,16 +13,15 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from goldens import GOLDENS, snapshot_files
 from pymap.compat import Compat
 from pymap.escape import Charset
-from pymap.formats import Display, smaps_table, streamed
+from pymap.formats import Display, table as smaps_table, table_blocks
 from pymap.rcfile import RcConfig
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
-    """Small files take the one-pass path too, in blocks of a few records,
-    so that records go on from one block into the next."""
-    monkeypatch.setattr(smaps_table, "ONE_PASS_MINIMUM", 0)
-    monkeypatch.setattr(streamed, "_BLOCK", 1500)
+    """Small files take the one-pass path too (in the small blocks _blocks()
+    makes, so that records go on from one block into the next)."""
+    monkeypatch.setattr(table_blocks, "ONE_PASS_MINIMUM", 0)
 
 
 def _blocks(data, seed):
@@ -69,8 +68,8 @@ def _check(data, display, level, rc, release, previous=(), seed=0):
     except smaps_table.SmapsTableError:
         expected = None
     try:
-        pieces = smaps_table.render_blocks(_blocks(data, seed), display, level, rc, fast)
-    except smaps_table.Fallback:
+        pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, fast)
+    except table_blocks.Fallback:
         assert _state(fast) == before
         return False
     actual = b"".join(pieces)
@@ -306,33 +305,32 @@ TAILS = {
 def test_report(tmp_path, monkeypatch, tail, options):
     """A large snapshot goes through the one-pass table (or, broken near its
     end, is read again whole) and prints what the whole-file replay prints."""
-    monkeypatch.setattr(smaps_table, "ONE_PASS_MINIMUM", 1 << 16)
-    monkeypatch.setattr(streamed, "_BLOCK", 1 << 18)
+    monkeypatch.setattr(table_blocks, "ONE_PASS_MINIMUM", 1 << 16)
     with open(os.path.join(GOLDENS, "rich", "proc", "19013", "smaps"), "rb") as handle:
         smaps = handle.read()
     root, pid = _snapshot(tmp_path, smaps * (400_000 // len(smaps) + 1) + TAILS[tail])
     # -c reads this rc file (HOME is the snapshot's parent folder)
     (tmp_path / ".pmaprc").write_bytes(b"[Fields Display]\nPerm\nInode\nRss\nSwap\nVmFlags\nMapping\n")
     taken = []
-    one_pass = smaps_table.render_blocks
+    one_pass = table_blocks.render_blocks
 
     def spy(*arguments):
         try:
             pieces = one_pass(*arguments)
-        except smaps_table.Fallback as fallback:
+        except table_blocks.Fallback as fallback:
             taken.append(fallback.data is None and "read again" or "whole")
             raise
         taken.append("one pass")
         return pieces
 
-    monkeypatch.setattr(smaps_table, "render_blocks", spy)
+    monkeypatch.setattr(table_blocks, "render_blocks", spy)
     actual = _run(root, pid, *options)
     assert taken == (["read again"] if TAILS[tail] else ["one pass"])
 
     def refuse(*arguments):
-        raise smaps_table.Fallback
+        raise table_blocks.Fallback
 
-    monkeypatch.setattr(smaps_table, "render_blocks", refuse)
+    monkeypatch.setattr(table_blocks, "render_blocks", refuse)
     assert actual == _run(root, pid, *options)
     if tail == "garbage at the end":
         assert actual[0] == 1 and actual[2] == b"pmap: Unknown format in smaps file!\n"
@@ -343,7 +341,7 @@ def test_report(tmp_path, monkeypatch, tail, options):
 def test_report_small_file_is_read_once(tmp_path, monkeypatch):
     from pymap import procfs
 
-    monkeypatch.setattr(smaps_table, "ONE_PASS_MINIMUM", 1 << 16)
+    monkeypatch.setattr(table_blocks, "ONE_PASS_MINIMUM", 1 << 16)
     root, pid = _snapshot(tmp_path, PLAIN)
     whole_reads = []
     read_file = procfs.read_file

@@ -27,10 +27,12 @@ that overlap the range.  A process that cannot be read gives
 not exist gives nothing (exit status 42, as pmap).
 """
 
-from . import MASK64
-from .classic import mapping_label
+from ..errors import ProcessError
+from . import MASK64, OutputMode
+from .listing import mapping_label
 
-__all__ = ["text", "process_object", "mapping_object", "error_object", "dumps", "in_range"]
+__all__ = ["text", "process_object", "mapping_object", "error_object", "dumps", "in_range", "JsonMode",
+           "read_mappings"]
 
 
 def text(data):
@@ -90,3 +92,35 @@ def dumps(value):
     import json
 
     return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def read_mappings(session, process):
+    """The process's mappings from one read of smaps (fields pmap's -x would
+    skip are left out), or None after reporting it unreadable: an error
+    object with --json, else its header line and a message."""
+    from ..model import parse_smaps
+
+    try:
+        mappings = parse_smaps(session.read_map(process, b"smaps"), lenient=True)
+    except ProcessError as error:
+        console = session.console
+        if session.invocation.json:
+            console.write(dumps(error_object(process, error)))
+        else:
+            console.write(session.header(process))
+            session.message_of(error)
+        return None
+    session.prepare_labels(mappings)
+    return mappings
+
+
+class JsonMode(OutputMode):
+    """--json: one JSON object per process per line."""
+
+    def show(self, process):
+        session = self.session
+        mappings = read_mappings(session, process)
+        if mappings is None:
+            return 1
+        session.console.write(dumps(process_object(process, mappings, session.display)))
+        return 0

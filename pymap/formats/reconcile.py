@@ -19,10 +19,11 @@ totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
 (1000 + badness x 1000 / totalpages) x 2 / 3.
 """
 
-from . import procfs
-from .errors import ProcessError
+from .. import procfs
+from ..errors import ProcessError
+from . import OutputMode
 
-__all__ = ["gather", "render_text", "is_shmem"]
+__all__ = ["gather", "render_text", "is_shmem", "ReconcileMode"]
 
 _SHMEM_PREFIXES = (b"/dev/zero", b"/SYSV", b"/memfd:", b"/dev/shm/")
 _ANON_LABEL = b"  [ anon ]"
@@ -132,7 +133,7 @@ def _page_kb(mappings):
 
 
 def _from_smaps(process, mappings, display):
-    from .formats.classic import mapping_label
+    from .listing import mapping_label
 
     kbytes = rss = dirty = anon_rows = 0
     sums = dict.fromkeys(("Size", "Rss", "Anonymous", "Shmem", "File", "Swap", "Pss", "Locked", "Dirty",
@@ -356,3 +357,24 @@ def _render_oom(oom):
                               b" after oom_score_adj %+d (%+d pages)" % (adj, oom["adj_pages"]) if adj else b""))
     out.append(b"  %s\n" % why)
     return b"".join(out)
+
+
+class ReconcileMode(OutputMode):
+    """--reconcile: per process, the reconciliation table under pmap's
+    header line (or, with --json, one JSON object)."""
+
+    def show(self, process):
+        from .json_lines import read_mappings
+
+        session = self.session
+        mappings = read_mappings(session, process)
+        if mappings is None:
+            return 1
+        figures = gather(session.root, process, mappings, session.display, session.snapshot)
+        if session.invocation.json:
+            from .json_lines import dumps
+
+            session.console.write(dumps(figures))
+        else:
+            session.console.write(render_text(session.header(process), figures))
+        return 0

@@ -1,0 +1,271 @@
+"""Accelerator of table.py: the -X/-XX/-c table of a large smaps in one pass.
+
+render() replays pmap's two passes over the whole file.  A large smaps is
+almost always the kernel's own regular text: records with the same field
+lines in the same order, every line far shorter than pmap's buffer.  For
+such a file the replay reduces to one column per field, so render_blocks()
+reads the file once, block by block, with one pattern per record layout
+that matches only what pmap's sscanf() calls (creading.scan_table_header,
+scan_detail_line, scan_vmflags_line) read the same way; it measures the
+same widths and totals, leaves the TableState as render() would, and prints
+through the same TableLayout.  Whatever does not match raises Fallback
+before the TableState was touched.
+"""
+
+from collections import Counter
+from itertools import chain
+
+from ..creading import MASK64, is_field_line
+from .table import FIRST_COLUMNS, VMFLAGS, Column, TableLayout, column_filter, integer_width
+
+__all__ = ["render_blocks", "Fallback", "ONE_PASS_MINIMUM"]
+
+
+class Fallback(Exception):
+    """Not a file for render_blocks(): ``data`` is the whole file when it was
+    read to its end (a small one), else None and it must be read again."""
+
+    def __init__(self, data=None):
+        super().__init__("smaps is not for the one-pass table")
+        self.data = data
+
+
+# below this size the whole file goes to render(), which needs no pattern
+ONE_PASS_MINIMUM = 1 << 16
+
+# A header as scan_table_header() reads it, where every conversion stops at
+# the byte the pattern says it stops at.  The shortest header it takes has
+# 32 bytes before its first colon, so scan_detail_line() never reads it as a
+# field line ("%31[^:]:" would); the kernel writes at least 8 hex digits for
+# each address and the offset.  The name, up to 127 bytes to the end of the
+# line for sscanf(), is limited so that the whole line stays far below
+# pmap's 1023-byte buffer.  (Possessive runs, "+": each is followed by a
+# byte it cannot take.)
+_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20}+)-[0-9a-f]{8,20}+"
+# Perm, Offset, Device and Inode, each after one space
+_HEADER_WORDS = (rb"[^\s:]{4,31}+", rb"[0-9a-f]{8,20}+", rb"[0-9a-f:]{1,63}+", rb"[0-9]{1,20}+")
+_NAME_TAIL = rb"(?:[ ]{1,300}+(?=\S[^\n]{0,126}\n)%s|[ ]{0,300}+)\n"
+_NAME_CAPTURES = {
+    "path": rb"([^\n]*)",
+    "basename": rb"(?:[^\n]*/)?([^\n/]*)",
+    "none": rb"[^\n]*",
+}
+# a field line scan_detail_line() reads as (name, digits), with the first
+# record's ending (" kB" or nothing); at most 19 digits, so that the value
+# never saturates
+_FIELD_LINE = rb"%s:[ ]{0,40}+%s%s\n"
+# the whole run scan_vmflags_line() reads (at most 127 bytes): its trailing
+# space is dropped afterwards
+_VMFLAGS_LINE = rb"VmFlags:[ ]{0,40}+%s\n"
+_VMFLAGS_RUN = rb"[a-z][a-z ]{0,126}+"
+# and any other line, captured (a record leaves the group empty), so that
+# findall() meets every line and a stray one shows
+_STRAY = rb"|([^\n]*\n))"
+
+_patterns = {}
+
+
+def _first_record_layout(block):
+    """(field names, their lines' endings, whether a VmFlags line ends the
+    record) of the first record of ``block``, or None when it is not a plain
+    kernel record."""
+    if not block[:1] or is_field_line(block):
+        return None
+    names = []
+    endings = []
+    position = block.find(b"\n") + 1
+    while 0 < position < len(block):
+        end = block.find(b"\n", position)
+        if end < 0:
+            return None
+        line = block[position:end]
+        if not is_field_line(line):
+            return tuple(names), tuple(endings), False
+        name, colon, _ = line.partition(b":")
+        if not colon or len(name) > 31:
+            return None
+        if name == VMFLAGS:
+            return tuple(names), tuple(endings), True
+        names.append(name)
+        endings.append(b" kB" if line.endswith(b" kB") else b"")
+        position = end + 1
+    return None
+
+
+def _pattern(layout, endings, has_vmflags, fields, words, show_path):
+    """The compiled pattern of one whole record, capturing the start and
+    the shown heading words, field values and flags, and the name, in the
+    order the pattern meets them."""
+    key = (layout, endings, has_vmflags, fields, words, show_path)
+    pattern = _patterns.get(key)
+    if pattern is None:
+        import re
+
+        parts = [_HEADER_START]
+        for shown, word in zip(words[:4], _HEADER_WORDS):
+            parts.append(b" (%s)" % word if shown else b" " + word)
+        parts.append(_NAME_TAIL % _NAME_CAPTURES["none" if not words[5] else "path" if show_path else "basename"])
+        for field, ending, shown in zip(layout, endings, fields):
+            parts.append(_FIELD_LINE % (re.escape(field), rb"([0-9]{1,19}+)" if shown else rb"[0-9]{1,19}+",
+                                        re.escape(ending)))
+        if has_vmflags:
+            parts.append(_VMFLAGS_LINE % (b"(%s)" % _VMFLAGS_RUN if words[4] else _VMFLAGS_RUN))
+        pattern = _patterns[key] = re.compile(b"".join(parts) + _STRAY)
+    return pattern
+
+
+def _starts_record(block):
+    """Whether ``block`` starts with a header line, so that what came before
+    it ended with a whole record (an empty line would not end one)."""
+    return block[:1] not in (b"", b"\n") and not is_field_line(block)
+
+
+def _last_header(block):
+    """Where the last header line of ``block`` after its first line starts
+    (0 when there is none)."""
+    end = len(block) - 1 if block.endswith(b"\n") else len(block)
+    while True:
+        start = block.rfind(b"\n", 0, end) + 1
+        if start <= 0:
+            return 0
+        if start < end and not is_field_line(block[start:start + 1]):
+            return start
+        end = start - 1
+
+
+def render_blocks(blocks, display, level, rc, state):
+    """render()'s bytes, as an iterator of pieces, from the line blocks of a
+    smaps file read once; Fallback when the file is not the kernel's
+    regular text (or is small), with ``state`` untouched."""
+    if state.range_limited and not (display.range_low == 0 and display.range_high == MASK64):
+        raise Fallback
+    # the first block, joined with the next ones until it holds the first
+    # record whole (and ONE_PASS_MINIMUM bytes); a file that ends first is
+    # small and goes to render() whole
+    parts = []
+    size = 0
+    for block in blocks:
+        parts.append(block)
+        size += len(block)
+        if size >= ONE_PASS_MINIMUM:
+            first = b"".join(parts)
+            parts = [first]
+            found_layout = _first_record_layout(first)
+            if found_layout is not None:
+                break
+            if not is_field_line(first[:1]) and first.count(b"\n") > 64:
+                raise Fallback  # no plain kernel record within 64 lines
+    else:
+        raise Fallback(b"".join(parts))
+    layout, endings, has_vmflags = found_layout
+    words = display.words
+    enabled = column_filter(level, rc)
+    headings = [words.headings[name] for name in FIRST_COLUMNS]
+    shown_words = tuple(enabled(heading) for heading in headings[1:]) + (
+        enabled(VMFLAGS), enabled(words.headings["Mapping"]))
+    pattern = _pattern(layout, endings, has_vmflags, tuple(enabled(name) for name in layout), shown_words,
+                       display.show_path)
+    names = [name for name in layout if enabled(name)]
+    if state.columns and [column.name for column in state.columns] != names:
+        raise Fallback  # render() knows what pmap does with another layout
+    word_count = sum(shown_words[:4])
+    shows_flags = has_vmflags and shown_words[4]
+    shows_name = shown_words[5]
+    # the captures, in the pattern's order: start, words, name, values, flags
+    values_at = 1 + word_count + shows_name
+    text_columns = list(range(1 + word_count))  # whose widths pmap measures
+    flags_at = values_at + len(names)
+    if shows_flags:
+        text_columns.append(flags_at)
+    text_widths = [0] * len(text_columns)
+    totals = [0] * len(names)
+    value_widths = [0] * len(names)
+    stored = []
+    # printed order: start, words, values, flags, name
+    order = list(range(1 + word_count)) + list(range(values_at, values_at + len(names) + shows_flags))
+    if shows_name:
+        order.append(values_at - 1)
+
+    def take(segment, end):
+        """The records of segment[:end], which must be whole ones only."""
+        columns = list(zip(*pattern.findall(segment, 0, end)))
+        strays = columns.pop() if columns else (None,)
+        if strays.count(b"") != len(strays):
+            raise Fallback
+        for index in range(len(names)):
+            values = columns[values_at + index]
+            if values.count(b"0") == len(values):  # the usual column: one shared b"0"
+                width = 1
+            else:
+                counts = Counter(values)
+                totals[index] += sum(int(text) * count for text, count in counts.items())
+                width = max(map(len, counts))
+            value_widths[index] = max(value_widths[index], width)
+        if shows_flags:
+            runs = columns[flags_at]
+            shown = {run: run[:-1] if run.endswith(b" ") else run for run in set(runs)}
+            columns[flags_at] = tuple(map(shown.__getitem__, runs))
+        for index, column in enumerate(text_columns):
+            texts = columns[column]
+            text_widths[index] = max(text_widths[index], max(map(len, texts)))
+            if index:  # few distinct words: keep one copy of each
+                shared = {text: text for text in set(texts)}
+                columns[column] = tuple(map(shared.__getitem__, texts))
+        stored.append([columns[index] for index in order])
+
+    # a block is taken once the next one shows whether its last record is whole
+    held = None
+    for block in chain((first,), blocks):
+        if b"\0" in block:
+            raise Fallback
+        if held is not None:
+            if _starts_record(block):
+                take(held, len(held))
+            else:
+                last = _last_header(held)
+                if last:
+                    take(held, last)
+                block = held[last:] + block
+        held = block
+    if not held.endswith(b"\n"):
+        raise Fallback
+    take(held, len(held))
+
+    # what render() leaves behind after its measuring pass
+    columns = state.columns
+    quiet = display.quiet
+    if not columns:
+        columns.extend(Column(name, 0 if quiet else len(name)) for name in names)
+    last_values = [values[-1] for values in stored[-1][1 + word_count:1 + word_count + len(names)]]
+    for column, total, width, value_text in zip(columns, totals, value_widths, last_values):
+        column.value_text = value_text  # what a later PID with fewer fields shows
+        column.total = (column.total + total) & MASK64
+        column.width = max(column.width, width if quiet else integer_width(column.total))
+    widths = [0] * 5
+    shown_first = [0] + [index + 1 for index, shown in enumerate(shown_words[:4]) if shown]
+    for index, width in zip(shown_first, text_widths):
+        widths[index] = width
+    flags_width = text_widths[-1] if shows_flags else 0
+
+    layout = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
+    heading = None if quiet else layout.heading()
+    row = layout.row_format()
+    footer = None
+    if not quiet and columns:
+        footer = layout.footer()
+        if state.per_pid_totals:
+            for column in columns:
+                column.total = 0
+    return _pieces(heading, row, stored, footer)
+
+
+def _pieces(heading, row, stored, footer):
+    """The table's bytes a block at a time, each block's columns let go of
+    as soon as its rows are made."""
+    if heading is not None:
+        yield heading
+    stored.reverse()
+    while stored:
+        yield b"".join(map(row.__mod__, zip(*stored.pop())))
+    if footer is not None:
+        yield footer

@@ -1,0 +1,95 @@
+"""The output modes, in one table: which option selects each, which module
+does the work, and what it goes with.
+
+cli.py decides the mode from this table (and words pymap's own exclusion
+messages from it); report.py loads the mode's class and runs it.  A mode's
+class follows the contract of formats.OutputMode.  Adding a mode is one
+module and one entry here (README, "Adding an output mode").
+"""
+
+__all__ = ["Mode", "MODES", "mode_named", "selected_modes"]
+
+
+class Mode:
+    """One output mode.
+
+    ``name`` is the key of the Invocation, ``options`` the options that
+    select it (as the exclusion messages name them: "-x", "--json"),
+    ``target`` "module:Class" of its implementation (loaded on use; None
+    for -n/-N, which cli.py carries out before any process is read),
+    ``pmap`` whether pmap has it (pmap's own exclusion message covers those),
+    ``takes_pids`` whether it shows processes, ``with_json`` whether
+    --json gives its output as JSON instead of being a mode of its own, and
+    ``refuses`` {option: message} for options it cannot honour."""
+
+    __slots__ = ("name", "options", "target", "pmap", "takes_pids", "with_json", "refuses")
+
+    def __init__(self, name, options, target, pmap=False, takes_pids=True, with_json=False, refuses=None):
+        self.name = name
+        self.options = options
+        self.target = target
+        self.pmap = pmap
+        self.takes_pids = takes_pids
+        self.with_json = with_json
+        self.refuses = refuses or {}
+
+    def load(self):
+        """The class that implements the mode."""
+        from importlib import import_module
+
+        module, _, name = self.target.partition(":")
+        return getattr(import_module(module, __package__), name)
+
+    def __repr__(self):
+        return "Mode(%r)" % self.name
+
+
+MODES = (
+    Mode("default", (), ".formats.listing:ListingMode", pmap=True),
+    Mode("extended", ("-x",), ".formats.listing:ListingMode", pmap=True),
+    Mode("device", ("-d",), ".formats.listing:ListingMode", pmap=True),
+    Mode("table", ("-c", "-C", "-X"), ".formats.table:TableMode", pmap=True),
+    Mode("create-rc", ("-n", "-N"), None, pmap=True, takes_pids=False),  # cli.py writes the rc file
+    Mode("json", ("--json",), ".formats.json_lines:JsonMode"),
+    Mode("reconcile", ("--reconcile",), ".formats.reconcile:ReconcileMode", with_json=True,
+         refuses={"-A": b"option --reconcile covers the whole process: -A is not supported with it"}),
+    Mode("capture", ("--capture",), ".capture:CaptureMode"),
+)
+
+_BY_NAME = {mode.name: mode for mode in MODES}
+
+
+def mode_named(name):
+    return _BY_NAME[name]
+
+
+def selected_modes(given):
+    """The modes the set ``given`` of option names ("-x", "--json", ...)
+    selects, in the table's order; --json counts as a mode only when no
+    mode that it turns into JSON is given."""
+    chosen = [mode for mode in MODES if mode.options and any(option in given for option in mode.options)]
+    if any(mode.with_json for mode in chosen):
+        chosen = [mode for mode in chosen if mode.name != "json"]
+    return chosen or [_BY_NAME["default"]]
+
+
+def exclusion_message(mode, chosen):
+    """pymap's message for its own mode ``mode`` given with other modes:
+    the options of every other mode that shows processes."""
+    others = []
+    for other in MODES:
+        if other is mode or not other.takes_pids:
+            continue
+        if (mode.with_json and other.name == "json") or (mode.name == "json" and other.with_json):
+            continue  # they go together
+        others.extend(other.options)
+    flat = sorted(others, key=_option_order)
+    return b"option %s is mutually exclusive with %s" % (mode.options[0].encode(), ", ".join(flat).encode())
+
+
+def _option_order(option):
+    """Short options first, in pmap's message order (-c, -C, -d, -n, -N,
+    -x, -X), then pymap's long ones in the table's order."""
+    if option.startswith("--"):
+        return (1, [option in mode.options for mode in MODES].index(True))
+    return (0, option[1].lower(), option[1].isupper())
