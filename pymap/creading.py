@@ -151,20 +151,29 @@ def _digit_run(text, position, base):
     return end
 
 
-def _scan_unsigned(text, position, base, bits=64):
-    """One of scanf's unsigned conversions (%lx, %lu, %llu, %llx, %x, %u)
-    at ``position``: (value, end), EOF when only white space is left, or
-    None for a matching failure.  glibc reads the longest prefix that can
-    start a number, then converts it as strtoul() does."""
+def _signed_start(text, position):
+    """Where a numeric conversion starts: white space skipped, then an
+    optional sign: (negative, position), or EOF when only white space is left."""
     size = len(text)
     while position < size and text[position] in _SPACE:
         position += 1
     if position >= size:
         return EOF
-    negative = False
     if text[position] in b"+-":
-        negative = text[position] == 45
-        position += 1
+        return text[position] == 45, position + 1
+    return False, position
+
+
+def _scan_unsigned(text, position, base, bits=64):
+    """One of scanf's unsigned conversions (%lx, %lu, %llu, %llx, %x, %u)
+    at ``position``: (value, end), EOF when only white space is left, or
+    None for a matching failure.  glibc reads the longest prefix that can
+    start a number, then converts it as strtoul() does."""
+    signed = _signed_start(text, position)
+    if signed is EOF:
+        return EOF
+    negative, position = signed
+    size = len(text)
     start = position
     if base == 16 and position + 1 < size and text[position] == 48 and text[position + 1] in b"xX":
         position += 2  # glibc takes "0x" even when no hexadecimal digit follows
@@ -182,15 +191,10 @@ def _scan_unsigned(text, position, base, bits=64):
 
 def _scan_signed(text, position, bits):
     """scanf's %d (bits 32) and %ld (64): strtol() then the C conversion."""
-    size = len(text)
-    while position < size and text[position] in _SPACE:
-        position += 1
-    if position >= size:
+    signed = _signed_start(text, position)
+    if signed is EOF:
         return EOF
-    negative = False
-    if text[position] in b"+-":
-        negative = text[position] == 45
-        position += 1
+    negative, position = signed
     end = _digit_run(text, position, 10)
     if end == position:
         return None
@@ -271,9 +275,7 @@ def _set_run(text, position, allowed, limit):
     stop = min(len(text), position + limit)
     while end < stop and text[end] in allowed:
         end += 1
-    if end == position:
-        return None
-    return text[position:end], end
+    return (text[position:end], end) if end > position else None
 
 
 def _not_run(text, position, stop_byte, limit):

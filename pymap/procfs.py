@@ -51,13 +51,15 @@ def exists(root, pid):
     return True
 
 
-def read_file(root, pid, name, limit=None, whole_map=False):
-    """The whole of /proc/PID/NAME as bytes (at most ``limit`` bytes).
+def read_file(root, pid, name, limit=None, whole_map=False, path=None):
+    """The whole of /proc/PID/NAME (or of ``path``) as bytes (at most
+    ``limit`` bytes).
 
     ``whole_map``: NAME is maps or smaps, and a process that exits while it
     is read must not pass for one with fewer mappings (the kernel then just
     ends the file early); see _check_still_mapped."""
-    path = process_path(root, pid, name)
+    if path is None:
+        path = process_path(root, pid, name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
@@ -167,25 +169,10 @@ def _record_start(piece):
 def read_machine_file(root, name):
     """ROOT/NAME, a file of the whole machine (meminfo), as bytes; raises
     UnreadableProcess (pid 0) when it cannot be read."""
-    path = root + b"/" + name
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise UnreadableProcess(0, os.fsdecode(path), exc.strerror or str(exc)) from None
-    try:
-        blocks = []
-        while True:
-            try:
-                block = os.read(fd, _CHUNK)
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                raise UnreadableProcess(0, os.fsdecode(path), exc.strerror or str(exc)) from None
-            if not block:
-                return b"".join(blocks)
-            blocks.append(block)
-    finally:
-        os.close(fd)
+        return read_file(root, 0, name, path=root + b"/" + name)
+    except (NoSuchProcess, AccessDenied) as error:
+        raise UnreadableProcess(0, error.path, error.reason) from None
 
 
 def read_tgid(root, pid):

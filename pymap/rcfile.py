@@ -9,6 +9,8 @@ existing file.
 
 import os
 
+from .creading import c_string, fgets_pieces
+
 _LINE_MAX = 1024  # pmap's MAX_CNF_LINE_LEN: fgets() reads at most this much
 _DESCRIPTION_MAX = 31  # pmap keeps each field name in a char[32]
 
@@ -128,23 +130,6 @@ def read(path, console):
     return parse(b"".join(chunks), console)
 
 
-def _fgets_lines(data):
-    """Successive fgets(buf, 1025, f) results: at most 1024 bytes, ending
-    after a newline."""
-    start = 0
-    size = len(data)
-    while start < size:
-        newline = data.find(b"\n", start, start + _LINE_MAX)
-        end = newline + 1 if newline >= 0 else min(size, start + _LINE_MAX)
-        yield data[start:end]
-        start = end
-
-
-def _c_string(piece):
-    nul = piece.find(b"\0")
-    return piece if nul < 0 else piece[:nul]
-
-
 def _tokens(text):
     """strtok(text, " \\t") twice: the first token and the next (or None)."""
     words = text.replace(b"\t", b" ").split(b" ")
@@ -157,7 +142,7 @@ def parse(data, console):
     fields = []
     toggles = 0
     section = _NO_SECTION
-    pieces = _fgets_lines(data)
+    pieces = iter(fgets_pieces(data, _LINE_MAX))  # fgets(buf, 1025, f)
     line_number = 0
 
     def warn_syntax():
@@ -165,14 +150,14 @@ def parse(data, console):
 
     for piece in pieces:
         line_number += 1
-        line = _c_string(piece)
+        line = c_string(piece)
         if line.endswith(b"\n"):
             line = line[:-1]
         elif len(line) == _LINE_MAX:
             console.message(b"config line too long - line %d" % line_number)
             # the rest of the long line is dropped
             for rest in pieces:
-                rest = _c_string(rest)
+                rest = c_string(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
         text = line.lstrip(b" \t")

@@ -175,11 +175,15 @@ class Listing:
                 self.out(self.row_format % (self.header.start, self.diff >> 10, self.rss,
                                             (self.private_dirty + self.shared_dirty) & MASK64,
                                             self.header.perms_text()) + name + b"\n")
-            self.rss = self.shared_dirty = self.private_dirty = 0
-            self.diff = 0
-            self.header.end = 0
-            self.header.perms[0] = 0
-            self.label = None
+            self.after_swap()
+
+    def after_swap(self):
+        """pmap's resets after a Swap line (printed or not)."""
+        self.rss = self.shared_dirty = self.private_dirty = 0
+        self.diff = 0
+        self.header.end = 0
+        self.header.perms[0] = 0
+        self.label = None
 
     def string_at(self, offset):
         """The C string at ``offset`` of pmap's line buffer now: the header

@@ -327,12 +327,7 @@ class _ExtendedAccelerator(_Accelerator):
         listing.total_private_dirty = (listing.total_private_dirty + private_total) & MASK64
         self.set_last_header(listing, starts_text[-1], ends_text[-1], perms[-1], offsets[-1], majors[-1],
                              minors[-1], inodes[-1])
-        # every record ended with its Swap line: the state is as after one
-        listing.rss = listing.shared_dirty = listing.private_dirty = 0
-        listing.diff = 0
-        listing.header.end = 0
-        listing.header.perms[0] = 0
-        listing.label = None
+        listing.after_swap()  # every record ended with its Swap line
 
 
 def _is_field(block, position):
