@@ -14,38 +14,57 @@ __all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_pars
 class OptionSpec:
     """One option: its short letter (or None), long name (or None), the
     name of its argument (or None), its help text (the man page's), whether
-    it is pmap's or pymap's own, the first procps release that has it, and
-    for pymap's own its line in --help (pmap's terse style)."""
+    it is pmap's or pymap's own, the first procps release that has it, its
+    lines in pmap's usage text (each a msgid of pmap's catalog), and for
+    pymap's own its line in --help (pmap's terse style)."""
 
-    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "brief")
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief")
 
-    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, brief=None):
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None):
         self.short = short
         self.long = long
         self.metavar = metavar
         self.help = help
         self.pymap_only = pymap_only
         self.since = since
+        self.usage = usage
         self.brief = brief
 
 
+# in the order of pmap's usage text
 OPTIONS = (
-    OptionSpec("x", "extended", None, "Show the extended format."),
+    OptionSpec("x", "extended", None, "Show the extended format.",
+               usage=(b" -x, --extended              show details\n",)),
     OptionSpec("X", None, None, "Show even more details than the -x option. WARNING: format changes "
-               "according to /proc/PID/smaps. Given twice, -XX: show everything the kernel provides."),
-    OptionSpec("c", "read-rc", None, "Read the default configuration."),
-    OptionSpec("C", "read-rc-from", "file", "Read the configuration from file."),
-    OptionSpec("n", "create-rc", None, "Create new default configuration."),
-    OptionSpec("N", "create-rc-to", "file", "Create new configuration to file."),
-    OptionSpec("d", "device", None, "Show the device format."),
-    OptionSpec("q", "quiet", None, "Do not display some header or footer lines."),
-    OptionSpec("p", "show-path", None, "Show full path to files in the mapping column."),
+               "according to /proc/PID/smaps. Given twice, -XX: show everything the kernel provides.",
+               usage=(b" -X                          show even more details\n",
+                      b"            WARNING: format changes according to /proc/PID/smaps\n",
+                      b" -XX                         show everything the kernel provides\n")),
+    OptionSpec("c", "read-rc", None, "Read the default configuration.",
+               usage=(b" -c, --read-rc               read the default rc\n",)),
+    OptionSpec("C", "read-rc-from", "file", "Read the configuration from file.",
+               usage=(b" -C, --read-rc-from=<file>   read the rc from file\n",)),
+    OptionSpec("n", "create-rc", None, "Create new default configuration.",
+               usage=(b" -n, --create-rc             create new default rc\n",)),
+    OptionSpec("N", "create-rc-to", "file", "Create new configuration to file.",
+               usage=(b" -N, --create-rc-to=<file>   create new rc to file\n",
+                      b"            NOTE: pid arguments are not allowed with -n, -N\n")),
+    OptionSpec("d", "device", None, "Show the device format.",
+               usage=(b" -d, --device                show the device format\n",)),
+    OptionSpec("q", "quiet", None, "Do not display some header or footer lines.",
+               usage=(b" -q, --quiet                 do not display header and footer\n",)),
+    OptionSpec("p", "show-path", None, "Show full path to files in the mapping column.",
+               usage=(b" -p, --show-path             show path in the mapping\n",)),
+    OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings.", since="4.0.6",
+               usage=(b" -k, --use-kernel-name       use names provided by kernel\n",)),
     OptionSpec("A", "range", "low[,high]", "Limit results to the given range to low and high address "
-               "range. Notice that the low and high arguments are single string separated with comma."),
-    OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings.", since="4.0.6"),
+               "range. Notice that the low and high arguments are single string separated with comma.",
+               usage=(b" -A, --range=<low>[,<high>]  limit results to the given range\n",)),
     OptionSpec("r", None, None, "Ignored, for SunOS compatibility (with a warning)."),
-    OptionSpec("h", "help", None, "Display help text and exit."),
-    OptionSpec("V", "version", None, "Display version information and exit."),
+    OptionSpec("h", "help", None, "Display help text and exit.",
+               usage=(b" -h, --help     display this help and exit\n",)),
+    OptionSpec("V", "version", None, "Display version information and exit.",
+               usage=(b" -V, --version  output version information and exit\n",)),
     OptionSpec(None, "proc-root", "dir",
                "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True,
                brief="read a snapshot of /proc from dir"),
@@ -96,44 +115,32 @@ def long_options(compat):
 SHORT_OPTIONS = short_options
 
 
-def usage_text(program, compat):
-    """pmap's usage text, byte for byte, with ``program`` (bytes) as its name;
+def available(spec, compat):
+    """Whether release ``compat`` has the option."""
+    return spec.since != "4.0.6" or compat.has_kernel_names
+
+
+def usage_text(program, compat, translate=None):
+    """pmap's usage text, byte for byte, with ``program`` (bytes) as its name
+    and every line through ``translate`` (pmap's catalog; None: English);
     under any name but pmap's, pymap's own options follow pmap's (and the
     last line points to pymap(1))."""
-    lines = [
-        b"",
-        b"Usage:",
-        b" %s [options] PID [PID ...]" % program,
-        b"",
-        b"Options:",
-        b" -x, --extended              show details",
-        b" -X                          show even more details",
-        b"            WARNING: format changes according to /proc/PID/smaps",
-        b" -XX                         show everything the kernel provides",
-        b" -c, --read-rc               read the default rc",
-        b" -C, --read-rc-from=<file>   read the rc from file",
-        b" -n, --create-rc             create new default rc",
-        b" -N, --create-rc-to=<file>   create new rc to file",
-        b"            NOTE: pid arguments are not allowed with -n, -N",
-        b" -d, --device                show the device format",
-        b" -q, --quiet                 do not display header and footer",
-        b" -p, --show-path             show path in the mapping",
-        b" -A, --range=<low>[,<high>]  limit results to the given range",
-    ]
-    if compat.has_kernel_names:
-        lines.append(b" -k, --use-kernel-name       use names provided by kernel")
-    lines += [
-        b"",
-        b" -h, --help     display this help and exit",
-        b" -V, --version  output version information and exit",
-        b"",
-        b"For more details see pmap(1).",
-        b"",
-    ]
+    _ = translate if translate is not None else (lambda text: text)
+    parts = [_(b"\nUsage:\n"), _(b" %s [options] PID [PID ...]\n") % program, _(b"\nOptions:\n")]
+    for spec in OPTIONS:
+        if spec.short not in ("h", "V") and available(spec, compat):
+            parts += [_(line) for line in spec.usage]
+    parts.append(b"\n")  # USAGE_SEPARATOR
+    for spec in OPTIONS:
+        if spec.short in ("h", "V"):
+            parts += [_(line) for line in spec.usage]
+    manual = b"pmap(1)"
     if program != b"pmap":
-        lines[-2:] = [b"pymap's own options:"] + [own_option_line(spec) for spec in OPTIONS if spec.pymap_only] + [
-            b"", b"For more details see pymap(1).", b""]
-    return b"\n".join(lines)
+        parts.append(b"\npymap's own options:\n")
+        parts += [own_option_line(spec) + b"\n" for spec in OPTIONS if spec.pymap_only]
+        manual = b"pymap(1)"
+    parts.append(_(b"\nFor more details see %s.\n") % manual)
+    return b"".join(parts)
 
 
 def own_option_line(spec):
