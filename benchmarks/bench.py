@@ -1,21 +1,23 @@
 """pymap against /usr/bin/pmap on a process with 30,000 mappings.
 
-    python benchmarks/bench.py [--mappings N] [--pairs N] [--modes default,-x,-X,-XX]
+    python benchmarks/bench.py [--mappings N] [--pairs N] [--modes default,-x,-X,-XX] [--no-venv]
 
-Starts a Python child that maps N one-page regions with alternating
-protections (so the kernel cannot merge them) and stops itself (SIGSTOP),
-then runs pymap (``python -m pymap`` with this checkout first on
-PYTHONPATH), pmap and ``python -S -m pymap`` in turn: one warm-up round,
-then --pairs timed rounds per mode (default, -x, -X, -XX).
+Installs this checkout in a scratch venv as the README installs it
+(``python3 -m venv`` and ``pip install .``; --no-venv runs ``python -m
+pymap`` from the checkout instead), starts a Python child that maps N
+one-page regions with alternating protections (so the kernel cannot merge
+them) and stops itself (SIGSTOP), then runs pymap, pmap, ``cat`` of the
+file the mode reads (the kernel's own cost of writing it: a floor for both)
+and pymap under ``python -S`` in turn: one warm-up round, then --pairs timed
+rounds per mode (default, -x, -X, -XX).
 
 Reported per mode: the median of the per-round ratios pymap/pmap, both
-medians in seconds, pymap's peak RSS (ru_maxrss from os.wait4), whether the
-outputs are identical (for -X and -XX but for the Pss and clean columns,
-which move with who reads), and the same ratio for ``python -S``: pymap
-needs nothing from site-packages, so that is pymap apart from what the site
-module and its .pth hooks cost every Python start on this machine.  Then
-the start-up figure: pymap -x on a stopped ``sleep`` against a bare
-``python -c pass`` of the same interpreter, and ``python -S -c pass``.
+medians in seconds, pymap and pmap against the cat floor, pymap's peak RSS
+(ru_maxrss from os.wait4), whether the outputs are identical (for -X and
+-XX but for the Pss and clean columns, which move with who reads), and the
+ratio for ``python -S`` (pymap apart from what the site module costs every
+Python start).  Then the start-up figure: the installed pymap -x on a
+stopped ``sleep`` against ``python -c pass`` of the same venv.
 
 The machine may be shared and noisy: only ratios of interleaved runs mean
 much.  Standard library only.
@@ -50,7 +52,6 @@ os.kill(os.getpid(), signal.SIGSTOP)
 
 def environment():
     environ = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": os.environ.get("HOME", "/")}
-    environ["PYTHONPATH"] = ROOT
     # the installed pmap's release, so the two may be compared byte for byte
     version = subprocess.run([PMAP, "-V"], capture_output=True, timeout=TIMEOUT).stdout.decode("ascii", "replace").split()
     if version:
@@ -108,6 +109,13 @@ def start_target(count):
     (a few dozen mappings) for None."""
     if count is None:
         child = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # stopped once it runs sleep (until its exec, it is a copy of this)
+            with open("/proc/%d/comm" % child.pid, "rb") as handle:
+                if handle.read() == b"sleep\n":
+                    break
+            time.sleep(0.005)
+        time.sleep(0.05)  # and has mapped its libraries
         os.kill(child.pid, signal.SIGSTOP)
     else:
         child = subprocess.Popen([sys.executable, "-c", CHILD, str(count)], stdin=subprocess.DEVNULL)
@@ -167,20 +175,45 @@ def reader_independent(output):
     return b"\n".join(kept)
 
 
+def install(scratch):
+    """The python of a scratch venv holding this checkout, installed as the
+    README says (python3 -m venv, pip install .)."""
+    venv = os.path.join(scratch, "venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=TIMEOUT)
+    python = os.path.join(venv, "bin", "python")
+    result = subprocess.run([python, "-m", "pip", "install", "-q", ROOT], capture_output=True, timeout=TIMEOUT,
+                            env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"))
+    if result.returncode:
+        raise SystemExit("pip install . failed:\n" + result.stderr.decode(errors="replace"))
+    return python
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mappings", type=int, default=30000)
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--modes", default="default,-x,-X,-XX",
                         help="which modes to time, comma-separated (default: %(default)s)")
+    parser.add_argument("--no-venv", action="store_true",
+                        help="run python -m pymap from this checkout instead of an installed pymap")
     options = parser.parse_args()
     environ = environment()
-    pymap = [sys.executable, "-m", "pymap"]
-    print("pymap %s vs %s, %s, %d rounds after a warm-up, medians" % (ROOT, PMAP, sys.executable, options.pairs))
+    scratch = tempfile.mkdtemp(prefix="pymap-bench-")
+    if options.no_venv:
+        python = sys.executable
+        environ["PYTHONPATH"] = ROOT
+        pymap = [python, "-m", "pymap"]
+    else:
+        python = install(scratch)
+        pymap = [os.path.join(os.path.dirname(python), "pymap")]
+        # (python -S leaves the venv's site-packages off sys.path)
+        environ["PYTHONPATH"] = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True,
+            text=True, timeout=TIMEOUT, check=True).stdout.strip()
+    print("pymap %s vs %s, %s, %d rounds after a warm-up, medians" % (pymap[0], PMAP, python, options.pairs))
     print("(this script's own RSS: %.1f MiB; a forked child's ru_maxrss may count pages it shared with it)"
           % (own_rss_kib() / 1024))
 
-    scratch = tempfile.mkdtemp(prefix="pymap-bench-")
     big = start_target(options.mappings)
     small = start_target(None)
     try:
@@ -188,7 +221,7 @@ def main():
             lines = handle.read().count(b"\n")
         print("target: pid %d with %d mappings" % (big.pid, lines))
         targets = {"default": [], "-x": ["-x"], "-X": ["-X"], "-XX": ["-XX"]}
-        for label in options.modes.split(","):
+        for label in filter(None, options.modes.split(",")):
             arguments = targets[label]
             first = pymap + arguments + [str(big.pid)]
             second = [PMAP] + arguments + [str(big.pid)]
@@ -196,13 +229,18 @@ def main():
             if probe[2] != 0 and label.startswith("-X"):
                 print("%-8s unavailable (pymap -X exits %d)" % (label, probe[2]))
                 continue
-            # the same pymap without the site module (it needs nothing from
+            # the kernel's cost of the file the mode reads: a floor for both
+            floor = ["/bin/cat", "/proc/%d/%s" % (big.pid, "maps" if label == "default" else "smaps")]
+            # pymap without the site module (it needs nothing from
             # site-packages): what pymap costs apart from the interpreter's set-up
-            third = [sys.executable, "-S", "-m", "pymap"] + arguments + [str(big.pid)]
+            third = [python, "-S", "-c", "import sys; from pymap.cli import launch; sys.exit(launch(sys.argv[1:]))",
+                     "pymap"] + arguments + [str(big.pid)]
             keep = (os.path.join(scratch, "pymap.out"), os.path.join(scratch, "pmap.out"))
-            results = rounds([first, second, third], environ, options.pairs, keep)
+            results = rounds([first, second, third, floor], environ, options.pairs, keep)
             ratio, mine, theirs, peak = summary(results)
             no_site = summary(results, mine=2)
+            over_floor = summary(results, mine=0, theirs=3)[0]
+            pmap_over_floor = summary(results, mine=1, theirs=3)[0]
             outputs = []
             for path in keep:
                 with open(path, "rb") as handle:
@@ -214,12 +252,13 @@ def main():
             else:
                 what = "identical" if outputs[0] == outputs[1] else "DIFFERENT"
             print("%-8s pymap/pmap %.2fx   pymap %.3f s   pmap %.3f s   pymap peak RSS %.1f MiB   output %s"
-                  "   (python -S: %.2fx, %.3f s)" % (label, ratio, mine, theirs, peak / 1024, what, no_site[0],
-                                                   no_site[1]))
+                  "   (python -S: %.2fx, %.3f s)   over cat: pymap %.2fx, pmap %.2fx"
+                  % (label, ratio, mine, theirs, peak / 1024, what, no_site[0], no_site[1], over_floor,
+                     pmap_over_floor))
             del outputs
 
         first = pymap + ["-x", str(small.pid)]
-        second = [sys.executable, "-c", "pass"]
+        second = [python, "-c", "pass"]
         # short runs, so more of them: a burst of load on the machine moves one pair a lot
         results = rounds([first, second], environ, max(options.pairs, 31))
         ratio, mine, bare, _ = summary(results)
@@ -228,7 +267,7 @@ def main():
         print("start-up pymap -x (%d mappings) / python -c pass: %.2fx   (%.3f s / %.3f s)"
               % (lines, ratio, mine, bare))
         # how much of any start is the site module and the .pth files it runs
-        no_site = statistics.median(run([sys.executable, "-S", "-c", "pass"], environ)[0]
+        no_site = statistics.median(run([python, "-S", "-c", "pass"], environ)[0]
                                     for _ in range(max(options.pairs, 31)))
         print("python -S -c pass: %.3f s (site and its .pth hooks take the other %.3f s of a bare start)"
               % (no_site, bare - no_site))
@@ -236,7 +275,9 @@ def main():
         for child in (big, small):
             os.kill(child.pid, signal.SIGKILL)
             child.wait(timeout=TIMEOUT)
-        os.rmdir(scratch)
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

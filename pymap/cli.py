@@ -17,8 +17,7 @@ import sys
 from . import __version__
 from .compat import RELEASES, Compat, UnknownRelease
 from .creading import ULONG_MAX, strtoul
-from .getopt import GetoptError, getopt_long
-from .options import long_options, short_options, usage_text
+from .options import GetoptError, getopt_long, long_options, short_options, usage_text
 
 EXIT_SUCCESS = 0
 EXIT_FAILURE = 1
@@ -223,8 +222,8 @@ def run(argv, environ, console):
     compat, options, operands = parse_arguments(argv, environ, console)
     mode = _check_exclusions(options, operands, console)
     given = options.given
-
-    from . import rcfile
+    if given & {"-n", "-N", "-c", "-C"}:
+        from . import rcfile
 
     if "-N" in given:
         if rcfile.create(options.rc_filename, console):
@@ -265,7 +264,7 @@ def run(argv, environ, console):
     if not pids or (limit is not None and len(pids) > limit):
         fail(console, b"library failed pids statistics")
 
-    from .invocation import Invocation
+    from .modes import Invocation
     from .report import ReportError, run as report
 
     invocation = Invocation(
@@ -360,5 +359,12 @@ def _stderr_sink(data):
     return os.write(2, data)
 
 
-def console_main():
-    sys.exit(main())
+def launch(arguments):
+    """The launcher's entry point (bin/pymap-python): ``arguments`` is its
+    sys.argv; after "--from-launcher", whether SIGPIPE was ignored and the
+    name pymap was run as come from the shell half (bin/pymap)."""
+    sigpipe_ignored = False
+    if len(arguments) >= 4 and arguments[1] == "--from-launcher":
+        sigpipe_ignored = arguments[2] == "ignored"
+        arguments = arguments[3:]
+    return main([os.fsencode(argument) for argument in arguments], sigpipe_ignored)

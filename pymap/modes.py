@@ -1,13 +1,14 @@
-"""The output modes, in one table: which option selects each, which module
-does the work, and what it goes with.
+"""The output modes, in one table, and the Invocation that names one.
 
-cli.py decides the mode from this table (and words pymap's own exclusion
-messages from it); report.py loads the mode's class and runs it.  A mode's
+MODES says which option selects each mode, which module does the work, and
+what it goes with.  cli.py decides the mode from this table (and words
+pymap's own exclusion messages from it) and makes an Invocation, what one
+command asks for; report.py loads the mode's class and runs it.  A mode's
 class follows the contract of formats.OutputMode.  Adding a mode is one
 module and one entry here (README, "Adding an output mode").
 """
 
-__all__ = ["Mode", "MODES", "mode_named", "selected_modes"]
+__all__ = ["Mode", "MODES", "mode_named", "selected_modes", "exclusion_message", "Invocation"]
 
 
 class Mode:
@@ -34,11 +35,11 @@ class Mode:
         self.refuses = refuses or {}
 
     def load(self):
-        """The class that implements the mode."""
-        from importlib import import_module
-
+        """The class that implements the mode (importlib itself is not
+        imported: it costs a millisecond at start-up)."""
         module, _, name = self.target.partition(":")
-        return getattr(import_module(module, __package__), name)
+        package = __import__(__package__ + module, fromlist=[name])
+        return getattr(package, name)
 
     def __repr__(self):
         return "Mode(%r)" % self.name
@@ -93,3 +94,39 @@ def _option_order(option):
     if option.startswith("--"):
         return (1, [option in mode.options for mode in MODES].index(True))
     return (0, option[1].lower(), option[1].isupper())
+
+
+class Invocation:
+    """The mode (a key of modes.MODES), its options, the PIDs and the
+    release: frozen once made.
+
+    ``program`` is the name messages start with (bytes), ``environ`` the
+    environment pmap would have seen (bytes to bytes), ``table_level`` the
+    number of -X (0 for -c/-C), ``rc`` the rc file's RcConfig (-c/-C),
+    ``show_path`` -p after the rc file's ShowPath toggles, ``proc_root``
+    the /proc to read (b"/proc" unless --proc-root), ``json`` whether --json
+    was given, ``capture_dir`` --capture's folder."""
+
+    __slots__ = ("mode", "compat", "program", "environ", "pids", "quiet", "show_path", "kernel_names",
+                 "range_low", "range_high", "table_level", "rc", "proc_root", "snapshot", "json", "capture_dir")
+
+    _DEFAULTS = {"pids": (), "quiet": False, "show_path": False, "kernel_names": False, "range_low": 0,
+                 "range_high": (1 << 64) - 1, "table_level": 0, "rc": None, "proc_root": b"/proc",
+                 "snapshot": False, "json": False, "capture_dir": None, "environ": {}}
+
+    def __init__(self, mode, compat, program, **values):
+        unknown = set(values) - set(self.__slots__)
+        if unknown:
+            raise TypeError("unknown Invocation fields: %s" % ", ".join(sorted(unknown)))
+        setter = object.__setattr__
+        setter(self, "mode", mode)
+        setter(self, "compat", compat)
+        setter(self, "program", program)
+        for name, default in self._DEFAULTS.items():
+            setter(self, name, values.get(name, default))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("an Invocation is frozen")
+
+    def __repr__(self):
+        return "Invocation(%r, %r, pids=%r)" % (self.mode, self.compat.release, self.pids)

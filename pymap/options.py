@@ -1,14 +1,13 @@
 """pymap's options: pmap's, with glibc getopt_long semantics, and pymap's own.
 
 OPTIONS is the one description of every option.  The command line parses
-with getopt.py (pmap's getopt_long behaviour, messages included); the man
+with getopt_long() below (glibc's behaviour, messages included); the man
 page is generated from build_parser(), an argparse.ArgumentParser made from
 the same table, and a test keeps the two in agreement.
 """
 
-from .getopt import LongOption
-
-__all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_parser"]
+__all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_parser", "LongOption", "GetoptError",
+           "getopt_long"]
 
 
 class OptionSpec:
@@ -94,21 +93,28 @@ def short_options(compat):
     return letters
 
 
+_LONG_OPTIONS = {}  # has_kernel_names -> the list: the same for every call of a run
+
+
 def long_options(compat):
-    """LongOption list in pmap's order; pymap's own are matched only in full."""
+    """LongOption list in pmap's order (its longopts array); pymap's own are
+    matched only in full."""
+    result = _LONG_OPTIONS.get(compat.has_kernel_names)
+    if result is not None:
+        return result
     result = []
     pmap_order = ("extended", "device", "quiet", "range", "help", "version", "read-rc", "read-rc-from",
                   "create-rc", "create-rc-to", "show-path", "use-kernel-name")
     by_name = {spec.long: spec for spec in OPTIONS if spec.long}
     for name in pmap_order:
         spec = by_name[name]
-        if spec.since == "4.0.6" and not compat.has_kernel_names:
-            continue
-        result.append(LongOption(name.encode(), spec.metavar is not None, spec.short))
+        if available(spec, compat):
+            result.append(LongOption(name.encode(), spec.metavar is not None, spec.short))
     for spec in OPTIONS:
         if spec.pymap_only:
             result.append(LongOption(spec.long.encode(), spec.metavar is not None, "--" + spec.long,
                                      exact_only=True))
+    _LONG_OPTIONS[compat.has_kernel_names] = result
     return result
 
 
@@ -185,3 +191,119 @@ def build_parser():
         parser.add_argument(*flags, **kwargs)
     parser.add_argument("pids", nargs="*", metavar="PID", help="process IDs (also /proc/PID)")
     return parser
+
+
+# --- glibc's getopt_long(), option by option, with its messages word for word ---
+#
+# pmap acts on each option as getopt returns it (-V prints and exits before
+# a later bad option is seen, -A's argument is checked at once), so this is
+# a generator: the caller acts on each (key, argument) pair in turn and a
+# GetoptError is raised where glibc's getopt would print its complaint.
+# Arguments are bytes; messages are bytes prefixed with argv[0] as given.
+
+
+class LongOption:
+    """One long option.  ``key`` is what getopt_long returns for it (the
+    short option letter).  ``exact_only`` options are matched only when
+    spelled in full, so they never make a pmap abbreviation ambiguous."""
+
+    __slots__ = ("name", "has_arg", "key", "exact_only")
+
+    def __init__(self, name, has_arg, key, exact_only=False):
+        self.name = name
+        self.has_arg = has_arg
+        self.key = key
+        self.exact_only = exact_only
+
+    def __repr__(self):
+        return "LongOption(%r)" % self.name
+
+
+class GetoptError(Exception):
+    """getopt's complaint, one line of bytes without the newline."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def getopt_long(argv, shortopts, longopts, operands, permute=True):
+    """Yield (key, argument) for each option of argv[1:]; append the
+    operands to the list ``operands``.
+
+    ``shortopts`` is a str like "xA:"; ``longopts`` a sequence of LongOption
+    with bytes names.  With ``permute`` false (POSIXLY_CORRECT) options end
+    at the first operand, as in glibc.
+    """
+    program = argv[0] if argv else b""
+    index = 1
+    count = len(argv)
+    while index < count:
+        argument = argv[index]
+        if argument == b"--":
+            operands.extend(argv[index + 1:])
+            return
+        if not argument.startswith(b"-") or argument == b"-":
+            if not permute:
+                operands.extend(argv[index:])
+                return
+            operands.append(argument)
+            index += 1
+            continue
+        if argument.startswith(b"--"):
+            index += 1
+            option, value, index = _long_option(program, argv, index, argument[2:], longopts)
+            yield option.key, value
+            continue
+        index += 1
+        position = 1
+        while position < len(argument):
+            letter = chr(argument[position])
+            position += 1
+            spec = shortopts.find(letter)
+            if letter == ":" or spec < 0:
+                raise GetoptError(b"%s: invalid option -- '%s'" % (program, letter.encode("latin-1")))
+            if shortopts[spec + 1:spec + 2] == ":":
+                if position < len(argument):
+                    value = argument[position:]
+                elif index < count:
+                    value = argv[index]
+                    index += 1
+                else:
+                    raise GetoptError(b"%s: option requires an argument -- '%s'" % (
+                        program, letter.encode("latin-1")))
+                yield letter, value
+                break
+            yield letter, None
+
+
+def _long_option(program, argv, index, text, longopts):
+    """Match --TEXT; returns (option, value, next index)."""
+    name, equals, value = text.partition(b"=")
+    found = None
+    for option in longopts:
+        if option.name == name:
+            found = option
+            break
+    if found is None:
+        candidates = [option for option in longopts
+                      if not option.exact_only and option.name.startswith(name)]
+        if candidates:
+            first = candidates[0]
+            different = [option for option in candidates[1:]
+                         if (option.has_arg, option.key) != (first.has_arg, first.key)]
+            if different:
+                listed = b"".join(b" '--%s'" % option.name for option in [first] + different)
+                raise GetoptError(b"%s: option '--%s' is ambiguous; possibilities:%s" % (program, text, listed))
+            found = first
+    if found is None:
+        raise GetoptError(b"%s: unrecognized option '--%s'" % (program, text))
+    if equals:
+        if not found.has_arg:
+            raise GetoptError(b"%s: option '--%s' doesn't allow an argument" % (program, found.name))
+        return found, value, index
+    if found.has_arg:
+        if index < len(argv):
+            return found, argv[index], index + 1
+        raise GetoptError(b"%s: option '--%s' requires an argument" % (program, found.name))
+    return found, None, index

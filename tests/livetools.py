@@ -46,16 +46,20 @@ _LAUNCHER_DIR = None
 
 
 def launcher_dir():
-    """A folder holding an executable "pmap" that runs this checkout's pymap."""
+    """A folder holding this checkout's launcher as pip installs it: the shell
+    half (bin/pymap) as "pmap" and "pymap", and the Python half with this
+    interpreter and the checkout first on its path."""
     global _LAUNCHER_DIR
     if _LAUNCHER_DIR is None:
         _LAUNCHER_DIR = tempfile.mkdtemp(prefix="pymap-launcher-")
-        script = os.path.join(_LAUNCHER_DIR, "pmap")
-        with open(script, "w") as handle:
-            handle.write("#!%s\nimport sys\nsys.path.insert(0, %r)\nfrom pymap.cli import main\nsys.exit(main())\n"
-                         % (sys.executable, ROOT))
-        os.chmod(script, 0o755)
+        shutil.copy(os.path.join(ROOT, "bin", "pymap"), os.path.join(_LAUNCHER_DIR, "pmap"))
         os.symlink("pmap", os.path.join(_LAUNCHER_DIR, "pymap"))
+        with open(os.path.join(ROOT, "bin", "pymap-python")) as handle:
+            body = handle.read().split("\n", 1)[1]
+        with open(os.path.join(_LAUNCHER_DIR, "pymap-python"), "w") as handle:
+            handle.write("#!%s\nimport sys\nsys.path.insert(1, %r)\n%s" % (sys.executable, ROOT, body))
+        for name in ("pmap", "pymap-python"):
+            os.chmod(os.path.join(_LAUNCHER_DIR, name), 0o755)
     return _LAUNCHER_DIR
 
 

@@ -138,15 +138,17 @@ class Listing:
         """``data`` piece by piece, each piece one turn of pmap's loop."""
         since_header = self.since_header
         keys = _KEYS
+        starts = _KEY_STARTS
         for piece in fgets_pieces(data):
             if 65 <= piece[0] <= 90:  # creading.is_field_line
                 # only -x's four keys count (pmap takes them in every mode,
                 # it prints only in -x); a NUL before the colon would make
                 # the key one of none of them, as it makes C's key shorter
                 since_header.append(piece)
-                colon = piece.find(b":", 0, 21)  # creading.field_key
-                if colon > 0 and piece[:colon] in keys:
-                    self.field(piece[:colon], piece)
+                if piece[:4] in starts:
+                    colon = piece.find(b":", 0, 21)  # creading.field_key
+                    if colon > 0 and piece[:colon] in keys:
+                        self.field(piece[:colon], piece)
             else:
                 self.header_line(piece)
                 since_header = self.since_header
@@ -244,6 +246,7 @@ class Listing:
 
 
 _KEYS = frozenset((b"Rss", b"Shared_Dirty", b"Private_Dirty", b"Swap"))
+_KEY_STARTS = frozenset(key[:3] + b":" if len(key) == 3 else key[:4] for key in _KEYS)  # a quick first look
 
 
 class DefaultListing(Listing):
