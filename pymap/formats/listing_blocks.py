@@ -16,14 +16,14 @@ long as each reads exactly as Listing.step() would read it, and hands the
 listing the same rows, totals and final state; it leaves the rest to
 step().  What it accepts is narrower than what the kernel can write: plain
 digits that cannot overflow, four-letter perms, lines far below pmap's
-1024-byte buffer, no NUL, and for -x names that no field line before
+1024-byte buffer, no NUL in the block, and for -x names that no field line before
 "Swap:" reaches in the buffer.
 """
 
 from itertools import compress, count, repeat
 from operator import add, and_, ge, le, rshift, sub
 
-from ..creading import MASK64, MapsHeader
+from ..creading import MASK64, scan_maps_header
 from .listing import OTHER, DefaultListing, DeviceListing, ExtendedListing, edit_perms, kind_of, label_reference
 
 __all__ = ["accelerator_for"]
@@ -37,18 +37,20 @@ _OFFERS = 4
 # that no line comes near pmap's fgets() buffer (121 + 100 + 700 < 1023).
 # Runs are possessive ("+"): each is followed by a byte it cannot take.
 _ADDRESSES = rb"([0-9a-f]{1,16}+)-([0-9a-f]{1,16}+) ([r-][w-][x-][sp]) "
-_DEVICE = rb"([0-9a-f]{1,16}+) ([0-9a-f]{1,8}+):([0-9a-f]{1,8}+) ([0-9]{1,19}+)"
-_NAME = rb"(?: {1,100}+([^\s\0][^\n\0]{0,699}+)| {0,100}+)"
+_DEVICE = rb"[0-9a-f]{1,16}+ [0-9a-f]{1,8}+:[0-9a-f]{1,8}+ [0-9]{1,19}+"
+_DEVICE_SHOWN = rb"([0-9a-f]{1,16}+) ([0-9a-f]{1,8}+):([0-9a-f]{1,8}+) [0-9]{1,19}+"  # -d's offset and device
+_NAME = rb"(?: {1,100}+(\S[^\n]{0,699}+)| {0,100}+)"
 # a line any pattern does not take, captured (a table row leaves the group
 # empty), so that findall() meets every line and a stray one shows
 _STRAY = rb"|([^\n]*\n|[^\n]+\Z))"
 # the field lines -x reads
 _WANTED = (b"Rss", b"Shared_Dirty", b"Private_Dirty", b"Swap")
 # -x: a field line before "Swap:" is at most this long, and a header line
-# whose label would start at or before this offset of the buffer (a name
-# with '/' or '[' there) is left to step(), whose buffer model shows what a
-# field line wrote over it
+# whose label could start within reach of such a line in the buffer (a '/'
+# or '[' at one of its first _FIELD_LINE_MAX + 2 bytes) is left to step(),
+# whose buffer model shows what a field line wrote over it
 _FIELD_LINE_MAX = 70
+_SAFE_NAME = rb"(?=[^\n/\[]{%d}|[^\n/\[]*+\n)" % (_FIELD_LINE_MAX + 2)
 
 
 class _Decline(Exception):
@@ -65,7 +67,11 @@ class _Accelerator:
 
     def feed(self, listing, block):
         """Take ``block`` for ``listing``: regular stretches as tables, the
-        rest through listing.step_all()."""
+        rest through listing.step_all().  (A NUL, which ends a C string
+        early, never comes from the kernel: such a block is all step()'s.)"""
+        if b"\0" in block:
+            listing.step_all(block)
+            return
         position = 0
         for _ in range(_OFFERS):
             position = self.take(listing, block, position)
@@ -167,17 +173,16 @@ class _Accelerator:
         return text[offset:] if label is None else label
 
     @staticmethod
-    def set_last_header(listing, start_text, end_text, perms, offset_text, major_text, minor_text, inode_text):
-        """The scan variables as the last header of a table leaves them."""
+    def take_last_header(listing, block, end, lines):
+        """The scan variables as a table's last header leaves them: that line
+        (``lines`` lines before ``end``) read by the listing's own scanner."""
+        start = end
+        for _ in range(lines):
+            start = block.rfind(b"\n", 0, start - 1) + 1
+        line_end = block.find(b"\n", start, end)
         header = listing.header
-        header.start = int(start_text, 16)
-        header.end = int(end_text, 16)
-        header.perms[:5] = perms + b"\0"
+        scan_maps_header(block[start:end if line_end < 0 else line_end], header)
         edit_perms(header.perms)
-        header.offset = int(offset_text, 16)
-        header.major = int(major_text, 16)
-        header.minor = int(minor_text, 16)
-        header.inode = int(inode_text)
         listing.diff = (header.end - header.start) & MASK64
 
 
@@ -190,41 +195,41 @@ def _compile(source):
 class _MapsAccelerator(_Accelerator):
     """The default listing and -d: one maps line a row."""
 
+    device = _DEVICE
+    names_at = 3
+
     def take(self, listing, block, position):
         if self.pattern is None:
-            self.pattern = _compile(rb"(?m)^(?:" + _ADDRESSES + _DEVICE + _NAME + rb"(?:\n|\Z)" + _STRAY)
+            self.pattern = _compile(rb"(?m)^(?:" + _ADDRESSES + self.device + _NAME + rb"(?:\n|\Z)" + _STRAY)
         found = self.pattern.findall(block, position)
-        rows = self.rows_taken(found, 7)
+        rows = self.rows_taken(found, self.names_at)
         if not rows:
             return position
-        self.print_rows(listing, found[:rows])
-        return self.end_of_lines(block, position, rows, rows == len(found))
-
-    def print_rows(self, listing, table):
-        starts_text, ends_text, perms, offsets, majors, minors, inodes, names, _ = zip(*table)
-        labels = self.table_labels(listing, names, *self.bounds(starts_text, ends_text))
-        starts, ends, sizes, modes = self.columns(listing, starts_text, ends_text, perms)
-        listing.out(self.rows(listing, starts, sizes, modes, offsets, majors, minors, labels))
-        self.set_last_header(listing, starts_text[-1], ends_text[-1], perms[-1], offsets[-1], majors[-1],
-                             minors[-1], inodes[-1])
-
-    @staticmethod
-    def bounds(starts_text, ends_text):
-        return list(map(int, starts_text, repeat(16))), list(map(int, ends_text, repeat(16)))
+        columns = list(zip(*found[:rows]))
+        starts, ends, sizes, modes = self.columns(listing, *columns[:3])
+        labels = self.table_labels(listing, columns[self.names_at], starts, ends)
+        listing.out(self.rows(listing, starts, sizes, modes, columns, labels))
+        end = self.end_of_lines(block, position, rows, rows == len(found))
+        self.take_last_header(listing, block, end, 1)
+        return end
 
 
 class _DefaultAccelerator(_MapsAccelerator):
 
     @staticmethod
-    def rows(listing, starts, sizes, modes, offsets, majors, minors, labels):
+    def rows(listing, starts, sizes, modes, columns, labels):
         return b"".join(map((listing.row_format + b"%s\n").__mod__,
                             zip(starts, map(rshift, sizes, repeat(10)), modes, labels)))
 
 
 class _DeviceAccelerator(_MapsAccelerator):
 
+    device = _DEVICE_SHOWN
+    names_at = 6
+
     @staticmethod
-    def rows(listing, starts, sizes, modes, offsets, majors, minors, labels):
+    def rows(listing, starts, sizes, modes, columns, labels):
+        offsets, majors, minors = columns[3:6]
         row = listing.row_format + b"%s\n"
         return b"".join(map(row.__mod__, zip(starts, map(rshift, sizes, repeat(10)), modes,
                                              map(int, offsets, repeat(16)), map(int, majors, repeat(16)),
@@ -238,12 +243,10 @@ class _ExtendedAccelerator(_Accelerator):
         super().__init__()
         self.patterns = {}  # field layout -> compiled record pattern, or None
         self.first_header = None
-        self.early_name = None
 
     def take(self, listing, block, position):
         if self.first_header is None:
             self.first_header = _compile(rb"(?m)^[^A-Z\n]")
-            self.early_name = _compile(rb"(?m)^[^A-Z\n][^\n/\[]{0,%d}[/\[]" % _FIELD_LINE_MAX)
         if position >= len(block) or _is_field(block, position):
             return position  # a record is under way: step() goes on with it
         layout = self.layout_at(block, position)
@@ -251,16 +254,16 @@ class _ExtendedAccelerator(_Accelerator):
         if pattern is None:
             return position
         found = pattern.findall(block, position)
-        rows = self.rows_taken(found, 7)
+        rows = self.rows_taken(found, 3)
         if not rows:
             return position
         end = self.end_of_lines(block, position, rows * (len(layout) + 1), rows == len(found))
-        if self.early_name.search(block, position, end):
-            return position
         try:
             self.print_rows(listing, found[:rows])
         except _Decline:
             return position
+        self.take_last_header(listing, block, end, len(layout) + 1)
+        listing.after_swap()  # every record ended with its Swap line
         return end
 
     def resume_point(self, block, position):
@@ -285,7 +288,7 @@ class _ExtendedAccelerator(_Accelerator):
         where = [layout.index(name) for name in _WANTED if name in layout]
         if (len(set(layout)) == len(layout) and len(where) == 4 and where[3] > max(where[:3])
                 and all(0 < len(name) <= 20 and b":" not in name for name in layout)):
-            parts = [rb"(?m)^(?:", _ADDRESSES, _DEVICE, _NAME, rb"\n"]
+            parts = [rb"(?m)^(?:", _SAFE_NAME, _ADDRESSES, _DEVICE, _NAME, rb"\n"]
             before_swap = True
             for name in layout:
                 if name in _WANTED:
@@ -295,7 +298,7 @@ class _ExtendedAccelerator(_Accelerator):
                     parts.append(rb"%s:[ ]{1,40}+%s kB\n" % (re.escape(name), digits))
                 else:
                     limit = _FIELD_LINE_MAX if before_swap else 1000
-                    parts.append(rb"%s:[^\n\0]{0,%d}+\n" % (re.escape(name), limit - len(name) - 1))
+                    parts.append(rb"%s:[^\n]{0,%d}+\n" % (re.escape(name), limit - len(name) - 1))
                 if name == b"Swap":
                     before_swap = False
             pattern = re.compile(b"".join(parts) + _STRAY)
@@ -303,15 +306,12 @@ class _ExtendedAccelerator(_Accelerator):
         return pattern
 
     def print_rows(self, listing, table):
-        (starts_text, ends_text, perms, offsets, majors, minors, inodes, names, rss, shared, private,
-         _) = zip(*table)
-        starts = list(map(int, starts_text, repeat(16)))
-        ends = list(map(int, ends_text, repeat(16)))
-        labels = self.table_labels(listing, names, starts, ends)
+        starts_text, ends_text, perms, names, rss, shared, private, _ = zip(*table)
         rss_total = _column_total(rss)
         shared_total = _column_total(shared)
         private_total = _column_total(private)
         starts, ends, sizes, modes = self.columns(listing, starts_text, ends_text, perms)
+        labels = self.table_labels(listing, names, starts, ends)
         # the dirty column is a sum, unless one of its two parts is all zero
         if shared_total == 0 and shared.count(b"0") == len(shared):
             dirty = list(map(int, private))
@@ -325,9 +325,6 @@ class _ExtendedAccelerator(_Accelerator):
         listing.total_rss = (listing.total_rss + rss_total) & MASK64
         listing.total_shared_dirty = (listing.total_shared_dirty + shared_total) & MASK64
         listing.total_private_dirty = (listing.total_private_dirty + private_total) & MASK64
-        self.set_last_header(listing, starts_text[-1], ends_text[-1], perms[-1], offsets[-1], majors[-1],
-                             minors[-1], inodes[-1])
-        listing.after_swap()  # every record ended with its Swap line
 
 
 def _is_field(block, position):
