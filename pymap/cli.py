@@ -74,7 +74,7 @@ def _basename(path):
 
 
 def usage(console, compat, to_stdout=False):
-    text = usage_text(console.program, compat)
+    text = usage_text(console.program, compat, console.translate)
     if to_stdout:
         console.write(text)
         raise Exit(EXIT_SUCCESS)
@@ -82,7 +82,14 @@ def usage(console, compat, to_stdout=False):
     raise Exit(EXIT_FAILURE)
 
 
-def fail(console, text, status=EXIT_FAILURE):
+def fail(console, msgid, *arguments, status=EXIT_FAILURE):
+    """pmap's errx(): one of its messages, in the user's language, then exit."""
+    console.pmap_message(msgid, *arguments)
+    raise Exit(status)
+
+
+def fail_own(console, text, status=EXIT_FAILURE):
+    """A message of pymap's own (in English), then exit."""
     console.message(text)
     raise Exit(status)
 
@@ -108,7 +115,7 @@ def _compat_from(environ, argv, console):
     except (UnknownRelease, UnicodeDecodeError):
         # the value may hold any byte (a newline would break the one-line message)
         shown = value.decode("latin-1").encode("unicode_escape")
-        fail(console, b"unsupported procps-ng release '%s' in %s (supported: %s)" % (
+        fail_own(console, b"unsupported procps-ng release '%s' in %s (supported: %s)" % (
             shown, source, ", ".join(RELEASES).encode()))
 
 
@@ -127,7 +134,7 @@ def _parse_range(argument, options, console):
         options.range_high, used = strtoul(second, 16)
         second_rest = second[used:]
     if first_rest or second_rest:
-        fail(console, b"failed to parse argument: '%s'" % argument)
+        fail_own(console, b"%s: '%s'" % (console.pmap_text(b"failed to parse argument"), argument))
 
 
 def _parse_pid_arguments(operands, console, compat):
@@ -166,7 +173,7 @@ def parse_arguments(argv, environ, console):
                     console.program, __version__.encode(), compat.release.encode()))
                 raise Exit(EXIT_SUCCESS)
             elif key == "r":
-                console.message(b"option -r is ignored as SunOS compatibility")
+                console.pmap_message(b"option -r is ignored as SunOS compatibility")
             elif key == "A":
                 _parse_range(value, options, console)
             elif key == "X":
@@ -187,7 +194,7 @@ def parse_arguments(argv, environ, console):
                 continue  # read before parsing: it decides which options exist
             options.given.add(key if key.startswith("--") else "-" + key)
     except GetoptError as error:
-        console.raw_error(error.message + b"\n")
+        console.raw_error(error.text(console.translate_libc))
         usage(console, compat)
     return compat, options, operands
 
@@ -204,11 +211,11 @@ def _check_exclusions(options, operands, console):
     chosen = selected_modes(given)
     own = [mode for mode in chosen if not mode.pmap]
     if own and len(chosen) > 1:
-        fail(console, exclusion_message(own[0], chosen))
+        fail_own(console, exclusion_message(own[0], chosen))
     mode = chosen[0]
     for option, message in mode.refuses.items():
         if option in given:
-            fail(console, message)
+            fail_own(console, message)
     creating = mode.name == "create-rc"
     if creating and (options.quiet or options.show_path):
         fail(console, b"options -p, -q are mutually exclusive with -n, -N")
@@ -219,25 +226,33 @@ def _check_exclusions(options, operands, console):
 
 def run(argv, environ, console):
     """pmap's main() for ``argv`` (bytes): the exit status."""
+    from .language import from_environment
+
+    language = from_environment(environ)  # nls_initialize(): setlocale(LC_ALL, ""), the catalogs
+    console.translate = language.translate(b"procps-ng")
+    console.translate_libc = language.translate(b"libc")
     compat, options, operands = parse_arguments(argv, environ, console)
     mode = _check_exclusions(options, operands, console)
     given = options.given
     if given & {"-n", "-N", "-c", "-C"}:
         from . import rcfile
+        from .formats import Words
+
+        words = Words(console.translate)
 
     if "-N" in given:
-        if rcfile.create(options.rc_filename, console):
-            console.message(b"rc file successfully created, feel free to edit the content")
+        if rcfile.create(options.rc_filename, console, words):
+            console.pmap_message(b"rc file successfully created, feel free to edit the content")
             return EXIT_SUCCESS
         fail(console, b"couldn't create the rc file")
     if "-n" in given:
         path = rcfile.default_path(environ, console)
         if path is None:
             return EXIT_FAILURE
-        if rcfile.create(path, console):
-            console.message(b"~/.%src file successfully created, feel free to edit the content" % console.program)
+        if rcfile.create(path, console, words):
+            console.pmap_message(b"~/.%src file successfully created, feel free to edit the content", console.program)
             return EXIT_SUCCESS
-        fail(console, b"couldn't create ~/.%src" % console.program)
+        fail(console, b"couldn't create ~/.%src", console.program)
 
     if not operands:
         fail(console, b"argument missing")
@@ -254,7 +269,7 @@ def run(argv, environ, console):
         if rc is None:
             if "-C" in given:
                 fail(console, b"couldn't read the rc file")
-            console.message(b"couldn't read ~/.%src" % console.program)
+            console.pmap_message(b"couldn't read ~/.%src", console.program)
             return EXIT_FAILURE
         if rc.show_path_toggles % 2:
             show_path = not show_path
@@ -268,7 +283,7 @@ def run(argv, environ, console):
     from .report import ReportError, run as report
 
     invocation = Invocation(
-        mode.name, compat, console.program, environ=environ, pids=tuple(pids), quiet=options.quiet,
+        mode.name, compat, console.program, environ=environ, language=language, pids=tuple(pids), quiet=options.quiet,
         show_path=show_path, kernel_names=options.kernel_names, range_low=options.range_low,
         range_high=options.range_high, table_level=options.table_level, rc=rc,
         proc_root=options.proc_root if options.proc_root is not None else b"/proc",
@@ -276,7 +291,7 @@ def run(argv, environ, console):
     try:
         return report(invocation, console)
     except ReportError as error:
-        fail(console, error.message)
+        fail_own(console, error.message)
 
 
 def _check_proc_root(root, console):
@@ -291,7 +306,7 @@ def _check_proc_root(root, console):
         reason = os.strerror(errno.ENOTDIR) if os.path.lexists(root) else os.strerror(errno.ENOENT)
     except ValueError:  # a NUL byte
         reason = "invalid path"
-    fail(console, b"--proc-root %s: %s" % (root, reason.encode()), EXIT_NOT_FOUND)
+    fail_own(console, b"--proc-root %s: %s" % (root, reason.encode()), EXIT_NOT_FOUND)
 
 
 def run_guarded(argv, environ, console):
@@ -346,7 +361,7 @@ def main(argv=None, sigpipe_ignored=False):
         argv[0] = argv0
     else:
         argv = [argv0]
-    from .escape import original_environment
+    from .language import original_environment
     from .output import StdioStream
 
     environ = original_environment()

@@ -7,9 +7,9 @@ which was rewritten three times.  Charset captures the locale; the functions
 below take bytes and return bytes.
 """
 
-import os
 
-__all__ = ["Charset", "charset_from_environment", "escape_mapping_name", "escape_command_line"]
+__all__ = ["Charset", "charset_of_codeset", "charset_from_environment", "escape_mapping_name",
+           "escape_command_line"]
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
@@ -87,48 +87,13 @@ def glibc_utf8_length(data, position):
     return length
 
 
-def original_environment():
-    """The environment pymap was started with.  Python may have changed its
-    own copy (PEP 538 coerces LC_CTYPE=C to C.UTF-8), and pmap would have
-    seen the original, which /proc/self/environ still holds."""
-    try:
-        with open("/proc/self/environ", "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return dict(os.environb)
-    environ = {}
-    for entry in data.split(b"\0"):
-        name, sep, value = entry.partition(b"=")
-        if sep and name not in environ:
-            environ[name] = value
-    return environ
-
-
-def ctype_locale_name(environ):
-    """The LC_CTYPE locale setlocale(LC_ALL, "") would choose."""
-    for variable in (b"LC_ALL", b"LC_CTYPE", b"LANG"):
-        value = environ.get(variable)
-        if value:
-            return value
-    return b"C"
-
-
-def charset_from_environment(environ=None):
-    """The Charset of the locale pmap would have run in."""
-    import _locale
-
-    if environ is None:
-        environ = original_environment()
-    name = os.fsdecode(ctype_locale_name(environ))
-    try:
-        _locale.setlocale(_locale.LC_CTYPE, name)
-    except (_locale.Error, ValueError):
-        # glibc falls back to the C locale when the named one is not installed
-        _locale.setlocale(_locale.LC_CTYPE, "C")
-    codeset = _locale.nl_langinfo(_locale.CODESET)
-    if codeset.upper() in ("ANSI_X3.4-1968", "ASCII", "US-ASCII"):
+def charset_of_codeset(codeset):
+    """The Charset of the LC_CTYPE locale pymap has set (language.py sets
+    it as pmap's setlocale() would), whose codeset is ``codeset`` (bytes)."""
+    upper = codeset.upper()
+    if upper in (b"ANSI_X3.4-1968", b"ASCII", b"US-ASCII"):
         return Charset("ascii")
-    if codeset.upper() in ("UTF-8", "UTF8"):
+    if upper in (b"UTF-8", b"UTF8"):
         return Charset("utf8")
     import ctypes
 
@@ -136,6 +101,14 @@ def charset_from_environment(environ=None):
     libc.mblen.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
     printable = bytes(byte for byte in range(256) if libc.isprint(byte))
     return Charset("other", printable, libc)
+
+
+def charset_from_environment(environ=None):
+    """The Charset of the locale pmap would have run in with ``environ``
+    (bytes; the environment pymap was started with when None)."""
+    from .language import from_environment, original_environment
+
+    return charset_of_codeset(from_environment(original_environment() if environ is None else environ).codeset)
 
 
 # --- mapping names (src/pmap.c, classic modes) ---------------------------------

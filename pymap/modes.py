@@ -101,18 +101,19 @@ class Invocation:
     release: frozen once made.
 
     ``program`` is the name messages start with (bytes), ``environ`` the
-    environment pmap would have seen (bytes to bytes), ``table_level`` the
+    environment pmap would have seen (bytes to bytes), ``language`` the
+    user's (language.Language; None: English, C locale), ``table_level`` the
     number of -X (0 for -c/-C), ``rc`` the rc file's RcConfig (-c/-C),
     ``show_path`` -p after the rc file's ShowPath toggles, ``proc_root``
     the /proc to read (b"/proc" unless --proc-root), ``json`` whether --json
     was given, ``capture_dir`` --capture's folder."""
 
-    __slots__ = ("mode", "compat", "program", "environ", "pids", "quiet", "show_path", "kernel_names",
+    __slots__ = ("mode", "compat", "program", "environ", "language", "pids", "quiet", "show_path", "kernel_names",
                  "range_low", "range_high", "table_level", "rc", "proc_root", "snapshot", "json", "capture_dir")
 
     _DEFAULTS = {"pids": (), "quiet": False, "show_path": False, "kernel_names": False, "range_low": 0,
                  "range_high": (1 << 64) - 1, "table_level": 0, "rc": None, "proc_root": b"/proc",
-                 "snapshot": False, "json": False, "capture_dir": None, "environ": {}}
+                 "snapshot": False, "json": False, "capture_dir": None, "environ": {}, "language": None}
 
     def __init__(self, mode, compat, program, **values):
         unknown = set(values) - set(self.__slots__)

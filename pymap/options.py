@@ -220,11 +220,27 @@ class LongOption:
 
 
 class GetoptError(Exception):
-    """getopt's complaint, one line of bytes without the newline."""
+    """getopt's complaint: glibc's ``msgid`` (a printf format of the libc
+    catalog) and its arguments, and what glibc prints after it untranslated
+    (the ambiguous option's possibilities).  ``message`` is the English line
+    without its newline; text() the line as printed in the user's language."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, msgid, arguments, tail=b""):
+        self.msgid = msgid
+        self.arguments = arguments
+        self.tail = tail
+        self.message = (msgid % arguments + tail).rstrip(b"\n")
+        super().__init__(self.message)
+
+    def text(self, translate=None):
+        """The complaint as glibc prints it, through ``translate`` (the libc
+        catalog's lookup; None for English)."""
+        if translate is not None:
+            try:
+                return translate(self.msgid) % self.arguments + self.tail
+            except (TypeError, ValueError):  # a translation Python's % cannot take
+                pass
+        return self.msgid % self.arguments + self.tail
 
 
 def getopt_long(argv, shortopts, longopts, operands, permute=True):
@@ -262,7 +278,7 @@ def getopt_long(argv, shortopts, longopts, operands, permute=True):
             position += 1
             spec = shortopts.find(letter)
             if letter == ":" or spec < 0:
-                raise GetoptError(b"%s: invalid option -- '%s'" % (program, letter.encode("latin-1")))
+                raise GetoptError(b"%s: invalid option -- '%c'\n", (program, argument[position - 1]))
             if shortopts[spec + 1:spec + 2] == ":":
                 if position < len(argument):
                     value = argument[position:]
@@ -270,8 +286,7 @@ def getopt_long(argv, shortopts, longopts, operands, permute=True):
                     value = argv[index]
                     index += 1
                 else:
-                    raise GetoptError(b"%s: option requires an argument -- '%s'" % (
-                        program, letter.encode("latin-1")))
+                    raise GetoptError(b"%s: option requires an argument -- '%c'\n", (program, argument[position - 1]))
                 yield letter, value
                 break
             yield letter, None
@@ -294,16 +309,17 @@ def _long_option(program, argv, index, text, longopts):
                          if (option.has_arg, option.key) != (first.has_arg, first.key)]
             if different:
                 listed = b"".join(b" '--%s'" % option.name for option in [first] + different)
-                raise GetoptError(b"%s: option '--%s' is ambiguous; possibilities:%s" % (program, text, listed))
+                raise GetoptError(b"%s: option '%s%s' is ambiguous; possibilities:", (program, b"--", text),
+                                  listed + b"\n")
             found = first
     if found is None:
-        raise GetoptError(b"%s: unrecognized option '--%s'" % (program, text))
+        raise GetoptError(b"%s: unrecognized option '%s%s'\n", (program, b"--", text))
     if equals:
         if not found.has_arg:
-            raise GetoptError(b"%s: option '--%s' doesn't allow an argument" % (program, found.name))
+            raise GetoptError(b"%s: option '%s%s' doesn't allow an argument\n", (program, b"--", found.name))
         return found, value, index
     if found.has_arg:
         if index < len(argv):
             return found, argv[index], index + 1
-        raise GetoptError(b"%s: option '--%s' requires an argument" % (program, found.name))
+        raise GetoptError(b"%s: option '%s%s' requires an argument\n", (program, b"--", found.name))
     return found, None, index

@@ -146,6 +146,24 @@ class Console:
         self.flushing_messages = flushing_messages
         self.held = None
         self.held_size = 0
+        # pmap's catalog and glibc's (language.Language.translate): None for English
+        self.translate = None
+        self.translate_libc = None
+
+    def pmap_text(self, msgid, *arguments):
+        """One of pmap's strings (a printf format when ``arguments`` are
+        given) in the user's language."""
+        text = self.translate(msgid) if self.translate is not None else msgid
+        if not arguments:
+            return text
+        try:
+            return text % arguments
+        except (TypeError, ValueError):  # a translation Python's % cannot take
+            return msgid % arguments
+
+    def pmap_message(self, msgid, *arguments):
+        """One of pmap's messages, in the user's language."""
+        self.message(self.pmap_text(msgid, *arguments))
 
     def write(self, data):
         if self.held is not None:
@@ -198,8 +216,13 @@ class Console:
         if prev_fail or fclose_fail:
             error = stdout.error if fclose_fail or stdout.error == errno.EPIPE else 0
             if error != errno.EPIPE:
-                detail = b": %s" % strerror(error).encode() if error else b""
-                self.stderr.write(b"%s: %s%s\n" % (self.program, write_error, detail))
+                detail = b""
+                if error:
+                    reason = strerror(error).encode()
+                    if self.translate_libc is not None:
+                        reason = self.translate_libc(reason)
+                    detail = b": " + reason
+                self.stderr.write(b"%s: %s%s\n" % (self.program, self.pmap_text(write_error), detail))
                 return 1
         self.stderr.flush()
         return status

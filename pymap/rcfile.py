@@ -18,7 +18,7 @@ _FIELDS_DISPLAY = b"[Fields Display]"
 _MAPPING = b"[Mapping]"
 _NO_SECTION, _UNSUPPORTED, _FIELDS, _MAPPING_SECTION = range(4)
 
-TEMPLATE = (
+_TEMPLATE_FORMAT = (
     b"# pmap's Config File\n"
     b"\n"
     b"# All the entries are case sensitive.\n"
@@ -28,10 +28,10 @@ TEMPLATE = (
     b"\n"
     b"# To enable a field uncomment its entry\n"
     b"\n"
-    b"#Perm\n"
-    b"#Offset\n"
-    b"#Device\n"
-    b"#Inode\n"
+    b"#%(Perm)s\n"
+    b"#%(Offset)s\n"
+    b"#%(Device)s\n"
+    b"#%(Inode)s\n"
     b"#Size\n"
     b"#Rss\n"
     b"#Pss\n"
@@ -47,7 +47,7 @@ TEMPLATE = (
     b"#MMUPageSize\n"
     b"#Locked\n"
     b"#VmFlags\n"
-    b"#Mapping\n"
+    b"#%(Mapping)s\n"
     b"\n"
     b"\n"
     b"[Mapping]\n"
@@ -78,13 +78,23 @@ def default_path(environ, console):
     pmap's warning when HOME is unset."""
     home = environ.get(b"HOME")
     if home is None:
-        console.message(b"HOME variable undefined")
+        console.pmap_message(b"HOME variable undefined")
         return None
     return b"%s/.%src" % (home, console.program)
 
 
-def create(path, console):
-    """Write pmap's rc template to ``path``; False when it cannot.
+_HEADINGS = ("Perm", "Offset", "Device", "Inode", "Mapping")
+TEMPLATE = _TEMPLATE_FORMAT % {name.encode(): name.encode() for name in _HEADINGS}  # in English
+
+
+def template(words):
+    """pmap's rc template, with pmap's headings in the user's language (words)."""
+    return _TEMPLATE_FORMAT % {name.encode(): words.headings[name] for name in _HEADINGS}
+
+
+def create(path, console, words=None):
+    """Write pmap's rc template to ``path`` (with pmap's headings in the
+    user's language, ``words``); False when it cannot.
 
     Unlike pmap (which checks with fopen "r", then opens for writing and so
     follows a symbolic link, even a dangling one), the file is created with
@@ -94,12 +104,12 @@ def create(path, console):
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     except FileExistsError:
-        console.message(b"the file already exists - delete or rename it first")
+        console.pmap_message(b"the file already exists - delete or rename it first")
         return False
     except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return False
     try:
-        view = memoryview(TEMPLATE)
+        view = memoryview(TEMPLATE if words is None else template(words))
         while view:
             view = view[os.write(descriptor, view):]
     except OSError:
@@ -146,7 +156,7 @@ def parse(data, console):
     line_number = 0
 
     def warn_syntax():
-        console.message(b"syntax error found in the config - line %d" % line_number)
+        console.pmap_message(b"syntax error found in the config - line %d", line_number)
 
     for piece in pieces:
         line_number += 1
@@ -154,7 +164,7 @@ def parse(data, console):
         if line.endswith(b"\n"):
             line = line[:-1]
         elif len(line) == _LINE_MAX:
-            console.message(b"config line too long - line %d" % line_number)
+            console.pmap_message(b"config line too long - line %d", line_number)
             # the rest of the long line is dropped
             for rest in pieces:
                 rest = c_string(rest)
@@ -174,7 +184,7 @@ def parse(data, console):
                 close = text.find(b"]")
                 if close >= 0:
                     section = _UNSUPPORTED
-                    console.message(b"unsupported section found in the config - line %d" % line_number)
+                    console.pmap_message(b"unsupported section found in the config - line %d", line_number)
                     text = text[close + 1:]
                 else:
                     warn_syntax()

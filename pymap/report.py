@@ -10,8 +10,8 @@ read and a failure reported.
 
 from . import procfs
 from .errors import ProcessError
-from .escape import charset_from_environment, escape_command_line
-from .formats import Display, header_line
+from .escape import charset_of_codeset, escape_command_line
+from .formats import Display, Words, header_line
 from .procfs import select_process
 
 __all__ = ["run", "Session", "ReportError"]
@@ -38,11 +38,13 @@ class Session:
         self.snapshot = invocation.snapshot
         environ = invocation.environ
         self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ
-        self.charset = charset_from_environment(environ)
+        language = invocation.language
+        self.charset = charset_of_codeset(language.codeset if language is not None else b"ANSI_X3.4-1968")
+        words = Words(language.translate(b"procps-ng") if language is not None else None)
         self.display = Display(self.charset, self.compat.name_escaping, quiet=invocation.quiet,
                                show_path=invocation.show_path, kernel_names=invocation.kernel_names,
                                range_low=invocation.range_low, range_high=invocation.range_high,
-                               find_shm_minor=self.find_shm_minor)
+                               find_shm_minor=self.find_shm_minor, words=words)
         self._shm_minor = _UNKNOWN
         self._reading = None  # (process, file name) of the map being read
         self._inferred = set()  # snapshot processes whose SysV mappings were looked at

@@ -181,6 +181,9 @@ class _Console:
     def message(self, text):
         self.lines.append(text)
 
+    def pmap_message(self, msgid, *arguments):
+        self.message(msgid % arguments if arguments else msgid)
+
 
 def test_parse_collects_fields_and_toggles():
     console = _Console()

@@ -59,6 +59,9 @@ class Words:
         self.total_format = _(b" total %16ldK\n")
         self.total_kb = _(b"total kB")
         self.device_format = _(b"mapped: %ldK    writeable/private: %ldK    shared: %ldK\n")
+        # the -X table's complaints (its "ERROR: %s %s" is not translated)
+        self.unknown_format = _(b"Unknown format in smaps file!")
+        self.inconsistent_field = _(b"inconsistent detail field in smaps file, line:\n")
 
     def widths(self, columns, quiet=False):
         """The widths of -x's or -d's ``columns`` (heading names): pmap's
@@ -82,17 +85,27 @@ class Words:
 
     def total_line(self, mapped_kb):
         """The default listing's last line."""
-        return self.total_format % mapped_kb
+        return _printf(self.total_format, b" total %16ldK\n", (mapped_kb,))
 
     def device_totals(self, mapped_kb, writeable_kb, shared_kb):
         """-d's last line."""
-        return self.device_format % (mapped_kb, writeable_kb, shared_kb)
+        return _printf(self.device_format, b"mapped: %ldK    writeable/private: %ldK    shared: %ldK\n",
+                       (mapped_kb, writeable_kb, shared_kb))
 
     def extended_totals(self, widths, mapped_kb, rss_kb, dirty_kb):
         """-x's rule and totals lines."""
         address, kbytes, rss, dirty = widths[:4]
         rule = b"%-*s %*s %*s %*s \n" % (address, b"-" * 16, kbytes, b"-------", rss, b"-------", dirty, b"-------")
         return rule + b"%-*s %*d %*d %*d\n" % (address, self.total_kb, kbytes, mapped_kb, rss, rss_kb, dirty, dirty_kb)
+
+
+def _printf(translated, english, arguments):
+    """printf() of a translated format (the English one where Python's %
+    cannot take the translation)."""
+    try:
+        return translated % arguments
+    except (TypeError, ValueError):
+        return english % arguments
 
 
 ENGLISH = Words()

@@ -22,7 +22,7 @@ from ..errors import ProcessError
 from . import OutputMode
 
 __all__ = ["TableState", "TableLayout", "TableMode", "SmapsTableError", "render", "column_filter",
-           "UNIMPORTANT", "UNKNOWN_FORMAT", "integer_width"]
+           "UNIMPORTANT", "integer_width"]
 
 # the columns -X leaves out (and the only ones it does)
 UNIMPORTANT = frozenset((b"AnonHugePages", b"KernelPageSize", b"MMUPageSize", b"Shared_Dirty", b"Private_Dirty",
@@ -40,7 +40,6 @@ class SmapsTableError(Exception):
         self.message = message
 
 
-UNKNOWN_FORMAT = b"Unknown format in smaps file!"
 
 
 class Column:
@@ -213,14 +212,14 @@ def render(data, display, level, rc, state):
     while piece is not None:
         found = piece.mapping()
         if found.count < 6:
-            raise SmapsTableError(UNKNOWN_FORMAT)
+            raise SmapsTableError(words.unknown_format)
         # pmap drops the rest of a line longer than its buffer
         tail = piece.text
         while not tail.endswith(b"\n"):
             extra = next_piece()
             if extra is None or not extra.text:
                 # pmap loops forever on an unterminated last line; stop instead
-                raise SmapsTableError(UNKNOWN_FORMAT)
+                raise SmapsTableError(words.unknown_format)
             tail = extra.text
         texts = (found.start, found.perms, found.offset, found.device, found.inode)
         in_range = True
@@ -243,8 +242,7 @@ def render(data, display, level, rc, state):
                 else:
                     column = columns[column_index]
                     if column.name != field:
-                        raise SmapsTableError(b"ERROR: inconsistent detail field in smaps file, line:\n "
-                                              + piece.text)
+                        raise SmapsTableError(b"ERROR: %s %s" % (words.inconsistent_field, piece.text))
                 column.value_text = value_text
                 if measuring and in_range:
                     column.total = (column.total + digits_value(value_text)) & MASK64
