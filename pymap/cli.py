@@ -94,7 +94,9 @@ def fail_own(console, text, status=EXIT_FAILURE):
     raise Exit(status)
 
 
-def _compat_from(environ, argv, console):
+def _compat_from(environ, argv, console, installed):
+    """The release pymap follows: --compat, else PYMAP_COMPAT, else the
+    installed pmap's (compat.installed_pmap), else main."""
     value = environ.get(b"PYMAP_COMPAT") or None
     source = b"PYMAP_COMPAT"
     # --compat decides which options exist, so it is found before the real
@@ -109,9 +111,15 @@ def _compat_from(environ, argv, console):
     except GetoptError:
         pass  # the real parse reports it
     if value is None:
-        return Compat()
+        if installed is None:
+            return Compat(source=b"no procps-ng pmap is installed")
+        note = None
+        if installed.note:
+            note = b"%s is procps-ng %s, %s: following %s" % (installed.path, installed.version,
+                                                            installed.note.encode(), installed.release.encode())
+        return Compat(installed.release, b"as " + installed.path, note)
     try:
-        return Compat(value.decode("ascii"))
+        return Compat(value.decode("ascii"), b"from " + source)
     except (UnknownRelease, UnicodeDecodeError):
         # the value may hold any byte (a newline would break the one-line message)
         shown = value.decode("latin-1").encode("unicode_escape")
@@ -154,10 +162,10 @@ def _parse_pid_arguments(operands, console, compat):
     return pids
 
 
-def parse_arguments(argv, environ, console):
+def parse_arguments(argv, environ, console, installed=None):
     """(compat, _Options, operands) of argv, acting on -h, -V, -r and -A at
-    once as pmap does."""
-    compat = _compat_from(environ, argv, console)
+    once as pmap does; ``installed`` is the installed pmap (or None)."""
+    compat = _compat_from(environ, argv, console, installed)
     console.flushing_messages = compat.messages_flush_stdout
     if len(argv) < 2:
         usage(console, compat)
@@ -169,8 +177,10 @@ def parse_arguments(argv, environ, console):
             if key == "h":
                 usage(console, compat, to_stdout=True)
             elif key == "V":
-                console.write(b"%s from pymap %s (procps-ng %s)\n" % (
-                    console.program, __version__.encode(), compat.release.encode()))
+                console.write(b"%s from pymap %s (procps-ng %s, %s)\n" % (
+                    console.program, __version__.encode(), compat.release.encode(), compat.source))
+                if compat.note:
+                    console.message(compat.note)
                 raise Exit(EXIT_SUCCESS)
             elif key == "r":
                 console.pmap_message(b"option -r is ignored as SunOS compatibility")
@@ -226,12 +236,16 @@ def _check_exclusions(options, operands, console):
 
 def run(argv, environ, console):
     """pmap's main() for ``argv`` (bytes): the exit status."""
+    from .compat import installed_pmap
     from .language import from_environment
 
+    installed = installed_pmap(environ)
     language = from_environment(environ)  # nls_initialize(): setlocale(LC_ALL, ""), the catalogs
+    if installed is not None and installed.localedir:
+        language.localedirs[b"procps-ng"] = installed.localedir
     console.translate = language.translate(b"procps-ng")
     console.translate_libc = language.translate(b"libc")
-    compat, options, operands = parse_arguments(argv, environ, console)
+    compat, options, operands = parse_arguments(argv, environ, console, installed)
     mode = _check_exclusions(options, operands, console)
     given = options.given
     if given & {"-n", "-N", "-c", "-C"}:

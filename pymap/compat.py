@@ -1,10 +1,15 @@
 """Which procps-ng pmap release pymap reproduces.
 
-pymap follows upstream's development line ("main") unless PYMAP_COMPAT or
---compat names an older release.  Every behaviour that differs between
-releases is a property here, so the rest of the code asks a question
-("does -A apply to -X?") instead of comparing version strings.
+By default the release of the procps-ng pmap installed where a user would
+run it (installed_pmap(): the first procps-ng pmap on PATH, else
+/usr/bin/pmap), so that pymap prints what that pmap prints; upstream's
+development line ("main") when there is none.  PYMAP_COMPAT or --compat
+name another.  Every behaviour that differs between releases is a property
+here, so the rest of the code asks a question ("does -A apply to -X?")
+instead of comparing version strings.
 """
+
+import os
 
 RELEASES = ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main")
 DEFAULT_RELEASE = "main"
@@ -17,13 +22,15 @@ class UnknownRelease(ValueError):
 class Compat:
     """The behaviour of one procps-ng release."""
 
-    __slots__ = ("release", "_rank")
+    __slots__ = ("release", "_rank", "source", "note")
 
-    def __init__(self, release=DEFAULT_RELEASE):
+    def __init__(self, release=DEFAULT_RELEASE, source=b"pymap's default", note=None):
         if release not in RELEASES:
             raise UnknownRelease(release)
         self.release = release
         self._rank = RELEASES.index(release)
+        self.source = source  # why this release (-V says it)
+        self.note = note  # for -V: the installed pmap's release is only near this one
 
     def _at_least(self, release):
         return self._rank >= RELEASES.index(release)
@@ -77,6 +84,102 @@ class Compat:
     def range_limits_extended(self):
         """-A filters the -X/-XX table (ignored there up to 4.0.6)."""
         return self._at_least("main")
+
+
+class InstalledPmap:
+    """A procps-ng pmap found on this machine: its ``path``, the ``version``
+    its binary carries ("4.0.2", "4.0.6-58-gcbe5f3fe"), the ``release``
+    pymap emulates for it, a ``note`` when that is only the nearest one
+    pymap knows, and ``localedir``, where it finds its catalogs."""
+
+    def __init__(self, path, version, localedir):
+        self.path = path
+        self.version = version
+        self.localedir = localedir
+        self.release, self.note = release_for_version(version)
+
+
+def release_for_version(version):
+    """(release, note): the known release that behaves as procps-ng
+    ``version`` (bytes), and a note when it is only the nearest."""
+    text = version.decode("ascii", "replace")
+    if text in RELEASES:
+        return text, None
+    base, dash, after = text.partition("-")
+    numbers = []
+    for part in base.split("."):
+        digits = ""
+        for character in part:
+            if not character.isdigit():
+                break
+            digits += character
+        numbers.append(int(digits or 0))
+    numbers = tuple((numbers + [0, 0, 0])[:3])
+    known = [tuple(int(part) for part in release.split(".")) for release in RELEASES[:-1]]
+    if numbers > known[-1] or (numbers == known[-1] and dash):
+        # a development snapshot after the newest release is what "main" is;
+        # a later release is newer than pymap knows
+        return "main", None if numbers == known[-1] else "newer than pymap knows"
+    if numbers < known[0]:
+        return RELEASES[0], "older than pymap knows"
+    nearest = max(release for release in known if release <= numbers)
+    name = ".".join(map(str, nearest))
+    return name, None if nearest == numbers else "not a release pymap knows"
+
+
+def installed_pmap(environ):
+    """The procps-ng pmap a user of this environment runs as "pmap": the
+    first on PATH that is procps-ng's (links to pymap, scripts and other
+    programs skipped), else /usr/bin/pmap; None when there is none."""
+    path_variable = environ.get(b"PATH")
+    directories = (path_variable if path_variable is not None else b"/usr/bin:/bin").split(b":")
+    seen = set()
+    for directory in directories + [b"/usr/bin"]:
+        candidate = (directory or b".") + b"/pmap"
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        found = _procps_pmap(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def _procps_pmap(path):
+    """InstalledPmap when ``path`` is an executable procps-ng pmap binary."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return None
+    try:
+        status = os.fstat(fd)
+        if not (status.st_mode & 0o170000 == 0o100000 and status.st_mode & 0o111
+                and 4 <= status.st_size <= 64 << 20):
+            return None
+        if os.read(fd, 4) != b"\x7fELF":
+            return None  # a script (pymap's own launcher) or something else
+        import mmap
+
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as image:
+            at = image.find(b"procps-ng ")
+            while at >= 0 and not (48 <= image[at + 10] <= 57):
+                at = image.find(b"procps-ng ", at + 1)
+            if at < 0:
+                return None
+            end = at + 10
+            while end < len(image) and image[end] not in b"\0 \n" and end - at < 80:
+                end += 1
+            version = image[at + 10:end]
+            localedir = None
+            where = image.find(b"/locale\0")
+            if where >= 0:
+                start = image.rfind(b"\0", max(0, where - 4096), where) + 1
+                localedir = image[start:where + 7]
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        os.close(fd)
+    return InstalledPmap(path, version, localedir if localedir and localedir.startswith(b"/") else None)
 
 
 def compat_from_environment(environ):

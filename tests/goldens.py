@@ -31,10 +31,8 @@ class GoldenCase:
             return handle.read()
 
     def environ(self):
-        environ = {b"LANG": self.locale.encode(), b"PATH": b"/usr/bin:/bin", b"HOME": b"/nonexistent"}
-        if self.version != "main":
-            environ[b"PYMAP_COMPAT"] = self.version.encode()
-        return environ
+        return {b"LANG": self.locale.encode(), b"PATH": b"/usr/bin:/bin", b"HOME": b"/nonexistent",
+                b"PYMAP_COMPAT": self.version.encode()}
 
     def argv(self):
         return [b"pmap", b"--proc-root", self.proc_root.encode()] + [arg.encode() for arg in self.args.split()]

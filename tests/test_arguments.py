@@ -76,7 +76,8 @@ def test_version_line_shape():
     release = livetools.pmap_version()
     assert actual.returncode == expected.returncode == 0
     assert actual.stderr == expected.stderr == b""
-    assert re.fullmatch(rb"pmap from pymap \S+ \(procps-ng %s\)\n" % re.escape(release.encode()), actual.stdout)
+    assert re.fullmatch(rb"pmap from pymap \S+ \(procps-ng %s, from PYMAP_COMPAT\)\n" % re.escape(release.encode()),
+                        actual.stdout)
     for args in (["--version", "-z"], ["--v", "1"], ["-V", "-A", "zz"], ["-qV"], ["-V", "-x", "-d"]):
         expected = livetools.run_pmap(args)
         result = livetools.run_pymap(args)

@@ -135,11 +135,23 @@ def test_pyproject_only_declares_the_build_system():
     assert tables == ["build-system"]
 
 
+def pymap_version():
+    from pymap import __version__
+
+    return __version__
+
+
 def test_python_dash_m_pymap():
     result = subprocess.run([sys.executable, "-m", "pymap", "-V"], capture_output=True, cwd=ROOT, timeout=60,
                             env=CLEAN_ENVIRON)
     assert (result.returncode, result.stderr) == (0, b"")
-    assert re.fullmatch(rb"pymap from pymap \S+ \(procps-ng main\)\n", result.stdout)
+    # it follows the pmap this environment would run, else upstream's development line
+    from pymap.compat import installed_pmap
+
+    installed = installed_pmap({b"PATH": CLEAN_ENVIRON["PATH"].encode()})
+    expected = (b"%s, as %s" % (installed.release.encode(), installed.path) if installed
+                else b"main, no procps-ng pmap is installed")
+    assert result.stdout == b"pymap from pymap %s (procps-ng %s)\n" % (pymap_version().encode(), expected)
 
 
 def test_installed_launcher():

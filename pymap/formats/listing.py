@@ -113,7 +113,7 @@ class Listing:
         self.stopped = False  # -A: a mapping above the range ended the loop
         self.labels = {}  # the accelerator's labels of names whose label is the name's alone
         self.full_range = display.range_low == 0 and display.range_high == MASK64
-        self.widths = display.words.widths(self.columns)
+        self.widths = display.words.widths(self.columns, display.quiet)
         self.row_format = self.row_format_of(self.widths)
 
     columns = ()
