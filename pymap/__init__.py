@@ -31,7 +31,7 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
     process = procfs.select_process(root, pid)
     if process is None:
         raise NoSuchProcess(pid, os.fsdecode(procfs.process_path(root, pid)), "No such process")
-    data = procfs.read_file(root, process.tgid, b"smaps", whole_map=True)
+    data = procfs.read_file(root, process.tgid, b"smaps", whole_map=True, state=process.state)
     try:
         process.mappings = parse_smaps(data)
     except SmapsFormatError as error:

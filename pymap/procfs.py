@@ -3,18 +3,38 @@
 One small function per file.  Every OSError is turned into NoSuchProcess,
 AccessDenied or UnreadableProcess here and nowhere else.  ``root`` is the
 procfs root as bytes (b"/proc" for the live system).
+
+A snapshot comes from anywhere, so every file is opened as pmap's reads
+could not be abused: relative to a descriptor of the root, following no
+symbolic link below it (the PID folder included), without blocking (a FIFO
+or a device is refused, not waited on), and only when it is a regular file
+(/proc's files are); each kind of file is read up to a size no real one
+reaches (READ_LIMITS), and a maps or smaps line is never held longer than
+pmap's own fgets() buffer needs (read_line_blocks).
 """
 
 import errno
 import os
 
-from .creading import STAT_PPID, STAT_START_STACK, atoi, c_string, is_field_line, scan_stat_fields
-from .errors import AccessDenied, NoSuchProcess, UnreadableProcess
+from .creading import PIECE_MAX, STAT_PPID, STAT_START_STACK, atoi, c_string, is_field_line, scan_stat_fields
+from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
+
+__all__ = ["PROC", "read_file", "read_line_blocks", "read_machine_file", "read_tgid", "read_stat", "read_cmdline",
+           "select_process", "exists", "process_path", "parse_stat", "tgid_of", "StatInfo", "READ_LIMITS"]
 
 PROC = b"/proc"
 
 # procps reads at most this much of a command line (its 128 KiB buffer less the NUL)
 CMDLINE_LIMIT = 128 * 1024 - 1
+# the most pymap reads of each kind of file: far beyond what the kernel
+# writes, so that a file that is larger (a damaged or hostile snapshot) is
+# an error, not an unbounded read.  maps and smaps have no limit: they are
+# read in blocks.
+READ_LIMITS = {b"stat": 64 << 10, b"status": 1 << 20, b"comm": 4 << 10, b"cmdline": CMDLINE_LIMIT,
+               b"smaps_rollup": 64 << 10, b"oom_score": 4 << 10, b"oom_score_adj": 4 << 10,
+               b"meminfo": 1 << 20}
+# (files read whole that are named elsewhere: maps and smaps by
+# read_file(whole_map=True), for the API and the table's replay)
 
 # reads of 64 KiB: the kernel hands out at most a page per read of maps or
 # smaps, and a larger request only costs a larger allocation per call
@@ -25,9 +45,14 @@ LINE_BLOCK = 1 << 18
 
 _GONE = frozenset((errno.ENOENT, errno.ESRCH, errno.ENOTDIR))
 _DENIED = frozenset((errno.EACCES, errno.EPERM))
+_FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+_FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY
+_S_IFMT, _S_IFREG, _S_IFDIR = 0o170000, 0o100000, 0o040000
 
 
 def _error(pid, path, exc):
+    if exc.errno == errno.ELOOP:
+        return UnreadableProcess(pid, os.fsdecode(path), "a symbolic link (pymap follows none below --proc-root)")
     reason = exc.strerror or str(exc)
     shown = os.fsdecode(path)
     if exc.errno in _GONE:
@@ -42,110 +67,172 @@ def process_path(root, pid, name=None):
     return path if name is None else path + b"/" + name
 
 
-def exists(root, pid):
-    """Whether /proc/PID exists (as a directory entry, whatever it holds)."""
+def _open(root, pid, name, path):
+    """A descriptor of ROOT/PID/NAME (``pid`` None: ROOT/NAME): no link
+    followed below ROOT, a regular file only, opened without blocking."""
+    folder, pid = pid, 0 if pid is None else pid
     try:
-        os.stat(process_path(root, pid))
-    except OSError:
-        return False
-    return True
-
-
-def read_file(root, pid, name, limit=None, whole_map=False, path=None):
-    """The whole of /proc/PID/NAME (or of ``path``) as bytes (at most
-    ``limit`` bytes).
-
-    ``whole_map``: NAME is maps or smaps, and a process that exits while it
-    is read must not pass for one with fewer mappings (the kernel then just
-    ends the file early); see _check_still_mapped."""
-    if path is None:
-        path = process_path(root, pid, name)
+        root_fd = os.open(root, _FOLDER_FLAGS)
+    except (OSError, ValueError) as exc:
+        raise _error(pid, path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        folder_fd = root_fd
+        if folder is not None:
+            folder_fd = os.open(b"%d" % folder, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+        finally:
+            if folder_fd != root_fd:
+                os.close(folder_fd)
     except OSError as exc:
         raise _error(pid, path, exc) from None
+    finally:
+        os.close(root_fd)
+    try:
+        mode = os.fstat(fd).st_mode & _S_IFMT
+    except OSError as exc:
+        os.close(fd)
+        raise _error(pid, path, exc) from None
+    if mode != _S_IFREG:
+        os.close(fd)
+        raise UnreadableProcess(pid, os.fsdecode(path), "not a regular file")
+    return fd
+
+
+def exists(root, pid):
+    """Whether ROOT/PID exists as a folder (a link is not followed)."""
+    try:
+        root_fd = os.open(root, _FOLDER_FLAGS)
+    except (OSError, ValueError):
+        return False
+    try:
+        status = os.stat(b"%d" % pid, dir_fd=root_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    finally:
+        os.close(root_fd)
+    return status.st_mode & _S_IFMT == _S_IFDIR
+
+
+def _read(fd, pid, path, want):
+    """One os.read, its errors mapped."""
+    while True:
+        try:
+            return os.read(fd, want)
+        except InterruptedError:
+            continue
+        except OSError as exc:
+            raise _error(pid, path, exc) from None
+
+
+def read_file(root, pid, name, limit=None, whole_map=False, state=None):
+    """The whole of ROOT/PID/NAME as bytes.
+
+    ``limit``: read at most this much (the rest is not an error); else a
+    file larger than READ_LIMITS[NAME] is an error.  ``whole_map``: NAME is
+    maps or smaps, read to its end, and a process that exits while it is
+    read must not pass for one with fewer mappings (see _check_still_mapped;
+    ``state`` is the process's state when it was selected)."""
+    path = process_path(root, pid, name)
+    fd = _open(root, pid, name, path)
+    cap = limit if limit is not None else None if whole_map else READ_LIMITS.get(name, 1 << 20)
     try:
         blocks = []
         total = 0
-        while limit is None or total < limit:
-            want = _CHUNK if limit is None else min(_CHUNK, limit - total)
-            try:
-                block = os.read(fd, want)
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                raise _error(pid, path, exc) from None
+        while cap is None or total <= cap:
+            want = _CHUNK if cap is None else min(_CHUNK, cap + 1 - total)
+            block = _read(fd, pid, path, want)
             if not block:
                 break
             blocks.append(block)
             total += len(block)
-        if whole_map and total:
-            _check_still_mapped(fd, pid, path)
+        if cap is not None and total > cap:
+            if limit is not None:
+                return b"".join(blocks)[:limit]
+            raise UnreadableProcess(pid, os.fsdecode(path), "larger than %d bytes: not a %s file" % (
+                cap, name.decode("ascii", "replace")))
+        if whole_map:
+            _check_still_mapped(fd, root, pid, path, total, state)
         return b"".join(blocks)
     finally:
         os.close(fd)
 
 
-def _check_still_mapped(fd, pid, path):
-    """Raise NoSuchProcess when the memory the open maps/smaps file ``fd``
+def _check_still_mapped(fd, root, pid, path, total, state):
+    """Raise NoSuchProcess when the memory the maps/smaps file ``fd``
     describes is gone.  The kernel ends such a file early, without an error,
     when the process exits (or execs) while it is read: the table would look
     complete but miss mappings.  Read again from the start: a live address
     space shows its first mapping, a released one shows nothing (or ESRCH
-    once the process is reaped).  Regular snapshot files always pass."""
+    once the process is reaped).  A file that was empty from the start is a
+    process without memory (a kernel thread, a zombie) unless the process
+    has died since it was selected.  Regular snapshot files always pass."""
+    if total:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            first = _read(fd, pid, path, 1)
+        except OSError as exc:
+            raise _error(pid, path, exc) from None
+        if not first:
+            raise NoSuchProcess(pid, os.fsdecode(path), "process exited while it was read")
+        return
+    if state is None or state in (b"Z", b"X") or root != PROC:
+        return
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            try:
-                first = os.read(fd, 1)
-                break
-            except InterruptedError:
-                continue
-    except OSError as exc:
-        raise _error(pid, path, exc) from None
-    if not first:
+        now = read_stat(root, pid).state
+    except ProcessError:
+        now = b"X"
+    if now in (b"Z", b"X"):
         raise NoSuchProcess(pid, os.fsdecode(path), "process exited while it was read")
 
 
-def read_line_blocks(root, pid, name, block_size=LINE_BLOCK, whole_records=False):
-    """Yield /proc/PID/NAME in blocks of about ``block_size`` bytes that each
+def read_line_blocks(root, pid, name, block_size=LINE_BLOCK, whole_records=False, state=None):
+    """Yield ROOT/PID/NAME in blocks of about ``block_size`` bytes that each
     end at a line boundary (the last may lack its newline), so a large smaps
     is never held whole.  ``whole_records``: end each block, where the file
     allows, before a line that starts a smaps record (one that does not
-    start with an upper-case letter), so that the next block starts with it."""
+    start with an upper-case letter), so that the next block starts with it.
+    A line longer than a block is cut where pmap's fgets() would cut it (a
+    multiple of creading.PIECE_MAX bytes into the line), so that no line is
+    held whole however long it is.  ``state``: see read_file."""
     path = process_path(root, pid, name)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise _error(pid, path, exc) from None
+    fd = _open(root, pid, name, path)
     try:
         parts = []
         size = 0
-        seen = False
+        line_start = 0  # where the line under way starts, counted from the start of parts
+        seen = 0
         while True:
-            try:
-                chunk = os.read(fd, _CHUNK)
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                raise _error(pid, path, exc) from None
+            chunk = _read(fd, pid, path, _CHUNK)
             if not chunk:
                 break
             parts.append(chunk)
+            seen += len(chunk)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                line_start = size + newline + 1
             size += len(chunk)
             if size < block_size:
                 continue
             # cut in the last piece read, so that the block is copied once
             last = parts[-1]
             cut = _record_start(last) if whole_records and size < 4 * block_size else last.rfind(b"\n") + 1
+            if not cut and size - line_start >= block_size:
+                # a line longer than a block: cut it where fgets() would
+                pieces = (size - line_start) // PIECE_MAX * PIECE_MAX
+                cut = line_start + pieces - (size - len(last))
+                if not 0 < cut <= len(last):
+                    block = b"".join(parts)
+                    at = line_start + pieces
+                    parts, last, cut = [block], block, at
             if cut:
                 parts[-1] = last[:cut]
                 yield b"".join(parts)
-                seen = True
                 parts = [last[cut:]] if cut < len(last) else []
                 size = len(last) - cut
-        if parts or seen:
-            _check_still_mapped(fd, pid, path)
+                newline = last.rfind(b"\n", cut)
+                line_start = newline + 1 - cut if newline >= 0 else 0
+        _check_still_mapped(fd, root, pid, path, seen, state)
         if parts:
             yield b"".join(parts)
     finally:
@@ -169,10 +256,25 @@ def _record_start(piece):
 def read_machine_file(root, name):
     """ROOT/NAME, a file of the whole machine (meminfo), as bytes; raises
     UnreadableProcess (pid 0) when it cannot be read."""
+    path = root + b"/" + name
     try:
-        return read_file(root, 0, name, path=root + b"/" + name)
+        fd = _open(root, None, name, path)
     except (NoSuchProcess, AccessDenied) as error:
         raise UnreadableProcess(0, error.path, error.reason) from None
+    try:
+        data = _read(fd, 0, path, READ_LIMITS[name] + 1)
+        while data and len(data) <= READ_LIMITS[name]:
+            more = _read(fd, 0, path, READ_LIMITS[name] + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except (NoSuchProcess, AccessDenied) as error:
+        raise UnreadableProcess(0, error.path, error.reason) from None
+    finally:
+        os.close(fd)
+    if len(data) > READ_LIMITS[name]:
+        raise UnreadableProcess(0, os.fsdecode(path), "larger than %d bytes" % READ_LIMITS[name])
+    return data
 
 
 def read_tgid(root, pid):
@@ -181,7 +283,7 @@ def read_tgid(root, pid):
     cannot be read or has no Tgid line."""
     try:
         status = read_file(root, pid, b"status")
-    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+    except ProcessError:
         return pid
     return tgid_of(status, pid)
 
@@ -230,9 +332,13 @@ def parse_stat(data):
 
 
 def read_stat(root, pid):
-    """StatInfo of /proc/PID/stat; raises when it cannot be read (procps then
-    treats the process as not found)."""
-    return parse_stat(read_file(root, pid, b"stat"))
+    """StatInfo of /proc/PID/stat; raises when it cannot be read or is empty
+    (procps's file2str() fails on an empty file: the process is then not
+    found)."""
+    data = read_file(root, pid, b"stat")
+    if not data:
+        raise UnreadableProcess(pid, os.fsdecode(process_path(root, pid, b"stat")), "empty")
+    return parse_stat(data)
 
 
 def read_cmdline(root, pid):
@@ -240,14 +346,15 @@ def read_cmdline(root, pid):
     when it cannot be read (procps shows the bracketed name then)."""
     try:
         return read_file(root, pid, b"cmdline", CMDLINE_LIMIT)
-    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+    except ProcessError:
         return b""
 
 
 def select_process(root, pid, hide_kernel=False):
     """The model.Process for a PID argument as procps's library selects it,
-    or None when it counts as not found: no /proc/PID, an unreadable stat,
-    or a kernel thread hidden by LIBPROC_HIDE_KERNEL."""
+    or None when it counts as not found: no /proc/PID (or a link there), an
+    unreadable or empty stat, or a kernel thread hidden by
+    LIBPROC_HIDE_KERNEL."""
     from .model import Process
 
     if not exists(root, pid):
@@ -255,7 +362,7 @@ def select_process(root, pid, hide_kernel=False):
     tgid = read_tgid(root, pid)
     try:
         stat = read_stat(root, pid)
-    except (NoSuchProcess, AccessDenied, UnreadableProcess):
+    except ProcessError:
         return None
     if hide_kernel and (stat.ppid == 2 or pid == 2):
         return None

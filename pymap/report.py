@@ -68,12 +68,13 @@ class Session:
         """The process's maps or smaps in line blocks (procfs.read_line_blocks),
         smaps cut before records where it can."""
         self._reading = (process, name)
-        return procfs.read_line_blocks(self.root, process.tgid, name, whole_records=name == b"smaps")
+        return procfs.read_line_blocks(self.root, process.tgid, name, whole_records=name == b"smaps",
+                                       state=process.state)
 
     def read_map(self, process, name):
         """The whole of the process's maps or smaps."""
         self._reading = (process, name)
-        return procfs.read_file(self.root, process.tgid, name, whole_map=True)
+        return procfs.read_file(self.root, process.tgid, name, whole_map=True, state=process.state)
 
     def unreadable(self, error):
         """A process whose map could not be read (status 1): what was held
@@ -99,6 +100,12 @@ class Session:
         """Why a snapshot PID counts as not found, when it is not simply absent
         (pmap says nothing for an absent PID, and neither does pymap)."""
         if not procfs.exists(self.root, pid):
+            import os
+
+            path = procfs.process_path(self.root, pid)
+            if os.path.lexists(path):
+                self.console.message(b"%s: %s" % (path, b"a symbolic link (pymap follows none below --proc-root)"
+                                                  if os.path.islink(path) else b"not a folder"))
             return
         try:
             procfs.read_stat(self.root, pid)

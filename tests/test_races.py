@@ -134,7 +134,7 @@ class _Faulty:
 
         def fake_open(path, *args, **kwargs):
             fd = real_open(path, *args, **kwargs)
-            if os.fsencode(path).endswith(name):
+            if (b"/" + os.fsencode(path)).endswith(name):  # (procfs opens files relative to their folder)
                 self.fds.add(fd)
             return fd
 
@@ -172,7 +172,7 @@ def test_fault_when_opening_the_maps(tmp_path, monkeypatch, error):
     real_open = os.open
 
     def fake_open(path, *args, **kwargs):
-        if os.fsencode(path).endswith((b"/maps", b"/smaps")):
+        if (b"/" + os.fsencode(path)).endswith((b"/maps", b"/smaps")):  # (opened relative to their folder)
             raise OSError(error, os.strerror(error))
         return real_open(path, *args, **kwargs)
 
@@ -191,7 +191,7 @@ def test_process_gone_between_check_and_stat(tmp_path, monkeypatch):
     real_open = os.open
 
     def fake_open(path, *args, **kwargs):
-        if b"/77/" in os.fsencode(path):
+        if os.fsencode(path) == b"77" or b"/77/" in os.fsencode(path):  # the folder, opened relative to the root
             raise OSError(errno.ESRCH, os.strerror(errno.ESRCH))
         return real_open(path, *args, **kwargs)
 
