@@ -26,7 +26,7 @@ tests/test_creading.py checks each function against the C library itself.
 __all__ = ["LINE_BUFFER", "PIECE_MAX", "ULONG_MAX", "MASK64", "UINT_MAX", "EOF", "fgets_pieces", "LineBuffer",
            "c_string", "is_field_line", "scan_maps_header", "field_key", "scan_field_value", "scan_key_value", "scan_table_header",
            "scan_detail_line", "scan_vmflags_line", "scan_stat_fields", "strtoul", "atoi", "digits_value",
-           "TableHeader", "MapsHeader"]
+           "TableHeader", "MapsHeader", "scan_int"]
 
 LINE_BUFFER = 1024  # char mapbuf[1024]
 PIECE_MAX = LINE_BUFFER - 1  # fgets() keeps room for the NUL
@@ -237,6 +237,12 @@ def strtoul(text, base):
     if end == position:
         return 0, 0
     return _unsigned(text[position:end], base, negative), end
+
+
+def scan_int(text):
+    """sscanf(text, "%d"): the int, or None when no number starts the text."""
+    scanned = _scan_signed(text, 0, 32)
+    return scanned[0] if scanned not in (None, EOF) else None
 
 
 def atoi(text):

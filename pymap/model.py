@@ -5,7 +5,7 @@ smaps, every field the kernel printed in the kernel's own order: kernels add
 and drop fields, so nothing here lists them.
 """
 
-__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "parse_maps", "SmapsFormatError"]
+__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError"]
 
 from .creading import MapsHeader, digits_value, is_field_line, scan_maps_header
 
@@ -155,16 +155,26 @@ def parse_smaps(data: bytes, lenient: bool = False) -> "list[Mapping]":
     such lines instead (as pmap's -x reading skips what it does not
     recognise).
     """
-    mappings = []
+    return list(iter_smaps((data,), lenient))
+
+
+# a line longer than this is cut (the kernel's lines are at most a path of
+# 4 KiB long; a damaged or hostile file must not make one line unbounded)
+LINE_LIMIT = 1 << 16
+
+
+def iter_smaps(blocks, lenient=False):
+    """parse_smaps() of a smaps file given in blocks (procfs.read_line_blocks):
+    each Mapping as soon as its record is read whole."""
     current = None
-    for line in data.split(b"\n"):
+    for line in _lines(blocks):
         if not line:
             continue
         if not is_field_line(line):
-            current = parse_maps_line(line)
             if current is not None:
-                mappings.append(current)
-            elif not lenient:
+                yield current
+            current = parse_maps_line(line)
+            if current is None and not lenient:
                 raise SmapsFormatError("not a mapping line: %r" % line[:80])
             continue
         if current is None:
@@ -173,7 +183,34 @@ def parse_smaps(data: bytes, lenient: bool = False) -> "list[Mapping]":
             raise SmapsFormatError("field before the first mapping: %r" % line[:80])
         if not _add_field(current, line) and not lenient:
             raise SmapsFormatError("not a field line: %r" % line[:80])
-    return mappings
+    if current is not None:
+        yield current
+
+
+def _lines(blocks):
+    """The lines of a file given in blocks (without newlines), each cut at
+    LINE_LIMIT bytes."""
+    carry = b""
+    cutting = False  # the rest of a line already cut
+    for block in blocks:
+        lines = block.split(b"\n")
+        last = lines.pop()
+        for line in lines:
+            if cutting:
+                cutting = False
+                continue
+            if carry:
+                line, carry = carry + line, b""
+            yield line[:LINE_LIMIT]
+        if cutting:
+            continue
+        carry += last
+        if len(carry) > LINE_LIMIT:
+            yield carry[:LINE_LIMIT]
+            carry = b""
+            cutting = True
+    if carry and not cutting:
+        yield carry
 
 
 def _add_field(mapping, line):

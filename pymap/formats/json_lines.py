@@ -1,38 +1,59 @@
 """--json: one JSON object per process per line (JSON Lines), for scripts.
 
-Schema of a process's object::
+Schema version 2 of a process's object::
 
-    {"pid": 1234, "tgid": 1234, "comm": "python3", "cmdline": ["python3", "-c", "..."],
-     "mappings": [{"start": 94..., "end": 94..., "offset": 0, "inode": 260131,
-                   "perms": "r-xp", "device": "fe:00", "name": "/usr/bin/python3.11",
-                   "label": "python3.11", "kb": {"Size": 4, "Rss": 4, ...},
-                   "unitless": {"THPeligible": 0}, "vmflags": ["rd", "ex", "mr"]}, ...],
+    {"schema": 2, "pid": 1234, "tgid": 1234, "comm": "python3",
+     "cmdline": ["python3", "-c", "..."],
+     "mappings": [{"start": "55d0c0a00000", "end": "55d0c0a02000", "offset": "00000000",
+                   "inode": 260131, "perms": "r-xp", "device": "fe:00",
+                   "name": "/usr/bin/python3.11", "label": "python3.11",
+                   "kb": {"Size": 8, "Rss": 8, ...}, "unitless": {"THPeligible": 0},
+                   "vmflags": ["rd", "ex", "mr"]}, ...],
      "totals": {"Size": 12345, "Rss": 678, ...}}
 
-``name`` is the name exactly as /proc/PID/maps shows it ("" for none), and
-``label`` the Mapping column of pmap's classic modes (-p and -k apply); both,
-like ``cmdline`` and ``comm``, are the kernel's bytes decoded as UTF-8 with
-Python's "surrogateescape" error handler.  The output is pure ASCII
-(ensure_ascii): a byte that is not UTF-8 shows as a lone surrogate escape
-"\\udcXX" (XX the byte), which Python's json.loads gives back, so
-``value.encode("utf-8", "surrogateescape")`` returns the kernel's bytes.
-(Other JSON tools may turn a lone surrogate into U+FFFD.)
+``start``, ``end`` and ``offset`` are hexadecimal strings as /proc/PID/maps
+writes them (jq holds numbers as doubles: 64-bit addresses would lose their
+last digits); kB values and ``inode`` are integers.  ``name`` is the name
+exactly as maps shows it ("" for none), ``label`` pmap's Mapping column
+(-p and -k apply) without pmap's padding ("[ anon ]", "[ stack ]",
+"[ shmid=0x... ]"); both, like ``cmdline`` and ``comm``, are the kernel's
+bytes decoded as UTF-8 with Python's "surrogateescape" error handler.  The
+output is pure ASCII (ensure_ascii): a byte that is not UTF-8 shows as a
+lone surrogate escape "\\udcXX" (XX the byte), which Python's json.loads
+gives back, so ``value.encode("utf-8", "surrogateescape")`` returns the
+kernel's bytes.  (Other JSON tools may turn a lone surrogate into U+FFFD.)
 
 ``kb`` holds every smaps field measured in kB under the kernel's own name and
 in its order, ``unitless`` the bare numbers (THPeligible, ProtectionKey),
-``vmflags`` the VmFlags (null when the kernel has none), ``totals`` the sum of
-each ``kb`` field over the mappings shown.  -A LOW[,HIGH] keeps the mappings
-that overlap the range.  A process that cannot be read gives
-{"pid": ..., "tgid": ..., "error": "message"} (exit status 1); a PID that does
-not exist gives nothing (exit status 42, as pmap).
+``vmflags`` the VmFlags (null when the kernel has none).  ``totals`` adds up
+the fields that add up (every kB field but KernelPageSize and MMUPageSize)
+over the mappings shown; a field is 0 when no mapping is shown (a kernel
+thread, an -A range that meets none), so ``.totals.Rss`` is a number.
+-A LOW[,HIGH] keeps the mappings that overlap the range.  A process that
+cannot be read gives {"schema": 2, "pid": ..., "tgid": ..., "error": "..."}
+(exit status 1); a PID that does not exist gives nothing (exit status 42,
+as pmap).  A process that exits while it is read after more than
+Console's HOLD_LIMIT of its object was written ends its object with an
+"error" member after "totals".
+
+Version 1 (pymap 0.1) had integer addresses, padded labels and totals of
+KernelPageSize and MMUPageSize, and no "schema".
 """
 
 from ..errors import ProcessError
 from . import MASK64, OutputMode
 from .listing import mapping_label
 
-__all__ = ["text", "process_object", "mapping_object", "error_object", "dumps", "in_range", "JsonMode",
-           "read_mappings"]
+__all__ = ["SCHEMA", "text", "mapping_object", "error_object", "dumps", "in_range", "JsonMode", "stream_process",
+           "clean_label", "NOT_ADDED", "BASE_TOTALS"]
+
+SCHEMA = 2
+# kB fields that are no amount of memory: they do not add up
+NOT_ADDED = frozenset(("KernelPageSize", "MMUPageSize"))
+# the totals a process without mappings shows (the kernel's usual kB fields)
+BASE_TOTALS = ("Size", "Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty", "Referenced",
+               "Anonymous", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb",
+               "Private_Hugetlb", "Swap", "SwapPss", "Locked")
 
 
 def text(data):
@@ -45,19 +66,29 @@ def in_range(mapping, display):
     return (mapping.end - 1) & MASK64 >= display.range_low and mapping.start <= display.range_high
 
 
+def clean_label(label, display):
+    """pmap's Mapping column without its padding: pmap's own labels ("  [
+    anon ]" and the like, as translated) lose their leading spaces; a
+    file's name is left as it is."""
+    words = display.words
+    if label in (words.anon, words.stack) or label.startswith(b"  [ shmid=0x"):
+        return label.lstrip(b" ")
+    return label
+
+
 def mapping_object(mapping, start_stack, display):
     fields = mapping.fields
     unitless = mapping.unitless
     kb = {name: value for name, value in fields.items() if name not in unitless} if unitless else dict(fields)
     result = {
-        "start": mapping.start,
-        "end": mapping.end,
-        "offset": mapping.offset,
+        "start": "%08x" % mapping.start,
+        "end": "%08x" % mapping.end,
+        "offset": "%08x" % mapping.offset,
         "inode": mapping.inode,
         "perms": text(mapping.perms),
         "device": mapping.device,
         "name": text(mapping.name),
-        "label": text(mapping_label(mapping, start_stack, display)),
+        "label": text(clean_label(mapping_label(mapping, start_stack, display), display)),
         "kb": kb,
     }
     if unitless:
@@ -66,61 +97,84 @@ def mapping_object(mapping, start_stack, display):
     return result
 
 
-def process_object(process, mappings, display):
-    shown = [mapping_object(mapping, process.start_stack, display)
-             for mapping in mappings if in_range(mapping, display)]
-    totals = {}
-    for entry in shown:
-        for name, value in entry["kb"].items():
-            totals[name] = totals.get(name, 0) + value
-    return {
-        "pid": process.pid,
-        "tgid": process.tgid,
-        "comm": text(process.comm or b""),
-        "cmdline": [text(argument) for argument in process.arguments],
-        "mappings": shown,
-        "totals": totals,
-    }
+def process_head(process):
+    return {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "comm": text(process.comm or b""),
+            "cmdline": [text(argument) for argument in process.arguments]}
 
 
 def error_object(process, error):
-    return {"pid": process.pid, "tgid": process.tgid, "error": str(error)}
+    return {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "error": str(error)}
 
 
 def dumps(value):
     """One JSON Lines record (ASCII bytes, newline included)."""
+    return _encode(value) + b"\n"
+
+
+def _encode(value):
     import json
 
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def read_mappings(session, process):
-    """The process's mappings from one read of smaps (fields pmap's -x would
-    skip are left out), or None after reporting it unreadable: an error
-    object with --json, else its header line and a message."""
-    from ..model import parse_smaps
-
+def stream_process(process, mappings, display, write):
+    """Write a process's object, a mapping at a time, from an iterable of
+    Mapping (ProcessError from it ends the object with an "error" member,
+    and is raised again)."""
+    head = _encode(process_head(process))
+    write(head[:-1] + b',"mappings":[')
+    totals = {}
+    seen = {}  # every kB field the kernel writes, for the zeros of an empty table
+    first = True
     try:
-        mappings = parse_smaps(session.read_map(process, b"smaps"), lenient=True)
+        for mapping in mappings:
+            for name in mapping.fields:
+                if name not in mapping.unitless:
+                    seen[name] = None
+            if not in_range(mapping, display):
+                continue
+            entry = mapping_object(mapping, process.start_stack, display)
+            for name, value in entry["kb"].items():
+                if name not in NOT_ADDED:
+                    totals[name] = totals.get(name, 0) + value
+            write((b"" if first else b",") + _encode(entry))
+            first = False
     except ProcessError as error:
-        console = session.console
-        if session.invocation.json:
-            console.write(dumps(error_object(process, error)))
-        else:
-            console.write(session.header(process))
-            session.message_of(error)
-        return None
-    session.prepare_labels(mappings)
-    return mappings
+        write(b'],"totals":%s,"error":%s}\n' % (_encode(_totals(totals, seen)), _encode(str(error))))
+        raise
+    write(b'],"totals":%s}\n' % _encode(_totals(totals, seen)))
+
+
+def _totals(totals, seen):
+    """The totals with a 0 for every field that adds up and no mapping shown
+    had (a kernel thread: the usual fields)."""
+    names = [name for name in seen if name not in NOT_ADDED] or list(BASE_TOTALS)
+    result = {name: totals.get(name, 0) for name in names}
+    result.update(totals)
+    return result
+
+
+def mappings_of(session, process):
+    """The process's mappings, read from smaps block by block (fields pmap's
+    -x would skip are left out)."""
+    from ..model import iter_smaps
+
+    return iter_smaps(session.blocks(process, b"smaps"), lenient=True)
 
 
 class JsonMode(OutputMode):
-    """--json: one JSON object per process per line."""
+    """--json: one JSON object per process per line, written as it is read
+    (held back until the process was read to its end, as a listing is)."""
 
     def show(self, process):
         session = self.session
-        mappings = read_mappings(session, process)
-        if mappings is None:
+        console = session.console
+        console.hold()
+        try:
+            stream_process(process, mappings_of(session, process), session.display, console.write)
+        except ProcessError as error:
+            if console.discard():
+                console.write(dumps(error_object(process, error)))
             return 1
-        session.console.write(dumps(process_object(process, mappings, session.display)))
+        console.release()
         return 0

@@ -20,6 +20,7 @@ totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
 """
 
 from .. import procfs
+from ..creading import digits_value, scan_int
 from ..errors import ProcessError
 from . import OutputMode
 
@@ -50,7 +51,7 @@ def _parse_counters(data):
             continue
         words = rest.split()
         if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
-            result[key.decode("latin-1")] = int(words[0])
+            result[key.decode("latin-1")] = digits_value(words[0])
     return result
 
 
@@ -87,7 +88,7 @@ class _Files:
 def gather(root, process, mappings, display, snapshot=False):
     """Every figure of the reconciliation as a dict (the --json object)."""
     files = _Files(root, process.tgid, snapshot)
-    pmap_view, smaps, parts = _from_smaps(process, mappings, display)
+    pmap_view, smaps, parts, page_kb = _from_smaps(process, mappings, display)
     rollup_data = files.read(b"smaps_rollup")
     rollup = None
     if rollup_data is not None:
@@ -105,7 +106,6 @@ def gather(root, process, mappings, display, snapshot=False):
         status = {name: fields.get(name) for name in
                   ("VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE", "VmHWM",
                    "VmLck", "HugetlbPages")}
-    page_kb = _page_kb(mappings)
     oom = _oom(files, status, page_kb)
     result = {
         "pid": process.pid,
@@ -122,11 +122,10 @@ def gather(root, process, mappings, display, snapshot=False):
     return result
 
 
-def _page_kb(mappings):
-    for mapping in mappings:
-        size = mapping.fields.get("KernelPageSize")
-        if size:
-            return size
+def _page_kb(size):
+    """The page size in kB: the first KernelPageSize of smaps, else the system's."""
+    if size:
+        return size
     import os
 
     return os.sysconf("SC_PAGE_SIZE") // 1024
@@ -140,8 +139,10 @@ def _from_smaps(process, mappings, display):
                           "Hugetlb", "AnonHugePages"), 0)
     named_anon = stack_anon = anon_rows_not_anon = gate = 0
     named_anon_mappings = {}
+    page_kb = 0
     for mapping in mappings:
         fields = mapping.fields
+        page_kb = page_kb or fields.get("KernelPageSize", 0)
         size = mapping.end - mapping.start
         if mapping.perms[3:4] in (b"s", b"p"):
             kbytes += size
@@ -178,7 +179,7 @@ def _from_smaps(process, mappings, display):
              "named_anon_mappings": sorted(([name, kb] for name, kb in named_anon_mappings.items()),
                                            key=lambda item: -item[1]),
              "vsyscall_kb": gate}
-    return pmap_view, sums, parts
+    return pmap_view, sums, parts, _page_kb(page_kb)
 
 
 def _oom(files, status, page_kb):
@@ -189,10 +190,7 @@ def _oom(files, status, page_kb):
            "badness_kb": None, "share_percent": None, "predicted_oom_score": None, "page_kb": page_kb}
     for key, data in (("oom_score", score_data), ("oom_score_adj", adj_data)):
         if data is not None:
-            try:
-                oom[key] = int(data.strip())
-            except ValueError:
-                pass
+            oom[key] = scan_int(data)
     if meminfo_data is not None:
         fields = _parse_counters(meminfo_data)
         oom["MemTotal"] = fields.get("MemTotal")
@@ -364,17 +362,22 @@ class ReconcileMode(OutputMode):
     header line (or, with --json, one JSON object)."""
 
     def show(self, process):
-        from .json_lines import read_mappings
+        from .json_lines import SCHEMA, dumps, error_object, mappings_of
 
         session = self.session
-        mappings = read_mappings(session, process)
-        if mappings is None:
+        console = session.console
+        try:
+            figures = gather(session.root, process, mappings_of(session, process), session.display,
+                             session.snapshot)
+        except ProcessError as error:
+            if session.invocation.json:
+                console.write(dumps(error_object(process, error)))
+            else:
+                console.write(session.header(process))
+                session.message_of(error)
             return 1
-        figures = gather(session.root, process, mappings, session.display, session.snapshot)
         if session.invocation.json:
-            from .json_lines import dumps
-
-            session.console.write(dumps(figures))
+            console.write(dumps(dict({"schema": SCHEMA}, **figures)))
         else:
-            session.console.write(render_text(session.header(process), figures))
+            console.write(render_text(session.header(process), figures))
         return 0
