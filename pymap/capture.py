@@ -6,12 +6,12 @@ For each PID this writes DIR/PID/{cmdline,comm,stat,status,smaps,maps,
 oom_score,oom_score_adj} and smaps_rollup when the kernel has it, and the
 machine's /proc/meminfo as DIR/meminfo: every file some mode of pymap reads
 (--reconcile needs the OOM figures and meminfo), so a snapshot answers as
-the live process did.  Each /proc file is read once, all of them before
-anything is written:
+the live process did.
 
 * maps is not read at all: it is made of the header lines of the captured
   smaps (the kernel prints the very same line for a mapping in both files),
-  so the two cannot disagree however the process moved in between;
+  so the two cannot disagree however the process moved in between; smaps
+  is copied block by block, so a process of any size costs little memory;
 * a thread id is captured under its own number (its stat, status with the
   "Tgid:" of its process, cmdline) and, as pmap reads the memory map of the
   thread group leader, the leader's folder DIR/TGID is captured too (once,
@@ -19,15 +19,22 @@ anything is written:
 * a PID whose /proc/PID or stat cannot be read counts as not found (exit
   status 42, as pmap); a process whose smaps cannot be read (another user's,
   without the right) is saved without maps and smaps, so that --proc-root
-  prints its header and exits with 1 as pmap does live; pymap says which
-  file failed and exits with 1.
+  prints its header and exits with 1 as pmap does live; a process that exits
+  while it is read is not saved; pymap says which file failed, status 1.
 
-Safety: nothing in DIR is overwritten (a PID folder already holding one of
-these files is refused with a message and exit status 1), files are created
-with O_EXCL|O_NOFOLLOW and mode 0600, folders with mkdir (mode 0700) and
-opened with O_NOFOLLOW|O_DIRECTORY, everything relative to file descriptors
-so a symbolic link planted inside DIR is never followed.  DIR itself may be
-a symbolic link the caller chose; it is created (one level) when missing.
+Safety:
+
+* a PID folder is written in full under a temporary name beside it
+  (DIR/.PID.partial-XXXX) and renamed into place when complete: a capture
+  that fails (a full disk, SIGTERM) leaves nothing that reads as a process;
+* DIR must be the caller's own folder, writable by no one else (as ssh
+  refuses a key file others can write): another user could otherwise swap
+  maps and smaps before they are read; it is made (mode 0700) when missing;
+* nothing is overwritten: a PID folder that is already there is refused
+  (message, status 1); files are created with O_EXCL|O_NOFOLLOW, mode 0600,
+  folders with mkdir (0700) and opened with O_NOFOLLOW|O_DIRECTORY, all
+  relative to descriptors, so a symbolic link planted inside DIR is never
+  followed.  DIR itself may be a symbolic link the caller chose.
 """
 
 import errno
@@ -35,16 +42,16 @@ import os
 from typing import Callable, Iterable
 
 from . import procfs
-from .errors import AccessDenied, ProcessError
+from .creading import is_field_line
+from .errors import AccessDenied, NoSuchProcess, ProcessError
 
-__all__ = ["capture", "smaps_to_maps", "CaptureError", "FILES"]
+__all__ = ["capture", "smaps_to_maps", "CaptureError", "FILES", "CaptureMode"]
 
 # what --proc-root reads (comm for other tools and readers)
 FILES = (b"cmdline", b"comm", b"stat", b"status", b"maps", b"smaps", b"smaps_rollup", b"oom_score", b"oom_score_adj")
 # files of the machine, beside the PID folders
 MACHINE_FILES = (b"meminfo",)
-
-_THREAD_FILES = (b"cmdline", b"comm", b"stat", b"status")
+_OPTIONAL = (b"smaps_rollup", b"oom_score", b"oom_score_adj")  # older kernels (and snapshots) may lack them
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -65,64 +72,31 @@ def smaps_to_maps(smaps: bytes) -> bytes:
     """/proc/PID/maps as the kernel would have printed it with this smaps:
     the header line of every mapping (field lines start with a capital
     letter, header lines with a hex digit)."""
-    lines = []
-    for line in smaps.split(b"\n"):
-        if line and not b"A" <= line[:1] <= b"Z":
-            lines.append(line + b"\n")
-    return b"".join(lines)
+    return _MapsLines().feed(smaps)
 
 
-class _Snapshot:
-    """The files of one process folder, read but not yet written."""
+class _MapsLines:
+    """smaps_to_maps() of a file given in blocks, which may cut a line."""
 
-    def __init__(self, pid):
-        self.pid = pid
-        self.files = {}
-        self.problems = []  # ProcessError of files that exist but could not be read
+    def __init__(self):
+        self.header = None  # whether the line under way (cut by a block's end) is a header
 
-
-def _read_optional(root, pid, name, snapshot):
-    try:
-        snapshot.files[name] = procfs.read_file(root, pid, name)
-    except ProcessError as error:
-        if name in (b"smaps_rollup", b"oom_score", b"oom_score_adj") and not isinstance(error, AccessDenied):
-            return  # older kernels (and older snapshots) have none
-        snapshot.problems.append(error)
-
-
-def _read_identity(root, pid):
-    """Read PID's stat, status, cmdline and comm, or None when it does not
-    exist (as pmap decides: no /proc/PID or no readable stat)."""
-    if not procfs.exists(root, pid):
-        return None
-    snapshot = _Snapshot(pid)
-    try:
-        snapshot.files[b"stat"] = procfs.read_file(root, pid, b"stat")
-    except ProcessError:
-        return None
-    for name in (b"status", b"cmdline", b"comm"):
-        _read_optional(root, pid, name, snapshot)
-    return snapshot
-
-
-def _read_memory(root, snapshot):
-    """Add smaps, the maps made from it and smaps_rollup."""
-    try:
-        smaps = procfs.read_file(root, snapshot.pid, b"smaps", whole_map=True)
-    except ProcessError as error:
-        snapshot.problems.append(error)
-        return
-    snapshot.files[b"smaps"] = smaps
-    snapshot.files[b"maps"] = smaps_to_maps(smaps)
-    for name in (b"smaps_rollup", b"oom_score", b"oom_score_adj"):
-        _read_optional(root, snapshot.pid, name, snapshot)
-
-
-def _tgid_of(snapshot):
-    status = snapshot.files.get(b"status")
-    if status is None:
-        return snapshot.pid
-    return procfs.tgid_of(status, snapshot.pid)
+    def feed(self, block):
+        out = []
+        lines = block.split(b"\n")
+        ends_line = block.endswith(b"\n")
+        if ends_line:
+            lines.pop()
+        for index, line in enumerate(lines):
+            last = index == len(lines) - 1 and not ends_line
+            if self.header is None:  # a line starts here
+                header = bool(line) and not is_field_line(line)
+            else:
+                header = self.header
+            if header:
+                out.append(line if last else line + b"\n")
+            self.header = header if last else None
+        return b"".join(out)
 
 
 def _shown(directory, pid, name=None):
@@ -134,95 +108,270 @@ def _reason(error):
     return os.fsencode(error.strerror or str(error))
 
 
+def _problem(error):
+    return b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or ""))
+
+
 def _open_destination(directory):
-    """A descriptor of DIR, made when missing."""
+    """A descriptor of DIR, made when missing; refused unless it is the
+    caller's own folder, writable by no one else."""
     try:
         os.mkdir(directory, 0o700)
     except FileExistsError:
         pass
+    except (OSError, ValueError) as error:
+        raise CaptureError(b"%s: %s" % (directory, _reason(error) if isinstance(error, OSError) else b"invalid"))
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         raise CaptureError(b"%s: %s" % (directory, _reason(error))) from None
-    try:
-        return os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError as error:
-        raise CaptureError(b"%s: %s" % (directory, _reason(error))) from None
+    _check_private(fd, directory)
+    return fd
 
 
-def _write_snapshot(directory, directory_fd, snapshot):
-    """Write one PID folder; raises CaptureError without writing anything
-    when one of its files is already there."""
-    name = b"%d" % snapshot.pid
-    try:
-        os.mkdir(name, 0o700, dir_fd=directory_fd)
-    except FileExistsError:
-        pass
-    except OSError as error:
-        raise CaptureError(b"%s: %s" % (_shown(directory, snapshot.pid), _reason(error))) from None
-    try:
-        folder_fd = os.open(name, _DIR_FLAGS, dir_fd=directory_fd)
-    except OSError as error:
-        reason = b"not a directory (pymap does not follow links in a snapshot)" \
-            if error.errno in (errno.ENOTDIR, errno.ELOOP) else _reason(error)
-        raise CaptureError(b"%s: %s" % (_shown(directory, snapshot.pid), reason)) from None
-    try:
-        for file_name in FILES:
-            try:
-                os.stat(file_name, dir_fd=folder_fd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            except OSError as error:
-                raise CaptureError(b"%s: %s" % (_shown(directory, snapshot.pid, file_name),
-                                                _reason(error))) from None
-            raise CaptureError(b"%s: already exists (pymap never overwrites a snapshot)"
-                               % _shown(directory, snapshot.pid, file_name))
-        for file_name in FILES:
-            data = snapshot.files.get(file_name)
-            if data is not None:
-                _write_new_file(folder_fd, file_name, data, _shown(directory, snapshot.pid, file_name))
-    finally:
-        os.close(folder_fd)
-
-
-def _write_new_file(folder_fd, name, data, shown):
-    """Create ``name`` in the folder (never over an existing file or link)
-    holding ``data``; CaptureError naming ``shown`` when that fails."""
-    try:
-        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=folder_fd)
-    except OSError as error:
-        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-    except OSError as error:
-        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
-    finally:
+def _check_private(fd, shown):
+    """Refuse a folder another user owns or may write into (they could swap
+    its files under pymap)."""
+    status = os.fstat(fd)
+    if status.st_uid != os.geteuid():
         os.close(fd)
+        raise CaptureError(b"%s: owned by another user (uid %d): pymap captures only into a folder of its user's"
+                           % (shown, status.st_uid))
+    if status.st_mode & 0o022:
+        os.close(fd)
+        raise CaptureError(b"%s: writable by others (mode %04o): pymap captures only into a folder no one else "
+                           b"can write" % (shown, status.st_mode & 0o7777))
 
 
-def _read_machine_files(root):
-    """{name: bytes} of the machine's files (meminfo) that can be read."""
-    found = {}
+class _PidFolder:
+    """One PID folder being written under a temporary name."""
+
+    def __init__(self, directory, directory_fd, pid):
+        self.directory = directory
+        self.directory_fd = directory_fd
+        self.pid = pid
+        self.name = b"%d" % pid
+        self.temporary = b".%d.partial-%s" % (pid, os.urandom(6).hex().encode())
+        self.fd = None
+        self.written = []
+
+    def check_free(self):
+        """Refuse when DIR/PID is there already (with the file that is)."""
+        try:
+            status = os.stat(self.name, dir_fd=self.directory_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
+        if status.st_mode & 0o170000 != 0o040000:
+            raise CaptureError(b"%s: not a directory (pymap does not follow links in a snapshot)"
+                               % _shown(self.directory, self.pid))
+        shown = _shown(self.directory, self.pid)
+        try:
+            existing = os.open(self.name, _DIR_FLAGS, dir_fd=self.directory_fd)
+        except OSError:
+            existing = None
+        try:
+            for file_name in FILES if existing is not None else ():
+                try:
+                    os.stat(file_name, dir_fd=existing, follow_symlinks=False)
+                except OSError:
+                    continue
+                shown = _shown(self.directory, self.pid, file_name)  # the first file that would be overwritten
+                break
+        finally:
+            if existing is not None:
+                os.close(existing)
+        raise CaptureError(b"%s: already exists (pymap never overwrites a snapshot)" % shown)
+
+    def __enter__(self):
+        self.check_free()
+        try:
+            os.mkdir(self.temporary, 0o700, dir_fd=self.directory_fd)
+            self.fd = os.open(self.temporary, _DIR_FLAGS, dir_fd=self.directory_fd)
+        except OSError as error:
+            raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
+        return self
+
+    def create(self, file_name):
+        """A descriptor of a new file in the folder."""
+        try:
+            fd = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=self.fd)
+        except OSError as error:
+            raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid, file_name), _reason(error))) from None
+        self.written.append(file_name)
+        return fd
+
+    def write(self, fd, file_name, data):
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as error:
+            raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid, file_name), _reason(error))) from None
+
+    def put(self, file_name, data):
+        fd = self.create(file_name)
+        try:
+            self.write(fd, file_name, data)
+        finally:
+            os.close(fd)
+
+    def commit(self):
+        """Rename the complete folder into place (never over another)."""
+        try:
+            os.fsync(self.fd)
+            _rename_no_replace(self.temporary, self.name, self.directory_fd)
+        except OSError as error:
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                raise CaptureError(b"%s: already exists (pymap never overwrites a snapshot)"
+                                   % _shown(self.directory, self.pid)) from None
+            raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
+        self.temporary = None
+
+    def __exit__(self, *exception):
+        if self.fd is not None:
+            if self.temporary is not None:  # not committed: nothing of it stays
+                for file_name in self.written:
+                    try:
+                        os.unlink(file_name, dir_fd=self.fd)
+                    except OSError:
+                        pass
+                try:
+                    os.rmdir(self.temporary, dir_fd=self.directory_fd)
+                except OSError:
+                    pass
+            os.close(self.fd)
+        return False
+
+
+def _rename_no_replace(source, target, directory_fd):
+    """renameat2(RENAME_NOREPLACE) where the C library has it, else a rename
+    that an existing non-empty folder refuses."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+        renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    except (ImportError, OSError, AttributeError):
+        os.rename(source, target, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+        return
+    if renameat2(directory_fd, source, directory_fd, target, 1) != 0:  # RENAME_NOREPLACE
+        number = ctypes.get_errno()
+        if number in (errno.ENOSYS, errno.EINVAL):  # a file system without it
+            os.rename(source, target, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+            return
+        raise OSError(number, os.strerror(number))
+
+
+def _identity(root, pid):
+    """{name: bytes} of PID's stat, status, cmdline and comm, and the problems
+    reading them; None when it does not exist (as pmap decides: no /proc/PID
+    or no readable stat)."""
+    if not procfs.exists(root, pid):
+        return None
+    files = {}
+    problems = []
+    try:
+        files[b"stat"] = procfs.read_file(root, pid, b"stat")
+    except ProcessError:
+        return None
+    if not files[b"stat"]:
+        return None
+    for name in (b"status", b"cmdline", b"comm"):
+        _read_optional(root, pid, name, files, problems)
+    return files, problems
+
+
+def _read_optional(root, pid, name, files, problems):
+    try:
+        files[name] = procfs.read_file(root, pid, name)
+    except ProcessError as error:
+        if name in _OPTIONAL and not isinstance(error, AccessDenied):
+            return
+        problems.append(error)
+
+
+def _write_process(root, folder, pid, files, problems, with_memory, message):
+    """Write one PID folder (under its temporary name): the identity files,
+    then (``with_memory``) smaps as it is read, maps made from it, and the
+    other files.  Returns the status bits."""
+    status = 0
+    for name in (b"cmdline", b"comm", b"stat", b"status"):
+        if name in files:
+            folder.put(name, files[name])
+    if with_memory:
+        state = procfs.parse_stat(files[b"stat"]).state
+        try:
+            _copy_smaps(root, pid, folder, state)
+        except (NoSuchProcess, AccessDenied, ProcessError) as error:
+            if isinstance(error, NoSuchProcess) and "exited" in (error.reason or ""):
+                raise  # nothing of a process that exited while it was read is saved
+            problems.append(error)
+        else:
+            extra = {}
+            for name in _OPTIONAL:
+                _read_optional(root, pid, name, extra, problems)
+            for name, data in extra.items():
+                folder.put(name, data)
+    for problem in problems:
+        message(_problem(problem))
+        status |= EXIT_FAILURE
+    return status
+
+
+def _copy_smaps(root, pid, folder, state):
+    """smaps copied block by block, and maps made from it, into the folder."""
+    blocks = procfs.read_line_blocks(root, pid, b"smaps", state=state)
+    smaps_fd = maps_fd = None
+    try:
+        maps_lines = _MapsLines()
+        for block in blocks:
+            if smaps_fd is None:
+                smaps_fd = folder.create(b"smaps")
+                maps_fd = folder.create(b"maps")
+            folder.write(smaps_fd, b"smaps", block)
+            folder.write(maps_fd, b"maps", maps_lines.feed(block))
+        if smaps_fd is None:  # an empty smaps: a process without memory
+            folder.put(b"smaps", b"")
+            folder.put(b"maps", b"")
+    finally:
+        blocks.close()
+        for fd in (smaps_fd, maps_fd):
+            if fd is not None:
+                os.close(fd)
+
+
+def _write_machine_files(root, directory, directory_fd):
+    """DIR/meminfo, unless an earlier capture into DIR wrote it (written under
+    a temporary name and linked into place, never over a file)."""
     for name in MACHINE_FILES:
         try:
-            found[name] = procfs.read_machine_file(root, name)
+            data = procfs.read_machine_file(root, name)
         except ProcessError:
-            pass
-    return found
-
-
-def _write_machine_files(directory, directory_fd, files):
-    """DIR/meminfo, unless an earlier capture into DIR wrote it."""
-    for name, data in files.items():
-        try:
-            os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
             continue
-        except FileNotFoundError:
-            pass
+        temporary = b".%s.partial-%s" % (name, os.urandom(6).hex().encode())
+        shown = b"%s/%s" % (directory.rstrip(b"/"), name)
+        try:
+            fd = os.open(temporary, _FILE_FLAGS, 0o600, dir_fd=directory_fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            try:
+                os.link(temporary, name, src_dir_fd=directory_fd, dst_dir_fd=directory_fd, follow_symlinks=False)
+            except FileExistsError:
+                pass
         except OSError as error:
-            raise CaptureError(b"%s/%s: %s" % (directory.rstrip(b"/"), name, _reason(error))) from None
-        _write_new_file(directory_fd, name, data, b"%s/%s" % (directory.rstrip(b"/"), name))
+            raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+        finally:
+            try:
+                os.unlink(temporary, dir_fd=directory_fd)
+            except OSError:
+                pass
 
 
 def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pids: "Iterable[int]",
@@ -242,49 +391,79 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     missing = 0
     done = set()
     wanted = set(pids)
-    machine = _read_machine_files(root)
     try:
-        for pid in pids:
-            if pid in done:
-                continue
-            snapshot = _read_identity(root, pid)
-            if snapshot is None:
-                missing += 1
-                continue
-            group = [snapshot]
-            tgid = _tgid_of(snapshot)
-            if tgid == pid or tgid <= 0:
-                _read_memory(root, snapshot)
-            elif tgid not in done and tgid not in wanted:
-                # a thread: pmap reads its leader's maps, so save the leader
-                # (the thread's own smaps would only repeat them)
-                leader = _read_identity(root, tgid)
-                if leader is not None:
-                    _read_memory(root, leader)
-                    group.append(leader)
-            for one in group:
-                if one.pid in done:
+        with _terminate_as_exit():
+            for pid in pids:
+                if pid in done:
                     continue
-                done.add(one.pid)
-                for problem in one.problems:
-                    message(b"%s: %s" % (os.fsencode(problem.path or ""), os.fsencode(problem.reason or "")))
-                    status |= EXIT_FAILURE
+                found = _identity(root, pid)
+                if found is None:
+                    missing += 1
+                    continue
+                files, problems = found
+                group = [(pid, files, problems, True)]
+                tgid = procfs.tgid_of(files.get(b"status", b""), pid)
+                if tgid != pid and tgid > 0:
+                    group[0] = (pid, files, problems, False)
+                    if tgid not in done and tgid not in wanted:
+                        # a thread: pmap reads its leader's maps, so save the
+                        # leader (the thread's own smaps would only repeat them)
+                        leader = _identity(root, tgid)
+                        if leader is not None:
+                            group.append((tgid,) + leader + (True,))
+                for one_pid, one_files, one_problems, with_memory in group:
+                    if one_pid in done:
+                        continue
+                    done.add(one_pid)
+                    try:
+                        with _PidFolder(directory, directory_fd, one_pid) as folder:
+                            status |= _write_process(root, folder, one_pid, one_files, one_problems, with_memory,
+                                                     message)
+                            folder.commit()
+                    except CaptureError as error:
+                        message(error.message)
+                        status |= EXIT_FAILURE
+                    except NoSuchProcess as error:
+                        message(_problem(error))
+                        status |= EXIT_FAILURE
+            if done:
                 try:
-                    _write_snapshot(directory, directory_fd, one)
+                    _write_machine_files(root, directory, directory_fd)
                 except CaptureError as error:
                     message(error.message)
                     status |= EXIT_FAILURE
-        if done:
-            try:
-                _write_machine_files(directory, directory_fd, machine)
-            except CaptureError as error:
-                message(error.message)
-                status |= EXIT_FAILURE
     finally:
         os.close(directory_fd)
     if missing:
         status |= EXIT_NOT_FOUND
     return status
+
+
+class _terminate_as_exit:
+    """While a capture writes, SIGTERM (and SIGHUP) end it through Python, so
+    that its temporary folder is removed; their dispositions are restored
+    after."""
+
+    def __enter__(self):
+        try:
+            import _signal as signal
+        except ImportError:  # pragma: no cover
+            import signal
+
+        def stop(number, frame):
+            raise SystemExit(128 + number)
+
+        self.signal = signal
+        self.previous = {}
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(number) is signal.SIG_DFL:
+                self.previous[number] = signal.signal(number, stop)
+        return self
+
+    def __exit__(self, *exception):
+        for number, handler in self.previous.items():
+            self.signal.signal(number, handler)
+        return False
 
 
 class CaptureMode:
