@@ -98,7 +98,8 @@ def create(path, console, words=None):
 
     Unlike pmap (which checks with fopen "r", then opens for writing and so
     follows a symbolic link, even a dangling one), the file is created with
-    O_EXCL|O_NOFOLLOW: whatever already exists at ``path`` is left alone."""
+    O_EXCL|O_NOFOLLOW: whatever already exists at ``path`` is left alone;
+    and a write that fails (a full disk) is said, and the file removed."""
     if path is None:
         return False
     try:
@@ -108,35 +109,64 @@ def create(path, console, words=None):
         return False
     except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return False
+    failure = None
     try:
         view = memoryview(TEMPLATE if words is None else template(words))
         while view:
             view = view[os.write(descriptor, view):]
-    except OSError:
-        pass  # pmap does not check its writes either
+    except OSError as error:
+        failure = error
     finally:
-        os.close(descriptor)
+        try:
+            os.close(descriptor)
+        except OSError as error:
+            failure = failure or error
+    if failure is not None:
+        # (pmap does not check its writes and says it created the file; an
+        # empty or cut template is no rc file: say why, and remove it)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        console.message(b"%s: %s" % (path, os.fsencode(failure.strerror or str(failure))))
+        return False
     return True
+
+
+# an rc file is some 40 lines: what is longer than this is not one (and a
+# device such as /dev/zero would never end)
+READ_LIMIT = 1 << 20
 
 
 def read(path, console):
     """The RcConfig of the rc file at ``path``, or None when it cannot be
-    opened; its warnings go to ``console`` as pmap prints them."""
+    opened; its warnings go to ``console`` as pmap prints them.  Only a
+    regular file (or a folder, which reads as empty, as with fopen/fgets)
+    of at most READ_LIMIT bytes is read: a FIFO, a device or a huge file
+    counts as one that cannot be read (where pmap would wait, or read on
+    for ever)."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except (OSError, ValueError):
         return None
     chunks = []
+    size = 0
     try:
-        while True:
+        kind = os.fstat(descriptor).st_mode & 0o170000
+        if kind not in (0o100000, 0o040000):
+            return None
+        while size <= READ_LIMIT:
             chunk = os.read(descriptor, 65536)
             if not chunk:
                 break
             chunks.append(chunk)
+            size += len(chunk)
     except OSError:
         pass  # a directory opens but reads nothing, as with fopen/fgets
     finally:
         os.close(descriptor)
+    if size > READ_LIMIT:
+        return None
     return parse(b"".join(chunks), console)
 
 
