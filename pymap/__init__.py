@@ -22,8 +22,20 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
 
     Raises NoSuchProcess when the PID does not exist (no PROC_ROOT/PID or no
     readable stat), AccessDenied when its memory map may not be read, and
-    UnreadableProcess when smaps cannot be read whole or is not a smaps file.
+    UnreadableProcess when smaps cannot be read whole or is not a smaps file;
+    TypeError when ``pid`` is not an int (a bool, a float or a str is not
+    one) or ``proc_root`` not a path, ValueError when ``pid`` is no PID
+    (below 1, above 2**31 - 1) or ``proc_root`` holds a NUL.
     """
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        raise TypeError("read_process: pid must be an int, not %s" % type(pid).__name__)
+    if not 1 <= pid <= 0x7FFFFFFF:
+        raise ValueError("read_process: pid must be from 1 to 2147483647, not %d" % pid)
+    if not isinstance(proc_root, (str, bytes, os.PathLike)):
+        raise TypeError("read_process: proc_root must be a path (str, bytes or os.PathLike), not %s"
+                        % type(proc_root).__name__)
+    if b"\0" in os.fsencode(proc_root):
+        raise ValueError("read_process: proc_root holds a NUL byte")
     from . import procfs
     from .model import SmapsFormatError, parse_smaps
 

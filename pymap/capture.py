@@ -188,9 +188,18 @@ class _PidFolder:
         self.check_free()
         try:
             os.mkdir(self.temporary, 0o700, dir_fd=self.directory_fd)
-            self.fd = os.open(self.temporary, _DIR_FLAGS, dir_fd=self.directory_fd)
         except OSError as error:
             raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
+        try:
+            self.fd = os.open(self.temporary, _DIR_FLAGS, dir_fd=self.directory_fd)
+        except BaseException as error:  # (SIGTERM comes as SystemExit) the empty folder goes too
+            try:
+                os.rmdir(self.temporary, dir_fd=self.directory_fd)
+            except OSError:
+                pass
+            if isinstance(error, OSError):
+                raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
+            raise
         return self
 
     def create(self, file_name):

@@ -245,6 +245,11 @@ def run(argv, environ, console):
         language.localedirs[b"procps-ng"] = installed.localedir
     console.translate = language.translate(b"procps-ng")
     console.translate_libc = language.translate(b"libc")
+    if console.stdout.buffering == "line":  # a terminal: names never reach it raw
+        from .escape import terminal_safe
+
+        utf8 = language.codeset.upper() in (b"UTF-8", b"UTF8")
+        console.terminal = lambda data: terminal_safe(data, utf8)
     compat, options, operands = parse_arguments(argv, environ, console, installed)
     mode = _check_exclusions(options, operands, console)
     given = options.given

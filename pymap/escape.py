@@ -9,7 +9,7 @@ below take bytes and return bytes.
 
 
 __all__ = ["Charset", "charset_of_codeset", "charset_from_environment", "escape_mapping_name",
-           "escape_command_line"]
+           "escape_command_line", "terminal_safe"]
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
@@ -85,6 +85,27 @@ def glibc_utf8_length(data, position):
     if value < smallest or 0xD800 <= value <= 0xDFFF:
         return -1
     return length
+
+
+# C0 controls but tab and newline (pmap's own line ends), and DEL
+_CONTROLS = bytes(range(0x09)) + bytes(range(0x0B, 0x20)) + b"\x7f"
+_C0_TO_QUESTION = bytes.maketrans(_CONTROLS, b"?" * len(_CONTROLS))
+_C1_TO_QUESTION = bytes.maketrans(_CONTROLS + bytes(range(0x80, 0xA0)), b"?" * (len(_CONTROLS) + 32))
+_UTF8_C1 = tuple(b"\xc2" + bytes([byte]) for byte in range(0x80, 0xA0))
+
+
+def terminal_safe(data, utf8):
+    """``data`` with every control character shown as pmap up to 4.0.4 shows
+    it, '?' (one a byte): C0 controls but tab and newline, DEL, and C1
+    controls (U+0080-U+009F in UTF-8, the bytes 0x80-0x9F in a one-byte
+    charset).  What a terminal would act on never reaches it."""
+    if utf8:
+        data = data.translate(_C0_TO_QUESTION)
+        if b"\xc2" in data:
+            for sequence in _UTF8_C1:
+                data = data.replace(sequence, b"??")
+        return data
+    return data.translate(_C1_TO_QUESTION)
 
 
 def charset_of_codeset(codeset):

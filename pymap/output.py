@@ -149,6 +149,9 @@ class Console:
         # pmap's catalog and glibc's (language.Language.translate): None for English
         self.translate = None
         self.translate_libc = None
+        # on a terminal, control characters of names are shown as '?'
+        # (escape.terminal_safe; None: stdout is no terminal)
+        self.terminal = None
 
     def pmap_text(self, msgid, *arguments):
         """One of pmap's strings (a printf format when ``arguments`` are
@@ -166,6 +169,8 @@ class Console:
         self.message(self.pmap_text(msgid, *arguments))
 
     def write(self, data):
+        if self.terminal is not None:
+            data = self.terminal(data)
         if self.held is not None:
             self.held.append(data)
             self.held_size += len(data)

@@ -25,8 +25,11 @@ LANGUAGES = ["de", "es", "fr", "ka", "ko", "pl", "pt_BR", "ro", "sv", "uk", "vi"
 MODES = [[], ["-x"], ["-d"], ["-q"], ["-x", "-q"], ["-d", "-q"], ["-X"], ["-XX"], ["-X", "-q"], ["-p"]]
 USAGE_ERRORS = [["-h"], ["-z"], ["--bogus", "1"], ["-A"], ["--ext=1", "1"], ["--re", "1"], ["-x", "-d", "1"],
                 [], ["-n", "-q"], ["-A", "zz", "1"], ["-r", "-z"], ["0x"], ["1", "-N"]]
-# columns whose figures move with who else maps the target's pages at that moment
-READER_DEPENDENT = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss"}
+# columns whose figures move with who else maps the target's pages at that
+# moment: Pss, and whether a clean page counts as shared or private (pymap,
+# a Python, maps the same libc as sleep; pmap does too, but not as often)
+READER_DEPENDENT = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss", b"Shared_Clean",
+                    b"Private_Clean"}
 
 
 def have_catalog(language, domain="procps-ng"):

@@ -22,6 +22,7 @@ totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
 from .. import procfs
 from ..creading import digits_value, scan_int
 from ..errors import ProcessError
+from ..escape import terminal_safe
 from . import OutputMode
 
 __all__ = ["gather", "render_text", "is_shmem", "ReconcileMode"]
@@ -323,7 +324,8 @@ def render_text(header, data):
         out.append(b"  %s%+8d kB  %s\n" % (indent, gap["kb"], gap["reason"].encode("utf-8", "replace")))
         if gap["name"] == "anon_under_file_names":
             for name, kb in data["anon_split"]["named_anon_mappings"][:8]:
-                out.append(b"      %8d kB    in %s\n" % (kb, name.encode("utf-8", "replace")))
+                # (pymap's own lines: a name's controls are '?' on every stream)
+                out.append(b"      %8d kB    in %s\n" % (kb, terminal_safe(name.encode("utf-8", "replace"), True)))
     out.append(_render_oom(data["oom"]))
     if data["missing"]:
         out.append(b"Missing files: %s\n" % ", ".join(data["missing"]).encode("utf-8", "replace"))
