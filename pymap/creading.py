@@ -112,6 +112,51 @@ def is_field_line(piece):
     return piece[:1] != b"" and piece[0] in _UPPER
 
 
+def _starts_record(block):
+    """Whether ``block`` starts with a header line, so that what came before
+    it ended with a whole record (an empty line would not end one)."""
+    return block[:1] not in (b"", b"\n") and not is_field_line(block)
+
+
+def last_record_start(block):
+    """Where the last header line of ``block`` after its first line starts
+    (0 when there is none)."""
+    end = len(block) - 1 if block.endswith(b"\n") else len(block)
+    while True:
+        start = block.rfind(b"\n", 0, end) + 1
+        if start <= 0:
+            return 0
+        if start < end and not is_field_line(block[start:start + 1]):
+            return start
+        end = start - 1
+
+
+# a run of blocks without a record's start is given on at this size (no
+# kernel record is near it)
+SEGMENT_LIMIT = 1 << 20
+
+
+def record_segments(blocks):
+    """(segment, end) pairs whose segment[:end] follow each other through a
+    smaps file given in line blocks: whole records where the blocks allow
+    it (a block is given on once the next one shows whether its last record
+    is whole, a run longer than SEGMENT_LIMIT without a record's start as it
+    is), then what is left at the end.  Readers check what they take."""
+    held = None
+    for block in blocks:
+        if held is not None:
+            if _starts_record(block) or len(held) > SEGMENT_LIMIT:
+                yield held, len(held)
+            else:
+                last = last_record_start(held)
+                if last:
+                    yield held, last
+                block = held[last:] + block
+        held = block
+    if held:
+        yield held, len(held)
+
+
 # --- numbers ----------------------------------------------------------------------
 
 def digits_value(digits, base=10):

@@ -67,6 +67,10 @@ def _check(data, display, level, rc, release, previous=(), seed=0):
         expected = smaps_table.render(data, display, level, rc, slow)
     except smaps_table.SmapsTableError:
         expected = None
+    # and again with nothing kept between the passes: the file is read twice
+    twice = smaps_table.TableState(Compat(release))
+    for earlier in previous:
+        smaps_table.render(earlier, display, level, rc, twice)
     try:
         pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, fast)
     except table_blocks.Fallback:
@@ -76,6 +80,20 @@ def _check(data, display, level, rc, release, previous=(), seed=0):
     assert expected is not None, "render_blocks() took a file pmap refuses"
     assert actual == expected
     assert _state(fast) == _state(slow)
+    readings = []
+
+    def reread():
+        readings.append(seed)
+        return _blocks(data, seed + 1)
+
+    original, table_blocks.STORE_LIMIT = table_blocks.STORE_LIMIT, 0
+    try:
+        pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, twice, reread=reread)
+    finally:
+        table_blocks.STORE_LIMIT = original
+    assert not readings, "the second pass reads the file only when it prints"
+    assert b"".join(pieces) == expected and len(readings) == 1
+    assert _state(twice) == _state(slow)
     return True
 
 
@@ -223,6 +241,64 @@ def test_second_pid_with_another_layout(release):
             _check(fewer, display, level, rc, release, previous=[PLAIN])
 
 
+# --- a file that changes between pmap's two readings ---------------------------
+
+SECOND_READINGS = {
+    "the same": PLAIN,
+    "a wider inode": _replace_in_record(PLAIN, 1, b" 1001 ", b" 100000000001 "),
+    "wider flags": _replace_in_record(PLAIN, 30, FLAGS, FLAGS + b"sd mg um uw ht nh "),
+    "a long name": _replace_in_record(PLAIN, 28, b"/usr/lib/x86_64-linux-gnu/libc.so.6", b"/" + b"n" * 300),
+    "a record with fewer fields": _plain(30) + _record(30, fields=FIELDS[:5]) + _plain(9, start=31),
+    "a record with more fields": _plain(30) + _record(30, fields=FIELDS + (b"Extra",)) + _plain(9, start=31),
+    "a record without flags": _plain(30) + _record(30, flags=None) + _plain(9, start=31),
+    "garbage": _plain(30) + b"garbage\n" + _plain(9, start=31),
+    "more records": _plain(60),
+    "fewer records": _plain(12),
+    "nothing (the process exited)": b"",
+    "an unterminated line": _plain(30)[:-1],
+}
+
+
+def _until_error(pieces):
+    """The bytes of ``pieces`` and the message of the error that ended them."""
+    out = []
+    try:
+        for piece in pieces:
+            out.append(piece)
+    except smaps_table.SmapsTableError as error:
+        return b"".join(out), error.message
+    return b"".join(out), None
+
+
+@pytest.mark.parametrize("second", sorted(SECOND_READINGS))
+def test_second_reading_differs(monkeypatch, second):
+    """A live process's smaps, read again for the printing pass, differs from
+    the first reading: what the one-pass table cannot print as pmap would
+    (a column that widens, a layout that changes, an error) goes to the
+    Replay of pmap's loop from there, so both print the same bytes."""
+    monkeypatch.setattr(table_blocks, "STORE_LIMIT", 0)
+    later = SECOND_READINGS[second]
+    for level, rc in LEVELS:
+        for display in list(_displays())[:4]:
+            for release in ("4.0.2", "main"):
+                slow = smaps_table.TableState(Compat(release))
+                fast = smaps_table.TableState(Compat(release))
+                expected = _until_error(smaps_table.replay(smaps_table.pieces_of(PLAIN),
+                                                           smaps_table.pieces_of(later), display, level, rc, slow))
+                actual = _until_error(table_blocks.render_blocks(_blocks(PLAIN, level), display, level, rc, fast,
+                                                                 reread=lambda: _blocks(later, 7)))
+                assert actual == expected
+                assert _state(fast) == _state(slow)
+    if second == "a wider inode":  # pmap widens the column from that row on
+        table = smaps_table.render(PLAIN, _displays().__next__(), 1, None, smaps_table.TableState(Compat("main")))
+        rows = b"".join(table_blocks.render_blocks(
+            _blocks(PLAIN, 0), next(_displays()), 1, None, smaps_table.TableState(Compat("main")),
+            reread=lambda: _blocks(later, 0))).split(b"\n")[1:41]
+        inode_ends = [re.match(rb"(\s*\S+){5}", row).end() for row in rows]
+        before = re.match(rb"(\s*\S+){5}", table.split(b"\n")[1]).end()
+        assert inode_ends[0] == before and len(set(inode_ends[1:])) == 1 and inode_ends[1] > before
+
+
 # --- generated files ----------------------------------------------------------
 
 _HEADERS = st.sampled_from([
@@ -314,9 +390,9 @@ def test_report(tmp_path, monkeypatch, tail, options):
     taken = []
     one_pass = table_blocks.render_blocks
 
-    def spy(*arguments):
+    def spy(*arguments, **keywords):
         try:
-            pieces = one_pass(*arguments)
+            pieces = one_pass(*arguments, **keywords)
         except table_blocks.Fallback as fallback:
             taken.append(fallback.data is None and "read again" or "whole")
             raise
@@ -327,7 +403,7 @@ def test_report(tmp_path, monkeypatch, tail, options):
     actual = _run(root, pid, *options)
     assert taken == (["read again"] if TAILS[tail] else ["one pass"])
 
-    def refuse(*arguments):
+    def refuse(*arguments, **keywords):
         raise table_blocks.Fallback
 
     monkeypatch.setattr(table_blocks, "render_blocks", refuse)

@@ -8,12 +8,12 @@ later mapping with fewer fields shows the previous mapping's values, one
 with more fields adds columns, widths never shrink between PIDs, and totals
 carried over between PIDs before 4.0.4.
 
-``render()`` replays those two passes over the whole file.  A large smaps
-in the kernel's regular layout is read once, block by block, by
-table_blocks.py's accelerator, which finds the same columns, widths and
-totals; ``TableLayout`` then prints the table for both: the heading (and the
-widening of the first columns to their heading words that follows it), the
-rows, the footer.
+``Replay`` runs those two passes, each over the file as read for it (a
+small file is read once for both).  A large smaps in the kernel's regular
+layout goes through table_blocks.py's accelerator, which finds the same
+columns, widths and totals from the same reading; ``TableLayout`` then
+prints the table for both: the heading (and the widening of the first
+columns to their heading words that follows it), the rows, the footer.
 """
 
 from ..creading import MASK64, c_string, digits_value, fgets_pieces, scan_detail_line, scan_table_header, \
@@ -21,8 +21,8 @@ from ..creading import MASK64, c_string, digits_value, fgets_pieces, scan_detail
 from ..errors import ProcessError
 from . import OutputMode
 
-__all__ = ["TableState", "TableLayout", "TableMode", "SmapsTableError", "render", "column_filter",
-           "UNIMPORTANT", "integer_width"]
+__all__ = ["TableState", "TableLayout", "TableMode", "SmapsTableError", "Replay", "render", "replay", "pieces_of",
+           "column_filter", "UNIMPORTANT", "integer_width"]
 
 # the columns -X leaves out (and the only ones it does)
 UNIMPORTANT = frozenset((b"AnonHugePages", b"KernelPageSize", b"MMUPageSize", b"Shared_Dirty", b"Private_Dirty",
@@ -182,115 +182,192 @@ class _Piece:
         return self._mapping
 
 
+# rows joined into one piece of output at a time
+_ROWS_PER_PIECE = 512
+
+
+class Replay:
+    """pmap's two passes over smaps, as its loop runs them.
+
+    ``measure(pieces)`` is the first pass (widths, totals, the column
+    list), ``printing(pieces)`` the second, which yields the table's bytes
+    a few hundred rows at a time.  Each pass reads the file anew, as pmap's
+    fseek() to the start makes the kernel write it anew: the two may differ
+    for a live process, and pmap's widths of the first columns and of
+    VmFlags then grow between rows of the second pass, as here.  ``pieces``
+    are _Piece objects of the file's fgets() pieces."""
+
+    def __init__(self, display, level, rc, state):
+        self.display = display
+        self.words = display.words
+        self.enabled = column_filter(level, rc)
+        self.state = state
+        self.widths = [0, 0, 0, 0, 0]  # address, perms, offset, device, inode
+        self.flags_width = 0
+        self.has_vmflags = False
+        self.flags = b""
+        self.widened = True  # since the row format was last made
+        self.heading_done = False
+
+    def _records(self, pieces, measuring):
+        """Read each record of ``pieces`` as pmap does and yield (its first
+        columns' texts, its name, whether it is in -A's range) once its
+        fields and flags are read."""
+        words = self.words
+        enabled = self.enabled
+        quiet = self.display.quiet
+        state = self.state
+        columns = state.columns
+        widths = self.widths
+        pieces = iter(pieces)
+        piece = next(pieces, None)
+        while piece is not None:
+            found = piece.mapping()
+            if found.count < 6:
+                raise SmapsTableError(words.unknown_format)
+            # pmap drops the rest of a line longer than its buffer
+            tail = piece.text
+            while not tail.endswith(b"\n"):
+                extra = next(pieces, None)
+                if extra is None or not extra.text:
+                    # pmap loops forever on an unterminated last line; stop instead
+                    raise SmapsTableError(words.unknown_format)
+                tail = extra.text
+            texts = (found.start, found.perms, found.offset, found.device, found.inode)
+            in_range = True
+            if state.range_limited:
+                start, end = digits_value(found.start, 16), digits_value(found.end, 16)
+                if ((end - 1) & MASK64) < self.display.range_low or self.display.range_high < start:
+                    in_range = False
+            for index, text in enumerate(texts):
+                if len(text) > widths[index]:
+                    widths[index] = len(text)
+                    self.widened = True
+
+            piece = next(pieces, None)
+            detail = piece.detail() if piece is not None else None
+            column_index = 0
+            while detail is not None:
+                field, value_text = detail
+                if enabled(field):
+                    if column_index == len(columns):
+                        column = Column(field, 0 if quiet else len(field))
+                        columns.append(column)
+                        self.widened = True
+                    else:
+                        column = columns[column_index]
+                        if column.name != field:
+                            raise SmapsTableError(b"ERROR: %s %s" % (words.inconsistent_field, piece.text))
+                    column.value_text = value_text
+                    if measuring and in_range:
+                        column.total = (column.total + digits_value(value_text)) & MASK64
+                        if quiet:
+                            column.width = max(column.width, len(value_text))
+                    column_index += 1
+                piece = next(pieces, None)
+                detail = piece.detail() if piece is not None else None
+
+            found_flags = piece.vmflags() if piece is not None else None
+            if found_flags is not None:
+                flags = self.flags = found_flags[:-1] if found_flags.endswith(b" ") else found_flags
+                if len(flags) > self.flags_width or not self.has_vmflags:
+                    self.flags_width = max(self.flags_width, len(flags))
+                    self.has_vmflags = True
+                    self.widened = True
+                piece = next(pieces, None)
+            yield texts, found.name, in_range
+
+    def measure(self, pieces):
+        """The first pass: nothing is printed."""
+        for _ in self._records(pieces, True):
+            pass
+        if not self.display.quiet:
+            for column in self.state.columns:
+                column.width = max(column.width, integer_width(column.total))
+
+    def layout(self):
+        return TableLayout(self.words, self.enabled, self.widths, self.state.columns, self.has_vmflags,
+                           self.flags_width, self.display.show_path)
+
+    def resume(self, layout, heading_done):
+        """Go on with the second pass where another reader of the same file
+        stopped, with the widths of its ``layout`` (widened by the heading
+        when it printed it); the columns hold the last row's values, and
+        ``flags`` the last row's."""
+        self.widths[:] = layout.widths
+        self.flags_width = layout.flags_width
+        self.has_vmflags = layout.has_vmflags
+        self.heading_done = heading_done
+        self.widened = True
+
+    def printing(self, pieces):
+        """The second pass: the heading, the rows, the footer, in pieces."""
+        quiet = self.display.quiet
+        out = []
+        layout = row_format = None
+        records = self._records(pieces, False)
+        while True:
+            try:
+                texts, name, in_range = next(records)
+            except StopIteration:
+                break
+            except SmapsTableError:  # pmap has printed the rows before it
+                if out:
+                    yield b"".join(out)
+                raise
+            if not self.heading_done:
+                self.heading_done = True
+                if not quiet:
+                    layout = self.layout()
+                    out.append(layout.heading())
+                    # the heading words widen the first columns and VmFlags
+                    self.widths[:] = layout.widths
+                    self.flags_width = layout.flags_width
+            if self.widened:
+                self.widened = False
+                layout = self.layout()
+                row_format = layout.row_format()
+            if in_range:
+                out.append(row_format % layout.row_values(texts, self.flags, name))
+                if len(out) >= _ROWS_PER_PIECE:
+                    yield b"".join(out)
+                    out = []
+        columns = self.state.columns
+        if not quiet and columns:
+            out.append(self.layout().footer())
+            if self.state.per_pid_totals:
+                for column in columns:
+                    column.total = 0
+        if out:
+            yield b"".join(out)
+
+
+def pieces_of(data):
+    """The _Piece objects of a file read whole (so each is scanned once
+    for both passes)."""
+    return [_Piece(c_string(piece)) for piece in fgets_pieces(data)]
+
+
+def replay(first, second, display, level, rc, state):
+    """The table's bytes in pieces from the file's _Piece objects as read
+    for the ``first`` and the ``second`` pass (``second`` is read only once
+    the first pass, which runs before this returns, is done)."""
+    table = Replay(display, level, rc, state)
+    table.measure(first)
+    return table.printing(second)
+
+
 def render(data, display, level, rc, state):
     """The -X (level 1), -XX (level 2+) or -c/-C (level 0, ``rc`` given)
     table of one process's smaps ``data``, as pmap prints it."""
-    pieces = [_Piece(c_string(piece)) for piece in fgets_pieces(data)]
-    words = display.words
-    enabled = column_filter(level, rc)
-
-    quiet = display.quiet
-    columns = state.columns
-    cursor = 0
-
-    def next_piece():
-        nonlocal cursor
-        if cursor >= len(pieces):
-            return None
-        cursor += 1
-        return pieces[cursor - 1]
-
-    widths = [0, 0, 0, 0, 0]  # address, perms, offset, device, inode
-    flags_width = 0
-    has_vmflags = False
-    flags = b""
-    measuring = True
-    layout = None
-    rows = []
-
-    piece = next_piece()
-    while piece is not None:
-        found = piece.mapping()
-        if found.count < 6:
-            raise SmapsTableError(words.unknown_format)
-        # pmap drops the rest of a line longer than its buffer
-        tail = piece.text
-        while not tail.endswith(b"\n"):
-            extra = next_piece()
-            if extra is None or not extra.text:
-                # pmap loops forever on an unterminated last line; stop instead
-                raise SmapsTableError(words.unknown_format)
-            tail = extra.text
-        texts = (found.start, found.perms, found.offset, found.device, found.inode)
-        in_range = True
-        if state.range_limited:
-            start, end = digits_value(found.start, 16), digits_value(found.end, 16)
-            if ((end - 1) & MASK64) < display.range_low or display.range_high < start:
-                in_range = False
-        for index, text in enumerate(texts):
-            widths[index] = max(widths[index], len(text))
-
-        piece = next_piece()
-        detail = piece.detail() if piece is not None else None
-        column_index = 0
-        while detail is not None:
-            field, value_text = detail
-            if enabled(field):
-                if column_index == len(columns):
-                    column = Column(field, 0 if quiet else len(field))
-                    columns.append(column)
-                else:
-                    column = columns[column_index]
-                    if column.name != field:
-                        raise SmapsTableError(b"ERROR: %s %s" % (words.inconsistent_field, piece.text))
-                column.value_text = value_text
-                if measuring and in_range:
-                    column.total = (column.total + digits_value(value_text)) & MASK64
-                    if quiet:
-                        column.width = max(column.width, len(value_text))
-                column_index += 1
-            piece = next_piece()
-            detail = piece.detail() if piece is not None else None
-
-        found_flags = piece.vmflags() if piece is not None else None
-        if found_flags is not None:
-            flags = found_flags[:-1] if found_flags.endswith(b" ") else found_flags
-            flags_width = max(flags_width, len(flags))
-            has_vmflags = True
-            piece = next_piece()
-
-        if measuring:
-            if piece is None:
-                measuring = False
-                cursor = 0
-                piece = next_piece()
-                if not quiet:
-                    for column in columns:
-                        column.width = max(column.width, integer_width(column.total))
-            continue
-
-        if layout is None:
-            layout = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
-            if not quiet:
-                rows.append(layout.heading())
-            row_format = layout.row_format()
-        if in_range:
-            rows.append(row_format % layout.row_values(texts, flags, found.name))
-
-    if not quiet and columns:
-        if layout is None:
-            layout = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
-        rows.append(layout.footer())
-        if state.per_pid_totals:
-            for column in columns:
-                column.total = 0
-    return b"".join(rows)
+    pieces = pieces_of(data)
+    return b"".join(replay(pieces, pieces, display, level, rc, state))
 
 
 class TableMode(OutputMode):
-    """-X, -XX and -c/-C: smaps read once, block by block, when it is the
-    kernel's regular text (table_blocks.render_blocks); otherwise, or when
-    it is small, the whole file goes through pmap's replay."""
+    """-X, -XX and -c/-C: smaps through table_blocks.render_blocks when it is
+    the kernel's regular text; otherwise, or when it is small, through
+    pmap's Replay, reading the file twice as pmap does (a small one once)."""
 
     def __init__(self, session):
         super().__init__(session)
@@ -299,32 +376,56 @@ class TableMode(OutputMode):
         self.level = invocation.table_level
         self.rc = invocation.rc
 
+    def _blocks(self, process, again=False):
+        """smaps in line blocks; read ``again`` for the second pass, an
+        error ends the file, as pmap's fgets() after its fseek() then
+        returns NULL (the process exited between the passes)."""
+        try:
+            yield from self.session.blocks(process, b"smaps")
+        except ProcessError:
+            if not again:
+                raise
+
+    def _pieces(self, process, again=False):
+        for block in self._blocks(process, again):
+            for piece in fgets_pieces(block):
+                yield _Piece(c_string(piece))
+
     def show(self, process):
         from .table_blocks import Fallback, render_blocks
 
         session = self.session
         console = session.console
         display = session.display
+        arguments = (display, self.level, self.rc, self.state)
         console.write(session.header(process))
-        console.hold()  # nothing is printed while the file is read
+        console.hold()  # nothing is printed while pmap measures
         try:
-            blocks = session.blocks(process, b"smaps")
+            blocks = self._blocks(process)
             try:
-                pieces = render_blocks(blocks, display, self.level, self.rc, self.state)
+                pieces = render_blocks(blocks, *arguments, reread=lambda: self._blocks(process, again=True))
             except Fallback as fallback:
                 blocks.close()
-                data = fallback.data
-                if data is None:  # read again, as pmap reads it twice anyway
-                    data = session.read_map(process, b"smaps")
-                pieces = [render(data, display, self.level, self.rc, self.state)]
+                if fallback.data is not None:  # a small file, read once
+                    whole = pieces_of(fallback.data)
+                    pieces = replay(whole, whole, *arguments)
+                else:
+                    pieces = replay(self._pieces(process), self._pieces(process, again=True), *arguments)
         except SmapsTableError as error:
-            from ..report import ReportError
-
             console.release()
-            raise ReportError(error.message) from None
+            raise _report_error(error) from None
         except ProcessError as error:
             return session.unreadable(error)
         console.release()
-        for piece in pieces:
-            console.write(piece)
+        try:
+            for piece in pieces:
+                console.write(piece)
+        except SmapsTableError as error:  # the file changed between the passes
+            raise _report_error(error) from None
         return 0
+
+
+def _report_error(error):
+    from ..report import ReportError
+
+    return ReportError(error.message)

@@ -15,10 +15,10 @@ before the TableState was touched.
 from collections import Counter
 from itertools import chain
 
-from ..creading import MASK64, is_field_line
-from .table import FIRST_COLUMNS, VMFLAGS, Column, TableLayout, column_filter, integer_width
+from ..creading import MASK64, c_string, fgets_pieces, is_field_line, record_segments
+from .table import FIRST_COLUMNS, VMFLAGS, Column, Replay, TableLayout, _Piece, column_filter, integer_width
 
-__all__ = ["render_blocks", "Fallback", "ONE_PASS_MINIMUM"]
+__all__ = ["render_blocks", "Fallback", "ONE_PASS_MINIMUM", "STORE_LIMIT"]
 
 
 class Fallback(Exception):
@@ -32,6 +32,9 @@ class Fallback(Exception):
 
 # below this size the whole file goes to render(), which needs no pattern
 ONE_PASS_MINIMUM = 1 << 16
+# records whose printed columns are kept between the passes (about 400
+# bytes each with -XX); a larger file is read again, as pmap reads it
+STORE_LIMIT = 32768
 
 # A header as scan_table_header() reads it, where every conversion stops at
 # the byte the pattern says it stops at.  The shortest header it takes has
@@ -114,29 +117,71 @@ def _pattern(layout, endings, has_vmflags, fields, words, show_path):
     return pattern
 
 
-def _starts_record(block):
-    """Whether ``block`` starts with a header line, so that what came before
-    it ended with a whole record (an empty line would not end one)."""
-    return block[:1] not in (b"", b"\n") and not is_field_line(block)
+class _Records:
+    """The pattern of one record layout and where its captures land."""
+
+    def __init__(self, pattern, names, shown_words, has_vmflags):
+        self.pattern = pattern
+        self.field_count = len(names)
+        self.word_count = sum(shown_words[:4])
+        self.shows_flags = has_vmflags and shown_words[4]
+        shows_name = shown_words[5]
+        # the captures, in the pattern's order: start, words, name, values, flags
+        self.values_at = 1 + self.word_count + shows_name
+        self.text_columns = list(range(1 + self.word_count))  # whose widths pmap measures
+        self.flags_at = self.values_at + self.field_count
+        if self.shows_flags:
+            self.text_columns.append(self.flags_at)
+        # printed order: start, words, values, flags, name
+        self.order = list(range(1 + self.word_count)) + list(
+            range(self.values_at, self.values_at + self.field_count + self.shows_flags))
+        if shows_name:
+            self.order.append(self.values_at - 1)
+
+    def columns(self, segment, end):
+        """The printed columns of the records of segment[:end] in printed
+        order (words and flags shared, flags without their trailing
+        space), or None when it is not whole records of this layout."""
+        if segment[end - 1:end] != b"\n" or segment.find(b"\0", 0, end) >= 0:
+            return None
+        columns = list(zip(*self.pattern.findall(segment, 0, end)))
+        strays = columns.pop() if columns else (None,)
+        if strays.count(b"") != len(strays):
+            return None
+        if self.shows_flags:
+            runs = columns[self.flags_at]
+            shown = {run: run[:-1] if run.endswith(b" ") else run for run in set(runs)}
+            columns[self.flags_at] = tuple(map(shown.__getitem__, runs))
+        for index in self.text_columns[1:]:  # few distinct words: keep one copy of each
+            texts = columns[index]
+            shared = {text: text for text in set(texts)}
+            columns[index] = tuple(map(shared.__getitem__, texts))
+        return [columns[index] for index in self.order]
+
+    def text_widths(self, printed):
+        """The widths of the measured texts (first columns, flags) of printed columns."""
+        texts = printed[:1 + self.word_count]
+        if self.shows_flags:
+            texts.append(printed[1 + self.word_count + self.field_count])
+        return [max(map(len, column)) for column in texts]
+
+    def values(self, printed):
+        return printed[1 + self.word_count:1 + self.word_count + self.field_count]
+
+    def last_flags(self, printed):
+        return printed[1 + self.word_count + self.field_count][-1] if self.shows_flags else b""
 
 
-def _last_header(block):
-    """Where the last header line of ``block`` after its first line starts
-    (0 when there is none)."""
-    end = len(block) - 1 if block.endswith(b"\n") else len(block)
-    while True:
-        start = block.rfind(b"\n", 0, end) + 1
-        if start <= 0:
-            return 0
-        if start < end and not is_field_line(block[start:start + 1]):
-            return start
-        end = start - 1
-
-
-def render_blocks(blocks, display, level, rc, state):
+def render_blocks(blocks, display, level, rc, state, reread=None):
     """render()'s bytes, as an iterator of pieces, from the line blocks of a
-    smaps file read once; Fallback when the file is not the kernel's
-    regular text (or is small), with ``state`` untouched."""
+    smaps file; Fallback when the file is not the kernel's regular text (or
+    is small), with ``state`` untouched.
+
+    The printed columns of up to STORE_LIMIT records are kept between the
+    measuring and the printing; a larger file is read again with
+    ``reread()`` (new line blocks of the file) when it is given, as pmap
+    reads it twice: what then does not match, or would widen a column as
+    pmap widens it while it prints, is printed by table.Replay from there."""
     if state.range_limited and not (display.range_low == 0 and display.range_high == MASK64):
         raise Fallback
     # the first block, joined with the next ones until it holds the first
@@ -168,32 +213,19 @@ def render_blocks(blocks, display, level, rc, state):
     names = [name for name in layout if enabled(name)]
     if state.columns and [column.name for column in state.columns] != names:
         raise Fallback  # render() knows what pmap does with another layout
-    word_count = sum(shown_words[:4])
-    shows_flags = has_vmflags and shown_words[4]
-    shows_name = shown_words[5]
-    # the captures, in the pattern's order: start, words, name, values, flags
-    values_at = 1 + word_count + shows_name
-    text_columns = list(range(1 + word_count))  # whose widths pmap measures
-    flags_at = values_at + len(names)
-    if shows_flags:
-        text_columns.append(flags_at)
-    text_widths = [0] * len(text_columns)
+    records = _Records(pattern, names, shown_words, has_vmflags)
+
+    text_widths = [0] * len(records.text_columns)
     totals = [0] * len(names)
     value_widths = [0] * len(names)
     stored = []
-    # printed order: start, words, values, flags, name
-    order = list(range(1 + word_count)) + list(range(values_at, values_at + len(names) + shows_flags))
-    if shows_name:
-        order.append(values_at - 1)
-
-    def take(segment, end):
-        """The records of segment[:end], which must be whole ones only."""
-        columns = list(zip(*pattern.findall(segment, 0, end)))
-        strays = columns.pop() if columns else (None,)
-        if strays.count(b"") != len(strays):
+    kept = 0
+    printed = None
+    for segment, end in record_segments(chain((first,), blocks)):
+        printed = records.columns(segment, end)
+        if printed is None:
             raise Fallback
-        for index in range(len(names)):
-            values = columns[values_at + index]
+        for index, values in enumerate(records.values(printed)):
             if values.count(b"0") == len(values):  # the usual column: one shared b"0"
                 width = 1
             else:
@@ -201,58 +233,38 @@ def render_blocks(blocks, display, level, rc, state):
                 totals[index] += sum(int(text) * count for text, count in counts.items())
                 width = max(map(len, counts))
             value_widths[index] = max(value_widths[index], width)
-        if shows_flags:
-            runs = columns[flags_at]
-            shown = {run: run[:-1] if run.endswith(b" ") else run for run in set(runs)}
-            columns[flags_at] = tuple(map(shown.__getitem__, runs))
-        for index, column in enumerate(text_columns):
-            texts = columns[column]
-            text_widths[index] = max(text_widths[index], max(map(len, texts)))
-            if index:  # few distinct words: keep one copy of each
-                shared = {text: text for text in set(texts)}
-                columns[column] = tuple(map(shared.__getitem__, texts))
-        stored.append([columns[index] for index in order])
-
-    # a block is taken once the next one shows whether its last record is whole
-    held = None
-    for block in chain((first,), blocks):
-        if b"\0" in block:
-            raise Fallback
-        if held is not None:
-            if _starts_record(block):
-                take(held, len(held))
-            else:
-                last = _last_header(held)
-                if last:
-                    take(held, last)
-                block = held[last:] + block
-        held = block
-    if not held.endswith(b"\n"):
-        raise Fallback
-    take(held, len(held))
+        text_widths = list(map(max, text_widths, records.text_widths(printed)))
+        if stored is not None:
+            stored.append(printed)
+            kept += len(printed[0])
+            if reread is not None and kept > STORE_LIMIT:
+                stored = None  # read again to print
 
     # what render() leaves behind after its measuring pass
     columns = state.columns
     quiet = display.quiet
     if not columns:
         columns.extend(Column(name, 0 if quiet else len(name)) for name in names)
-    last_values = [values[-1] for values in stored[-1][1 + word_count:1 + word_count + len(names)]]
-    for column, total, width, value_text in zip(columns, totals, value_widths, last_values):
-        column.value_text = value_text  # what a later PID with fewer fields shows
+    for column, total, width, values in zip(columns, totals, value_widths, records.values(printed)):
+        column.value_text = values[-1]  # what a later PID with fewer fields shows
         column.total = (column.total + total) & MASK64
         column.width = max(column.width, width if quiet else integer_width(column.total))
     widths = [0] * 5
     shown_first = [0] + [index + 1 for index, shown in enumerate(shown_words[:4]) if shown]
     for index, width in zip(shown_first, text_widths):
         widths[index] = width
-    flags_width = text_widths[-1] if shows_flags else 0
+    flags_width = text_widths[-1] if records.shows_flags else 0
 
-    layout = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
-    heading = None if quiet else layout.heading()
-    row = layout.row_format()
+    table = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
+    if stored is None:
+        replay = Replay(display, level, rc, state)
+        replay.flags = records.last_flags(printed)  # pmap's buffer keeps them into its second pass
+        return _second_pass(table, quiet, records, reread, replay)
+    heading = None if quiet else table.heading()
+    row = table.row_format()
     footer = None
     if not quiet and columns:
-        footer = layout.footer()
+        footer = table.footer()
         if state.per_pid_totals:
             for column in columns:
                 column.total = 0
@@ -269,3 +281,35 @@ def _pieces(heading, row, stored, footer):
         yield b"".join(map(row.__mod__, zip(*stored.pop())))
     if footer is not None:
         yield footer
+
+
+def _second_pass(table, quiet, records, reread, replay):
+    """The table's bytes from a second reading of the file, the rows of a
+    segment at a time; from the first segment that does not match or would
+    widen a measured column, table.Replay prints the rest (and the footer).
+    As in pmap, the heading comes with the first row of this reading."""
+    heading_done = False
+    segments = record_segments(reread())
+    for segment, end in segments:
+        printed = records.columns(segment, end)
+        limits = [width for width, shown in zip(table.widths, table.shown) if shown]
+        if records.shows_flags:
+            limits.append(table.flags_width)
+        if printed is None or any(map(int.__gt__, records.text_widths(printed), limits)):
+            replay.resume(table, heading_done)
+            rest = chain(((segment, end),), segments)
+            yield from replay.printing(_Piece(c_string(piece)) for part, part_end in rest
+                                       for piece in fgets_pieces(part[:part_end]))
+            return
+        if not heading_done:
+            heading_done = True
+            if not quiet:
+                yield table.heading()
+            row = table.row_format()
+        yield b"".join(map(row.__mod__, zip(*printed)))
+        for column, values in zip(table.columns, records.values(printed)):
+            column.value_text = values[-1]
+        replay.flags = records.last_flags(printed)
+    # the file as read again ends here (or the process did): the footer
+    replay.resume(table, heading_done)
+    yield from replay.printing(())
