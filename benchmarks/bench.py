@@ -1,6 +1,7 @@
 """pymap against /usr/bin/pmap on a process with 30,000 mappings.
 
     python benchmarks/bench.py [--mappings N] [--pairs N] [--modes default,-x,-X,-XX] [--no-venv]
+                               [--memory-mappings N]
 
 Installs this checkout in a scratch venv as the README installs it
 (``python3 -m venv`` and ``pip install .``; --no-venv runs ``python -m
@@ -19,6 +20,13 @@ ratio for ``python -S`` (pymap apart from what the site module costs every
 Python start).  Then the start-up figure: the installed pymap -x on a
 stopped ``sleep`` against ``python -c pass`` of the same venv.
 
+Then memory: a second target with --memory-mappings (100,000) mappings,
+each of pymap's modes run once on it (pmap's where it has them), with peak
+RSS and time; every mode should stay within MEMORY_TARGET_MIB.  The kernel
+allows a process vm.max_map_count mappings (65,530 by default): with fewer,
+the target maps as many as it may and the report says so (raise it with
+``sysctl vm.max_map_count=262144`` to measure at 100,000).
+
 The machine may be shared and noisy: only ratios of interleaved runs mean
 much.  Standard library only.
 """
@@ -33,6 +41,7 @@ import tempfile
 import time
 
 TIMEOUT = 600  # seconds any one run may take
+MEMORY_TARGET_MIB = 64
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
@@ -194,6 +203,8 @@ def main():
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--modes", default="default,-x,-X,-XX",
                         help="which modes to time, comma-separated (default: %(default)s)")
+    parser.add_argument("--memory-mappings", type=int, default=100000,
+                        help="mappings of the memory test's target (0: no memory test)")
     parser.add_argument("--no-venv", action="store_true",
                         help="run python -m pymap from this checkout instead of an installed pymap")
     options = parser.parse_args()
@@ -275,9 +286,51 @@ def main():
         for child in (big, small):
             os.kill(child.pid, signal.SIGKILL)
             child.wait(timeout=TIMEOUT)
+    try:
+        if options.memory_mappings:
+            memory(pymap, environ, scratch, options.memory_mappings)
+    finally:
         import shutil
 
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def memory(pymap, environ, scratch, count):
+    """Peak RSS of every mode on a target with ``count`` mappings."""
+    with open("/proc/sys/vm/max_map_count", "rb") as handle:
+        allowed = int(handle.read())
+    if count + 1000 > allowed:
+        print("memory: vm.max_map_count is %d, so the target maps %d instead of %d"
+              % (allowed, allowed - 1000, count))
+        count = allowed - 1000
+    target = start_target(count)
+    try:
+        with open("/proc/%d/maps" % target.pid, "rb") as handle:
+            lines = handle.read().count(b"\n")
+        print("memory: pid %d with %d mappings, each mode once (target: peak RSS <= %d MiB)"
+              % (target.pid, lines, MEMORY_TARGET_MIB))
+        pid = str(target.pid)
+        capture = os.path.join(scratch, "capture")
+        os.mkdir(capture, 0o700)
+        modes = [[], ["-x"], ["-X"], ["-XX"], ["-d"], ["--json"], ["--reconcile"], ["--reconcile", "--json"],
+                 ["--capture", capture], ["--proc-root", capture, "--json"]]
+        worst = 0
+        for arguments in modes:
+            seconds, peak, status = run(pymap + arguments + [pid], environ)
+            worst = max(worst, peak)
+            line = "  pymap %-28s %6.2f s  peak RSS %6.1f MiB" % (" ".join(arguments).replace(scratch, "DIR"),
+                                                                   seconds, peak / 1024)
+            if status:
+                line += "  (exit %d)" % status
+            if arguments and arguments[0] in ("-x", "-X", "-XX", "-d") or not arguments:
+                theirs = run([PMAP] + arguments + [pid], environ)
+                line += "   pmap %6.2f s  %5.1f MiB" % (theirs[0], theirs[1] / 1024)
+            print(line)
+        print("memory: the largest peak is %.1f MiB: %s" % (
+            worst / 1024, "within the target" if worst <= MEMORY_TARGET_MIB * 1024 else "OVER THE TARGET"))
+    finally:
+        os.kill(target.pid, signal.SIGKILL)
+        target.wait(timeout=TIMEOUT)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ and drop fields, so nothing here lists them.
 
 __all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError"]
 
-from .creading import MapsHeader, digits_value, is_field_line, scan_maps_header
+from .creading import MapsHeader, digits_value, is_field_line, record_segments, scan_maps_header
 
 _SPACE = b" \t\n\v\f\r"
 
@@ -165,52 +165,154 @@ LINE_LIMIT = 1 << 16
 
 def iter_smaps(blocks, lenient=False):
     """parse_smaps() of a smaps file given in blocks (procfs.read_line_blocks):
-    each Mapping as soon as its record is read whole."""
-    current = None
-    for line in _lines(blocks):
-        if not line:
-            continue
-        if not is_field_line(line):
-            if current is not None:
-                yield current
-            current = parse_maps_line(line)
-            if current is None and not lenient:
-                raise SmapsFormatError("not a mapping line: %r" % line[:80])
-            continue
-        if current is None:
-            if lenient:
-                continue
-            raise SmapsFormatError("field before the first mapping: %r" % line[:80])
-        if not _add_field(current, line) and not lenient:
-            raise SmapsFormatError("not a field line: %r" % line[:80])
-    if current is not None:
-        yield current
+    each Mapping as soon as its record is read whole.
+
+    Records in the kernel's usual text (a header, then "Name: digits kB"
+    or "Name: digits" lines, then a VmFlags line) are read a record at a
+    time by one pattern (_usual_records); from the first line it does not
+    take to the end of the segment, lines go one by one through _Reader,
+    the reading that says what a line means (the pattern agrees with it)."""
+    reader = _Reader(lenient)
+    for segment, end in record_segments(blocks):
+        position = 0
+        if reader.at_line_start():
+            position = yield from _usual_records(reader, segment, end)
+        yield from reader.feed(segment[position:end] if position or end < len(segment) else segment)
+    yield from reader.finish()
 
 
-def _lines(blocks):
-    """The lines of a file given in blocks (without newlines), each cut at
-    LINE_LIMIT bytes."""
-    carry = b""
-    cutting = False  # the rest of a line already cut
-    for block in blocks:
+_USUAL_RECORD = _USUAL_FIELD = None
+
+
+def _usual_records(reader, segment, end):
+    """Read the records of segment[:end] that the pattern takes, from its
+    start; the last one stays the reader's current mapping (field lines
+    that follow may still be its own).  Returns where the pattern stopped."""
+    global _USUAL_RECORD, _USUAL_FIELD
+    if _USUAL_RECORD is None:
+        import re
+
+        # a header line, field lines of digits with or without " kB", and a
+        # VmFlags line of letters and spaces
+        _USUAL_RECORD = re.compile(rb"([^A-Z\n][^\n]{0,4095}+)\n"
+                                   rb"((?:(?!VmFlags:)[A-Z][^:\n]{0,63}+:[ ]{0,63}+[0-9]{1,19}+(?: kB)?\n)*+)"
+                                   rb"(?:VmFlags:([a-z ]{0,511}+)\n)?")
+        _USUAL_FIELD = re.compile(rb"([^:\n]+):[ ]*([0-9]+)( kB)?\n")
+    match = _USUAL_RECORD.match
+    findall = _USUAL_FIELD.findall
+    layouts = _FIELD_LAYOUTS
+    position = 0
+    while position < end:
+        found = match(segment, position, end)
+        if found is None:
+            break
+        mapping = parse_maps_line(found.group(1))
+        if mapping is None:  # _Reader says what that means
+            break
+        lines = findall(found.group(2))
+        if lines:
+            keys, values, units = zip(*lines)
+            layout = layouts.get((keys, units))
+            if layout is None:
+                layout = _field_layout(keys, units)
+            mapping.fields = dict(zip(layout[0], map(int, values)))
+            mapping.unitless = layout[1]
+        flags = found.group(3)
+        if flags is not None:
+            mapping.vmflags = [flag.decode("latin-1") for flag in flags.split()]
+        if reader.current is not None:
+            yield reader.current
+        reader.current = mapping
+        position = found.end()
+    return position
+
+
+class _Reader:
+    """smaps read line by line: a line that starts with A-Z is a field of
+    the mapping above it (pmap's rule, creading.is_field_line), any other a
+    mapping's header; lines are cut at LINE_LIMIT bytes."""
+
+    def __init__(self, lenient):
+        self.lenient = lenient
+        self.current = None  # the mapping whose field lines are being read
+        self.carry = b""  # the start of a line whose end is to come
+        self.cutting = False  # the rest of a line already cut
+
+    def at_line_start(self):
+        return not self.carry and not self.cutting
+
+    def feed(self, block):
+        """The Mappings that the lines of ``block`` finish."""
+        for line in self._lines(block):
+            if line:
+                yield from self._line(line)
+
+    def finish(self):
+        if self.carry and not self.cutting:
+            yield from self._line(self.carry)
+        self.carry = b""
+        if self.current is not None:
+            yield self.current
+            self.current = None
+
+    def _lines(self, block):
         lines = block.split(b"\n")
         last = lines.pop()
         for line in lines:
-            if cutting:
-                cutting = False
+            if self.cutting:
+                self.cutting = False
                 continue
-            if carry:
-                line, carry = carry + line, b""
+            if self.carry:
+                line, self.carry = self.carry + line, b""
             yield line[:LINE_LIMIT]
-        if cutting:
-            continue
-        carry += last
-        if len(carry) > LINE_LIMIT:
-            yield carry[:LINE_LIMIT]
-            carry = b""
-            cutting = True
-    if carry and not cutting:
-        yield carry
+        if self.cutting:
+            return
+        self.carry += last
+        if len(self.carry) > LINE_LIMIT:
+            yield self.carry[:LINE_LIMIT]
+            self.carry = b""
+            self.cutting = True
+
+    def _line(self, line):
+        lenient = self.lenient
+        if not is_field_line(line):
+            if self.current is not None:
+                yield self.current
+            self.current = parse_maps_line(line)
+            if self.current is None and not lenient:
+                raise SmapsFormatError("not a mapping line: %r" % line[:80])
+            return
+        if self.current is None:
+            if lenient:
+                return
+            raise SmapsFormatError("field before the first mapping: %r" % line[:80])
+        if not _add_field(self.current, line) and not lenient:
+            raise SmapsFormatError("not a field line: %r" % line[:80])
+
+
+# field names decoded once each (a bounded cache: a hostile file may have
+# any number of distinct names)
+_FIELD_NAMES = {}
+
+
+def _field_name(key):
+    name = key.decode("latin-1")
+    if len(_FIELD_NAMES) < 256:
+        _FIELD_NAMES[key] = name
+    return name
+
+
+# (names, unitless names) of the field lines of a usual record, by (keys,
+# units): records of one file almost all share one layout
+_FIELD_LAYOUTS = {}
+
+
+def _field_layout(keys, units):
+    names = tuple(_FIELD_NAMES.get(key) or _field_name(key) for key in keys)
+    layout = (names, tuple(name for name, unit in zip(names, units) if not unit))
+    if len(_FIELD_LAYOUTS) < 64:
+        _FIELD_LAYOUTS[(keys, units)] = layout
+    return layout
 
 
 def _add_field(mapping, line):
@@ -218,12 +320,11 @@ def _add_field(mapping, line):
     key, sep, rest = line.partition(b":")
     if not sep:
         return False
-    name = key.decode("latin-1")
-    if name == "VmFlags":
-        mapping.vmflags = [flag.decode("latin-1") for flag in rest.split()]
-        return True
+    name = _FIELD_NAMES.get(key) or _field_name(key)
     words = rest.split()
-    if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
+    if name == "VmFlags":
+        mapping.vmflags = [flag.decode("latin-1") for flag in words]
+    elif words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
         mapping.fields[name] = digits_value(words[0])
         if len(words) == 1:
             mapping.unitless += (name,)
