@@ -313,7 +313,8 @@ def memory(pymap, environ, scratch, count):
         capture = os.path.join(scratch, "capture")
         os.mkdir(capture, 0o700)
         modes = [[], ["-x"], ["-X"], ["-XX"], ["-d"], ["--json"], ["--reconcile"], ["--reconcile", "--json"],
-                 ["--capture", capture], ["--proc-root", capture, "--json"]]
+                 ["--capture", capture], ["--proc-root", capture, "--json"], ["--diff", capture],
+                 ["--diff", capture, "--sort=rss", "--json"]]
         worst = 0
         for arguments in modes:
             seconds, peak, status = run(pymap + arguments + [pid], environ)

@@ -44,6 +44,8 @@ class _Options:
         self.rc_filename = None
         self.proc_root = None
         self.capture_dir = None
+        self.diff_before = None
+        self.sort = None
 
 
 def _program_argv0(argv):
@@ -200,6 +202,10 @@ def parse_arguments(argv, environ, console, installed=None):
                 options.proc_root = value
             elif key == "--capture":
                 options.capture_dir = value
+            elif key == "--diff":
+                options.diff_before = value
+            elif key == "--sort":
+                options.sort = value
             if key == "--compat":
                 continue  # read before parsing: it decides which options exist
             options.given.add(key if key.startswith("--") else "-" + key)
@@ -226,12 +232,26 @@ def _check_exclusions(options, operands, console):
     for option, message in mode.refuses.items():
         if option in given:
             fail_own(console, message)
+    if options.sort is not None:
+        _check_sort(mode, options.sort, console)
     creating = mode.name == "create-rc"
     if creating and (options.quiet or options.show_path):
         fail(console, b"options -p, -q are mutually exclusive with -n, -N")
     if creating and operands:
         fail(console, b"too many arguments")
     return mode
+
+
+def _check_sort(mode, key, console):
+    from .modes import MODES
+
+    keys = mode.sort_keys
+    if not keys:
+        fail_own(console, b"option --sort goes with %s" % b" or ".join(
+            other.options[0].encode() for other in MODES if other.sort_keys))
+    if key.decode("latin-1") not in keys:
+        fail_own(console, b"--sort: '%s' is not one of %s" % (
+            key.decode("latin-1").encode("unicode_escape"), ", ".join(keys).encode()))
 
 
 def run(argv, environ, console):
@@ -277,6 +297,8 @@ def run(argv, environ, console):
         fail(console, b"argument missing")
     if options.proc_root is not None:
         _check_proc_root(options.proc_root, console)
+    if options.diff_before is not None:
+        _check_proc_root(options.diff_before, console, b"--diff")
 
     rc = None
     show_path = options.show_path
@@ -306,17 +328,18 @@ def run(argv, environ, console):
         show_path=show_path, kernel_names=options.kernel_names, range_low=options.range_low,
         range_high=options.range_high, table_level=options.table_level, rc=rc,
         proc_root=options.proc_root if options.proc_root is not None else b"/proc",
-        snapshot=options.proc_root is not None, json="--json" in given, capture_dir=options.capture_dir)
+        snapshot=options.proc_root is not None, json="--json" in given, capture_dir=options.capture_dir,
+        diff_before=options.diff_before, sort=options.sort and options.sort.decode("latin-1"))
     try:
         return report(invocation, console)
     except ReportError as error:
         fail_own(console, error.message)
 
 
-def _check_proc_root(root, console):
-    """A --proc-root that is missing or not a folder is named: none of the
-    PIDs can be found there (status 42), and a typo must not pass for
-    processes that are gone."""
+def _check_proc_root(root, console, option=b"--proc-root"):
+    """A --proc-root (or --diff) folder that is missing or not a folder is
+    named: none of the PIDs can be found there (status 42), and a typo must
+    not pass for processes that are gone."""
     import errno
 
     try:
@@ -325,7 +348,7 @@ def _check_proc_root(root, console):
         reason = os.strerror(errno.ENOTDIR) if os.path.lexists(root) else os.strerror(errno.ENOENT)
     except ValueError:  # a NUL byte
         reason = "invalid path"
-    fail_own(console, b"--proc-root %s: %s" % (root, reason.encode()), EXIT_NOT_FOUND)
+    fail_own(console, b"%s %s: %s" % (option, root, reason.encode()), EXIT_NOT_FOUND)
 
 
 def run_guarded(argv, environ, console):

@@ -17,11 +17,13 @@ class Process:
 
     ``cmdline`` is /proc/PID/cmdline as read (NUL-separated bytes), ``comm``
     the name between the parentheses of /proc/PID/stat, ``start_stack`` the
-    stack start from stat (0 when stat does not say), ``mappings`` a list of
+    stack start from stat (0 when stat does not say), ``start_time`` when
+    the process started, in clock ticks after boot (stat's starttime: a PID
+    with another start time is another process), ``mappings`` a list of
     Mapping or None when they were not read.
     """
 
-    __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings")
+    __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings", "start_time")
 
     pid: int
     tgid: int
@@ -31,8 +33,10 @@ class Process:
     ppid: int
     start_stack: int
     mappings: "list[Mapping] | None"
+    start_time: int
 
-    def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None):
+    def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None,
+                 start_time=0):
         self.pid = pid
         self.tgid = tgid
         self.cmdline = cmdline
@@ -41,6 +45,7 @@ class Process:
         self.ppid = ppid
         self.start_stack = start_stack
         self.mappings = mappings
+        self.start_time = start_time
 
     @property
     def arguments(self):

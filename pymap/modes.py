@@ -20,12 +20,15 @@ class Mode:
     for -n/-N, which cli.py carries out before any process is read),
     ``pmap`` whether pmap has it (pmap's own exclusion message covers those),
     ``takes_pids`` whether it shows processes, ``with_json`` whether
-    --json gives its output as JSON instead of being a mode of its own, and
-    ``refuses`` {option: message} for options it cannot honour."""
+    --json gives its output as JSON instead of being a mode of its own,
+    ``refuses`` {option: message} for options it cannot honour, and
+    ``sort_keys`` the keys --sort takes with it (the first is the default;
+    none: --sort does not go with it)."""
 
-    __slots__ = ("name", "options", "target", "pmap", "takes_pids", "with_json", "refuses")
+    __slots__ = ("name", "options", "target", "pmap", "takes_pids", "with_json", "refuses", "sort_keys")
 
-    def __init__(self, name, options, target, pmap=False, takes_pids=True, with_json=False, refuses=None):
+    def __init__(self, name, options, target, pmap=False, takes_pids=True, with_json=False, refuses=None,
+                 sort_keys=()):
         self.name = name
         self.options = options
         self.target = target
@@ -33,6 +36,7 @@ class Mode:
         self.takes_pids = takes_pids
         self.with_json = with_json
         self.refuses = refuses or {}
+        self.sort_keys = sort_keys
 
     def load(self):
         """The class that implements the mode (importlib itself is not
@@ -55,6 +59,8 @@ MODES = (
     Mode("reconcile", ("--reconcile",), ".formats.reconcile:ReconcileMode", with_json=True,
          refuses={"-A": b"option --reconcile covers the whole process: -A is not supported with it"}),
     Mode("capture", ("--capture",), ".capture:CaptureMode"),
+    Mode("diff", ("--diff",), ".formats.diff:DiffMode", with_json=True,
+         sort_keys=("address", "kbytes", "rss", "dirty", "anon", "swap")),
 )
 
 _BY_NAME = {mode.name: mode for mode in MODES}
@@ -106,14 +112,17 @@ class Invocation:
     number of -X (0 for -c/-C), ``rc`` the rc file's RcConfig (-c/-C),
     ``show_path`` -p after the rc file's ShowPath toggles, ``proc_root``
     the /proc to read (b"/proc" unless --proc-root), ``json`` whether --json
-    was given, ``capture_dir`` --capture's folder."""
+    was given, ``capture_dir`` --capture's folder, ``diff_before`` --diff's
+    folder, ``sort`` --sort's key (None: the mode's own order)."""
 
     __slots__ = ("mode", "compat", "program", "environ", "language", "pids", "quiet", "show_path", "kernel_names",
-                 "range_low", "range_high", "table_level", "rc", "proc_root", "snapshot", "json", "capture_dir")
+                 "range_low", "range_high", "table_level", "rc", "proc_root", "snapshot", "json", "capture_dir",
+                 "diff_before", "sort")
 
     _DEFAULTS = {"pids": (), "quiet": False, "show_path": False, "kernel_names": False, "range_low": 0,
                  "range_high": (1 << 64) - 1, "table_level": 0, "rc": None, "proc_root": b"/proc",
-                 "snapshot": False, "json": False, "capture_dir": None, "environ": {}, "language": None}
+                 "snapshot": False, "json": False, "capture_dir": None, "environ": {}, "language": None,
+                 "diff_before": None, "sort": None}
 
     def __init__(self, mode, compat, program, **values):
         unknown = set(values) - set(self.__slots__)

@@ -78,6 +78,15 @@ OPTIONS = (
                "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
                "fields in kB, pmap's label and the totals.", pymap_only=True,
                brief="print each process as a line of JSON"),
+    OptionSpec(None, "diff", "before",
+               "Show what changed in each process since the capture BEFORE (a folder written by --capture): "
+               "the mappings that appeared (+), went away (-) or changed (~), with the deltas of Kbytes, RSS, "
+               "Dirty, Anon and Swap, then the totals' deltas; the later side is the live process, or the "
+               "snapshot given with --proc-root (as JSON Lines with --json).", pymap_only=True,
+               brief="show what changed since the capture before"),
+    OptionSpec(None, "sort", "key",
+               "Order --diff's rows by the growth of kbytes, rss, dirty, anon or swap, largest first "
+               "(default: address).", pymap_only=True, brief="order --diff's rows by key"),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,

@@ -16,7 +16,7 @@ pmap's own fgets() buffer needs (read_line_blocks).
 import errno
 import os
 
-from .creading import PIECE_MAX, STAT_PPID, STAT_START_STACK, atoi, c_string, is_field_line, scan_stat_fields
+from .creading import PIECE_MAX, STAT_PPID, STAT_START_STACK, STAT_START_TIME, atoi, c_string, is_field_line, scan_stat_fields
 from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["PROC", "read_file", "read_line_blocks", "read_machine_file", "read_tgid", "read_stat", "read_cmdline",
@@ -299,13 +299,14 @@ def tgid_of(status, pid):
 class StatInfo:
     """The parts of /proc/PID/stat pmap uses."""
 
-    __slots__ = ("comm", "state", "ppid", "start_stack")
+    __slots__ = ("comm", "state", "ppid", "start_stack", "start_time")
 
-    def __init__(self, comm=b"", state=b"", ppid=0, start_stack=0):
+    def __init__(self, comm=b"", state=b"", ppid=0, start_stack=0, start_time=0):
         self.comm = comm
         self.state = state
         self.ppid = ppid
         self.start_stack = start_stack
+        self.start_time = start_time
 
 
 def parse_stat(data):
@@ -326,6 +327,8 @@ def parse_stat(data):
         info.state = values[0]
     if len(values) > STAT_PPID:
         info.ppid = values[STAT_PPID]
+    if len(values) > STAT_START_TIME:
+        info.start_time = values[STAT_START_TIME]
     if len(values) > STAT_START_STACK:
         info.start_stack = values[STAT_START_STACK]
     return info
@@ -367,4 +370,5 @@ def select_process(root, pid, hide_kernel=False):
     if hide_kernel and (stat.ppid == 2 or pid == 2):
         return None
     cmdline = read_cmdline(root, pid)
-    return Process(pid, tgid, cmdline, stat.comm, stat.state, stat.ppid, stat.start_stack)
+    return Process(pid, tgid, cmdline, stat.comm, stat.state, stat.ppid, stat.start_stack,
+                   start_time=stat.start_time)

@@ -186,5 +186,5 @@ def test_benchmark_runs_and_finds_the_outputs_identical():
     assert any(line.startswith("start-up pymap -x") for line in lines)
     # the memory part ran every mode, each to its end
     memory = [line for line in lines if line.startswith("  pymap ")]
-    assert len(memory) == 10 and not any("exit" in line for line in memory), memory
+    assert len(memory) == 12 and not any("exit" in line for line in memory), memory
     assert "within the target" in lines[-1], lines[-1]
