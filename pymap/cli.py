@@ -46,6 +46,7 @@ class _Options:
         self.capture_dir = None
         self.diff_before = None
         self.sort = None
+        self.group_by = None
 
 
 def _program_argv0(argv):
@@ -206,6 +207,8 @@ def parse_arguments(argv, environ, console, installed=None):
                 options.diff_before = value
             elif key == "--sort":
                 options.sort = value
+            elif key == "--by":
+                options.group_by = value
             if key == "--compat":
                 continue  # read before parsing: it decides which options exist
             options.given.add(key if key.startswith("--") else "-" + key)
@@ -234,6 +237,15 @@ def _check_exclusions(options, operands, console):
             fail_own(console, message)
     if options.sort is not None:
         _check_sort(mode, options.sort, console)
+    if mode.name != "summary":
+        for option in ("--by", "--bars"):
+            if option in given:
+                fail_own(console, b"option %s goes with --summary" % option.encode())
+    if options.group_by is not None and options.group_by not in (b"process", b"program", b"user", b"mapping"):
+        fail_own(console, b"--by: '%s' is not one of process, program, user, mapping" % (
+            options.group_by.decode("latin-1").encode("unicode_escape")))
+    if options.group_by not in (None, b"process") and options.sort in (b"oom", b"pid"):
+        fail_own(console, b"--sort=%s goes with processes, not with --by=%s" % (options.sort, options.group_by))
     creating = mode.name == "create-rc"
     if creating and (options.quiet or options.show_path):
         fail(console, b"options -p, -q are mutually exclusive with -n, -N")
@@ -293,7 +305,7 @@ def run(argv, environ, console):
             return EXIT_SUCCESS
         fail(console, b"couldn't create ~/.%src", console.program)
 
-    if not operands:
+    if not operands and not mode.all_pids:
         fail(console, b"argument missing")
     if options.proc_root is not None:
         _check_proc_root(options.proc_root, console)
@@ -316,8 +328,8 @@ def run(argv, environ, console):
             show_path = not show_path
 
     pids = _parse_pid_arguments(operands, console, compat)
-    limit = None if mode.name == "capture" else compat.max_pids
-    if not pids or (limit is not None and len(pids) > limit):
+    limit = compat.max_pids if mode.pid_limit else None
+    if (not pids and (operands or not mode.all_pids)) or (limit is not None and len(pids) > limit):
         fail(console, b"library failed pids statistics")
 
     from .modes import Invocation
@@ -329,7 +341,8 @@ def run(argv, environ, console):
         range_high=options.range_high, table_level=options.table_level, rc=rc,
         proc_root=options.proc_root if options.proc_root is not None else b"/proc",
         snapshot=options.proc_root is not None, json="--json" in given, capture_dir=options.capture_dir,
-        diff_before=options.diff_before, sort=options.sort and options.sort.decode("latin-1"))
+        diff_before=options.diff_before, sort=options.sort and options.sort.decode("latin-1"),
+        group_by=options.group_by and options.group_by.decode("latin-1"), bars="--bars" in given)
     try:
         return report(invocation, console)
     except ReportError as error:

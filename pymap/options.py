@@ -86,7 +86,18 @@ OPTIONS = (
                brief="show what changed since the capture before"),
     OptionSpec(None, "sort", "key",
                "Order --diff's rows by the growth of kbytes, rss, dirty, anon or swap, largest first "
-               "(default: address).", pymap_only=True, brief="order --diff's rows by key"),
+               "(default: address); --summary's by pss (the default), rss, uss, swap or oom, largest first, "
+               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key"),
+    OptionSpec(None, "summary", None,
+               "Show who uses the memory: one row per process (every process when no PID is given), with RSS, "
+               "PSS, USS, swap, the anon/file/shmem split of RSS, oom_score and oom_score_adj, sorted by PSS, "
+               "and the totals (as JSON Lines with --json).", pymap_only=True,
+               brief="show the memory of every process, or of each pid"),
+    OptionSpec(None, "by", "group",
+               "Group --summary's rows by program, user or mapping (the mapped files across processes), or "
+               "show each process (the default).", pymap_only=True, brief="group --summary's rows"),
+    OptionSpec(None, "bars", None, "Show each row's share of the total as a bar (--summary).", pymap_only=True,
+               brief="show each row's share as a bar"),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,

@@ -16,10 +16,11 @@ pmap's own fgets() buffer needs (read_line_blocks).
 import errno
 import os
 
-from .creading import PIECE_MAX, STAT_PPID, STAT_START_STACK, STAT_START_TIME, atoi, c_string, is_field_line, scan_stat_fields
+from .creading import (PIECE_MAX, STAT_PPID, STAT_START_STACK, STAT_START_TIME, atoi, c_string, is_field_line,
+                       scan_stat_fields)
 from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
-__all__ = ["PROC", "read_file", "read_line_blocks", "read_machine_file", "read_tgid", "read_stat", "read_cmdline",
+__all__ = ["PROC", "read_file", "ProcFolder", "read_line_blocks", "read_machine_file", "read_tgid", "read_stat", "read_cmdline",
            "select_process", "exists", "process_path", "parse_stat", "tgid_of", "StatInfo", "READ_LIMITS"]
 
 PROC = b"/proc"
@@ -97,6 +98,90 @@ def _open(root, pid, name, path):
         os.close(fd)
         raise UnreadableProcess(pid, os.fsdecode(path), "not a regular file")
     return fd
+
+
+class ProcFolder:
+    """The root of /proc (or of a snapshot) opened once, for reading the
+    small files of many processes (--summary): each PID folder is opened
+    once, its files relative to it, with read_file()'s rules (no link
+    followed, regular files only, READ_LIMITS).  Use as a context manager."""
+
+    def __init__(self, root):
+        self.root = root
+        try:
+            self.fd = os.open(root, _FOLDER_FLAGS)
+        except (OSError, ValueError) as exc:
+            raise _error(0, root, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        os.close(self.fd)
+
+    def pids(self):
+        """The numeric entries of the root, in numeric order."""
+        try:
+            names = os.listdir(self.fd)
+        except OSError as exc:
+            raise _error(0, self.root, exc) from None
+        return sorted(int(name) for name in names if name.isdigit() and name.isascii() and int(name) > 0)
+
+    def process(self, pid):
+        """A reader of PID's files (a context manager)."""
+        return _ProcessFiles(self, pid)
+
+
+class _ProcessFiles:
+    def __init__(self, folder, pid):
+        self.root = folder.root
+        self.pid = pid
+        try:
+            self.fd = os.open(b"%d" % pid, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=folder.fd)
+        except OSError as exc:
+            raise _error(pid, process_path(self.root, pid), exc) from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        os.close(self.fd)
+
+    def read(self, name, limit=None):
+        """The whole file NAME (at most ``limit`` bytes when given, else an
+        error beyond READ_LIMITS[NAME])."""
+        pid = self.pid
+        path = process_path(self.root, pid, name)
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=self.fd)
+        except OSError as exc:
+            raise _error(pid, path, exc) from None
+        try:
+            try:
+                mode = os.fstat(fd).st_mode & _S_IFMT
+            except OSError as exc:
+                raise _error(pid, path, exc) from None
+            if mode != _S_IFREG:
+                raise UnreadableProcess(pid, os.fsdecode(path), "not a regular file")
+            cap = READ_LIMITS[name] if limit is None else limit
+            data = _read(fd, pid, path, cap + 1)
+            while data and len(data) <= cap:
+                more = _read(fd, pid, path, cap + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
+        if len(data) > cap:
+            if limit is not None:
+                return data[:limit]
+            raise UnreadableProcess(pid, os.fsdecode(path), "larger than %d bytes: not a %s file" % (
+                cap, name.decode("ascii", "replace")))
+        return data
+
+    def blocks(self, name):
+        """NAME (smaps) in line blocks, as read_line_blocks()."""
+        return read_line_blocks(self.root, self.pid, name, whole_records=True)
 
 
 def exists(root, pid):

@@ -111,6 +111,8 @@ def wait_stopped(pid, timeout=20.0):
             raise RuntimeError("target %d vanished" % pid)
         if state in (b"T", b"t"):
             return
+        if state in (b"Z", b"X"):
+            raise RuntimeError("target %d exited" % pid)
         time.sleep(0.01)
     raise RuntimeError("target %d did not stop" % pid)
 

@@ -216,7 +216,8 @@ def test_capture_of_a_missing_pid_is_not_found(tmp_path, target):
 def test_capture_refuses_display_modes(tmp_path, target):
     status, _, stderr = pymap("--capture", str(tmp_path), "-x", target)
     assert status == 1
-    assert stderr == b"pmap: option --capture is mutually exclusive with -c, -C, -d, -x, -X, --json, --reconcile, --diff\n"
+    assert stderr == (b"pmap: option --capture is mutually exclusive with -c, -C, -d, -x, -X, --json, --reconcile, "
+                      b"--diff, --summary\n")
 
 
 def test_capture_of_a_snapshot_copies_it(snapshot, target, tmp_path):

@@ -1,0 +1,332 @@
+"""--summary: stopped targets with known anonymous, file and shmem memory;
+every figure is the kernel's own (smaps_rollup, status, the OOM files),
+groupings add up to the processes, sorting, processes that cannot be read,
+a snapshot prints what the live run printed, generated rollups."""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import livetools
+from conftest import ROOT, TIMEOUT
+from pymap.cli import run_captured
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+# anonymous pages written, file pages read, shared anonymous (shmem) pages
+# written, then an oom_score_adj: each target a different amount
+TARGET = r"""
+import mmap, os, sys
+PAGE = mmap.PAGESIZE
+anon_pages, file_pages, shmem_pages = (int(word) for word in sys.argv[1:4])
+anon = mmap.mmap(-1, PAGE * anon_pages, flags=mmap.MAP_PRIVATE)
+for i in range(anon_pages):
+    anon[i * PAGE] = 1
+fd = os.open(sys.argv[4], os.O_RDONLY)
+data = mmap.mmap(fd, PAGE * file_pages, prot=mmap.PROT_READ)
+for i in range(file_pages):
+    data[i * PAGE]
+shared = mmap.mmap(-1, PAGE * shmem_pages, flags=mmap.MAP_SHARED)
+for i in range(shmem_pages):
+    shared[i * PAGE] = 1
+with open("/proc/self/oom_score_adj", "w") as handle:
+    handle.write(sys.argv[5])
+"""
+SHAPES = [(2000, 50, 10, "0"), (300, 900, 20, "500"), (100, 10, 1500, "200")]
+
+
+@pytest.fixture(scope="module")
+def targets():
+    folder = tempfile.mkdtemp(prefix="pymap-summary-")
+    path = os.path.join(folder, "data.bin")
+    with open(path, "wb") as handle:
+        handle.write(os.urandom(1000 * os.sysconf("SC_PAGE_SIZE")))
+    stack = []
+    try:
+        pids = []
+        for anon, file_pages, shmem, adj in SHAPES:
+            context = livetools.stopped_process(TARGET, [str(anon), str(file_pages), str(shmem), path, adj])
+            pids.append(context.__enter__())
+            stack.append(context)
+        yield pids
+    finally:
+        for context in stack:
+            context.__exit__(None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pymap(*args):
+    environ = livetools.base_environ(locale="C.UTF-8")
+    environ["PATH"] = livetools.launcher_dir() + ":" + environ["PATH"]
+    return subprocess.run(["pymap"] + list(args), executable=os.path.join(livetools.launcher_dir(), "pymap"),
+                          env=environ, capture_output=True, timeout=TIMEOUT)
+
+
+def _rows(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _kernel_figures(pid):
+    """What the kernel's files say, read here."""
+    with open("/proc/%d/smaps_rollup" % pid, "rb") as handle:
+        rollup = {key.decode(): int(value) for key, value in re.findall(rb"(?m)^(\w+):\s+(\d+) kB", handle.read())}
+    with open("/proc/%d/status" % pid, "rb") as handle:
+        status = {key.decode(): int(value) for key, value in re.findall(rb"(?m)^(\w+):\s+(\d+) kB", handle.read())}
+    with open("/proc/%d/oom_score_adj" % pid, "rb") as handle:
+        adj = int(handle.read())
+    with open("/proc/%d/oom_score" % pid, "rb") as handle:
+        score = int(handle.read())
+    return rollup, status, adj, score
+
+
+def test_figures_are_the_kernels(targets):
+    result = _pymap("--summary", "--json", "-q", *map(str, targets))
+    assert result.returncode == 0, result.stderr
+    rows = {row["pid"]: row for row in _rows(result)}
+    assert sorted(rows) == sorted(targets)
+    for pid, (anon, file_pages, shmem, adj) in zip(targets, SHAPES):
+        row = rows[pid]
+        rollup, status, kernel_adj, score = _kernel_figures(pid)
+        # not moved by who else maps the same pages
+        assert row["Rss"] == rollup["Rss"] and row["Swap"] == rollup["Swap"] == 0
+        assert (row["RssAnon"], row["RssFile"], row["RssShmem"]) == (status["RssAnon"], status["RssFile"],
+                                                                    status["RssShmem"])
+        assert row["oom_score_adj"] == kernel_adj == int(adj) and row["oom_score"] == score
+        # what the target did is there
+        assert row["RssAnon"] >= anon * PAGE_KB and row["RssShmem"] >= shmem * PAGE_KB
+        assert row["RssFile"] >= file_pages * PAGE_KB
+        assert row["Uss"] >= (anon + shmem) * PAGE_KB and row["Pss"] >= row["Uss"]
+        assert row["source"] == "smaps_rollup" and row["uid"] == os.geteuid()
+        assert row["comm"] == "python3" or row["comm"] == os.path.basename(sys.executable)[:15]
+        assert row["cmdline"][0] == sys.executable
+
+
+@pytest.fixture(scope="module")
+def snapshot(targets):
+    folder = tempfile.mkdtemp(prefix="pymap-summary-snap-")
+    result = _pymap("--capture", os.path.join(folder, "snap"), *map(str, targets))
+    assert result.returncode == 0, result.stderr
+    yield os.path.join(folder, "snap")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _snapshot_rollups(snapshot, pid):
+    with open(os.path.join(snapshot, str(pid), "smaps_rollup"), "rb") as handle:
+        return {key.decode(): int(value) for key, value in re.findall(rb"(?m)^(\w+):\s+(\d+) kB", handle.read())}
+
+
+def test_snapshot_figures_are_its_files(targets, snapshot):
+    rows = _rows(_pymap("--summary", "--json", "--proc-root", snapshot))
+    totals = rows.pop()
+    assert sorted(row["pid"] for row in rows) == sorted(targets)
+    for row in rows:
+        rollup = _snapshot_rollups(snapshot, row["pid"])
+        assert (row["Rss"], row["Pss"], row["Swap"], row["SwapPss"]) == (rollup["Rss"], rollup["Pss"],
+                                                                        rollup["Swap"], rollup["SwapPss"])
+        assert row["Uss"] == rollup["Private_Clean"] + rollup["Private_Dirty"]
+    for name in ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem"):
+        assert totals["totals"][name] == sum(row[name] for row in rows)
+    assert totals["processes"] == len(rows) and totals["unreadable"] == 0
+
+
+def _reader_independent(table):
+    """The table's cells but Pss and Uss: the kernel's Pss of a shared page,
+    and whether a clean page counts as private, move with which pages each
+    reader (pymap included) has touched, so a snapshot's and a later live
+    reading may differ there only."""
+    lines = table.split(b"\n")
+    heading = lines[0].split()
+    masked = {heading.index(b"Pss"), heading.index(b"Uss")}
+    return [[cell for index, cell in enumerate(line.split(None, len(heading) - 1)) if index not in masked]
+            if not line.startswith(b" ") else line.split()[:1] for line in lines]
+
+
+def test_snapshot_prints_what_the_live_run_printed(targets, snapshot):
+    pids = [str(pid) for pid in targets]
+    live = _pymap("--summary", *pids)
+    saved = _pymap("--summary", "--proc-root", snapshot, *pids)
+    assert live.returncode == saved.returncode == 0
+    assert _reader_independent(saved.stdout) == _reader_independent(live.stdout)
+    # and a snapshot read twice prints the same bytes
+    assert _pymap("--summary", "--proc-root", snapshot, *pids).stdout == saved.stdout
+    # the totals line too, but for its Pss and Uss
+    live_total, saved_total = (output.split(b"\n")[-2].split() for output in (live.stdout, saved.stdout))
+    assert live_total[:3] + live_total[5:] == saved_total[:3] + saved_total[5:]
+
+
+def test_sorting(snapshot, targets):
+    def column(key, field):
+        return [row[field] for row in _rows(_pymap("--summary", "--json", "-q", "--sort=" + key, "--proc-root",
+                                                   snapshot))]
+
+    for key, field in (("pss", "Pss"), ("rss", "Rss"), ("uss", "Uss"), ("swap", "Swap"), ("oom", "oom_score")):
+        values = column(key, field)
+        assert values == sorted(values, reverse=True), key
+    assert column("pid", "pid") == sorted(targets)
+    # the default is PSS, largest first; the OOM killer's pick is the first of --sort=oom
+    assert column("pss", "pid") == [row["pid"] for row in _rows(_pymap("--summary", "--json", "-q", "--proc-root",
+                                                                       snapshot))]
+    first = column("oom", "pid")[0]
+    scores = {pid: _kernel_figures(pid)[3] for pid in targets}
+    assert scores[first] == max(scores.values())
+
+
+def test_groups_add_up(snapshot, targets):
+    processes = _rows(_pymap("--summary", "--json", "-q", "--proc-root", snapshot))
+    for by in ("program", "user"):
+        groups = _rows(_pymap("--summary", "--json", "-q", "--by=" + by, "--proc-root", snapshot))
+        assert sum(group["processes"] for group in groups) == len(processes)
+        for name in ("Rss", "Pss", "Uss", "RssAnon", "RssShmem"):
+            assert sum(group[name] for group in groups) == sum(row[name] for row in processes)
+    programs = _rows(_pymap("--summary", "--json", "-q", "--by=program", "--proc-root", snapshot))
+    assert [group["program"] for group in programs] == [os.path.basename(sys.executable)]
+    # per mapped file, from smaps: the process count, and sums that are the processes' sums
+    mappings = _rows(_pymap("--summary", "--json", "-q", "--by=mapping", "--proc-root", snapshot))
+    assert sum(entry["Rss"] for entry in mappings) == sum(row["Rss"] for row in processes)
+    data = next(entry for entry in mappings if entry["mapping"].endswith("/data.bin"))
+    assert data["processes"] == len(targets)
+    assert data["Rss"] == sum(file_pages for _, file_pages, _, _ in SHAPES) * PAGE_KB
+    text = _pymap("--summary", "--by=mapping", "--proc-root", snapshot).stdout
+    assert b"total kB" not in text  # a page in several processes is in several rows: no total
+
+
+def test_text_table(snapshot, targets):
+    text = _pymap("--summary", "--proc-root", snapshot).stdout.split(b"\n")
+    heading = text[0].split()
+    assert heading[:3] == [b"PID", b"User", b"Rss"] and heading[-1] == b"Command"
+    assert text[-2].split()[:1] == [b"total"] and text[-2].endswith(b"(3 processes)")
+    widths = {len(line.split(b" /")[0]) for line in text[1:4]}
+    assert len(widths) == 1, "columns line up"
+    quiet = _pymap("--summary", "-q", "--proc-root", snapshot).stdout.split(b"\n")
+    assert quiet[-1] == b"" and sorted(int(line.split()[0]) for line in quiet[:-1]) == sorted(targets)
+    assert [line.split() for line in quiet[:-1]] == [line.split() for line in text[1:-2]]
+    bars = _pymap("--summary", "--bars", "--proc-root", snapshot).stdout.decode().split("\n")
+    shares = [float(re.search(r"(\d+\.\d)%", line).group(1)) for line in bars[1:4]]
+    assert abs(sum(shares) - 100) < 0.5 and "\u2588" in bars[1]
+    assert "Share" in bars[0]
+    assert not any(b"\xe2" in line for line in _pymap("--summary", "--json", "--bars", "--proc-root",
+                                                        snapshot).stdout.split(b"\n"))
+
+
+def test_every_process_and_kernel_threads(tmp_path):
+    """No PID: every process of the root; a process without memory (a
+    kernel thread) only when named."""
+    root = tmp_path / "proc"
+    for pid, status in ((10, b"Name:\tkthread\nUid:\t0\t0\t0\t0\n"),
+                        (20, b"Name:\tp\nUid:\t0\t0\t0\t0\nVmSize:\t  100 kB\nRssAnon:\t 8 kB\n")):
+        (root / str(pid)).mkdir(parents=True)
+        (root / str(pid) / "status").write_bytes(status)
+        (root / str(pid) / "cmdline").write_bytes(b"p\0" if pid == 20 else b"")
+        (root / str(pid) / "stat").write_bytes(b"%d (x) S 2 0 0 0" % pid)
+        (root / str(pid) / "smaps_rollup").write_bytes(b"00-ff ---p 0 0:0 0 [rollup]\nRss: 8 kB\nPss: 8 kB\n")
+    (root / "30").mkdir()  # a process that vanished: no status
+    all_rows = run_captured([b"pymap", b"--summary", b"--json", b"--proc-root", bytes(root)], {})
+    assert all_rows[0] == 0
+    rows = [json.loads(line) for line in all_rows[1].splitlines()]
+    assert [row.get("pid") for row in rows[:-1]] == [20] and rows[-1]["unreadable"] == 1
+    assert all_rows[2] == b"pymap: 1 process could not be read (they exited while they were read)\n"
+    named = run_captured([b"pymap", b"--summary", b"--json", b"-q", b"--proc-root", bytes(root), b"10", b"30"], {})
+    assert named[0] == 42 and [json.loads(line)["pid"] for line in named[1].splitlines()] == [10]
+
+
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run pymap as another user")
+@pytest.mark.skipif(SYSTEM_PYTHON is None, reason="needs a python3 in /usr/bin or /bin that any user may run")
+def test_unreadable_processes_are_counted(targets, request):
+    """Run as nobody (from a copy of the package any user can read), the
+    targets, root's, are counted on one line, not shown."""
+    code = pathlib.Path(tempfile.mkdtemp(prefix="pymap-code-"))
+    request.addfinalizer(lambda: shutil.rmtree(code, ignore_errors=True))
+    shutil.copytree(os.path.join(ROOT, "pymap"), code / "pymap", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder, folders, files in os.walk(code):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    parent = code
+    while str(parent) != "/":
+        parent = parent.parent
+        if not os.stat(parent).st_mode & 0o001:
+            pytest.skip("%s cannot be entered by other users" % parent)
+    result = subprocess.run([SYSTEM_PYTHON, "-m", "pymap", "--summary"], cwd=code, capture_output=True,
+                            timeout=TIMEOUT, user=65534, group=65534, extra_groups=[],
+                            env={"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(code), "PYTHONPATH": str(code),
+                                 "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0
+    message = re.fullmatch(rb"pymap: (\d+) process(es)? could not be read: run as root to see them\n", result.stderr)
+    assert message and int(message.group(1)) >= len(targets)
+    assert not any(str(pid).encode() + b" " in line for line in result.stdout.split(b"\n") for pid in targets)
+
+
+def test_options():
+    for args, message in (
+            (["--by=program", "1"], b"pymap: option --by goes with --summary\n"),
+            (["--summary", "--by=size"], b"pymap: --by: 'size' is not one of process, program, user, mapping\n"),
+            (["--summary", "--by=user", "--sort=oom"], b"pymap: --sort=oom goes with processes, not with --by=user\n"),
+            (["--summary", "--sort=kbytes"],
+             b"pymap: --sort: 'kbytes' is not one of pss, rss, uss, swap, oom, pid, command\n"),
+            (["--summary", "-A", "0"], b"pymap: option --summary covers whole processes: -A is not supported with it\n")):
+        result = _pymap(*args)
+        assert (result.returncode, result.stderr) == (1, message), args
+
+
+# --- generated rollups ----------------------------------------------------------
+
+FIELDS = ("Rss", "Pss", "Pss_Anon", "Private_Clean", "Private_Dirty", "Swap", "SwapPss", "Locked")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(FIELDS), st.integers(0, 10 ** 12)),
+                          st.integers(0, 10 ** 9), st.integers(-1000, 1000)), min_size=1, max_size=5),
+       st.sampled_from(["pss", "rss", "uss", "pid"]))
+def test_generated_rollups(tmp_path_factory, processes, sort):
+    root = tmp_path_factory.mktemp("proc")
+    for index, (fields, anon, adj) in enumerate(processes):
+        folder = root / str(100 + index)
+        folder.mkdir()
+        (folder / "status").write_bytes(b"Name:\tg\nUid:\t%d\t%d\t0\t0\nVmSize:\t  1 kB\nRssAnon:\t%d kB\n"
+                                        % (index, index, anon))
+        (folder / "smaps_rollup").write_bytes(b"5000-6000 ---p 00000000 00:00 0 [rollup]\n" + b"".join(
+            b"%s:%s%d kB\n" % (name.encode(), b" " * 8, value) for name, value in fields.items()))
+        (folder / "cmdline").write_bytes(b"g\0-%d\0" % index)
+        (folder / "oom_score_adj").write_bytes(b"%d\n" % adj)
+    status, out, err = run_captured([b"pymap", b"--summary", b"--json", b"--sort=" + sort.encode(),
+                                     b"--proc-root", bytes(root)], {})
+    assert (status, err) == (0, b"")
+    rows = [json.loads(line) for line in out.splitlines()]
+    totals = rows.pop()
+    assert len(rows) == len(processes)
+    for row in rows:
+        fields, anon, adj = processes[row["pid"] - 100]
+        assert row["Rss"] == fields.get("Rss", 0) and row["Pss"] == fields.get("Pss", 0)
+        assert row["Uss"] == fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        assert row["SwapPss"] == fields.get("SwapPss", 0) and row["RssAnon"] == anon
+        assert row["oom_score_adj"] == adj and row["oom_score"] is None
+    assert totals["totals"]["Rss"] == sum(fields.get("Rss", 0) for fields, _, _ in processes)
+    key = {"pss": "Pss", "rss": "Rss", "uss": "Uss"}.get(sort)
+    if key:
+        assert [row[key] for row in rows] == sorted((row[key] for row in rows), reverse=True)
+
+
+def test_smaps_without_rollup(tmp_path):
+    """A kernel without smaps_rollup: smaps summed."""
+    folder = tmp_path / "proc" / "7"
+    folder.mkdir(parents=True)
+    (folder / "status").write_bytes(b"Uid:\t0\t0\t0\t0\nVmSize:\t 1 kB\n")
+    (folder / "smaps").write_bytes(
+        b"1000-2000 rw-p 00000000 00:00 0 \nRss: 4 kB\nPss: 2 kB\nPrivate_Dirty: 4 kB\nSwap: 1 kB\n"
+        b"3000-5000 r--p 00000000 08:01 9 /lib/x.so\nRss: 8 kB\nPss: 8 kB\nPrivate_Clean: 8 kB\n")
+    status, out, _ = run_captured([b"pymap", b"--summary", b"--json", b"-q", b"--proc-root",
+                                   bytes(tmp_path / "proc")], {})
+    row = json.loads(out)
+    assert status == 0 and (row["Rss"], row["Pss"], row["Uss"], row["Swap"], row["source"]) == (12, 10, 12, 1,
+                                                                                               "smaps")
