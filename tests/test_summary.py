@@ -330,3 +330,32 @@ def test_smaps_without_rollup(tmp_path):
     row = json.loads(out)
     assert status == 0 and (row["Rss"], row["Pss"], row["Uss"], row["Swap"], row["source"]) == (12, 10, 12, 1,
                                                                                                "smaps")
+
+
+def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
+    """Many PIDs are read by forked helpers as well (their rows come back
+    through a pipe); a helper that fails leaves its share to pymap itself."""
+    from pymap.formats import summary
+
+    argv = [b"pymap", b"--summary", b"--json", b"--by=process", b"--proc-root", os.fsencode(snapshot)]
+    monkeypatch.setattr(summary, "_READERS", 1)
+    alone = run_captured(argv, {})
+    by_mapping = run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {})
+    monkeypatch.setattr(summary, "_READERS", 3)
+    monkeypatch.setattr(summary, "_FORKED_MINIMUM", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    forks = []
+    fork = os.fork
+
+    def counted_fork():
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    assert run_captured(argv, {}) == alone and len(forks) == 2
+    assert run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {}) == by_mapping
+    # helpers that die before they send anything
+    monkeypatch.setattr(summary, "_marshal_rows", lambda rows: os._exit(3))
+    assert run_captured(argv, {}) == alone and len(forks) == 6
