@@ -295,6 +295,22 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+GNU_TIME = "/usr/bin/time"
+
+
+def measured(argv, environ, scratch):
+    """run() of ``argv`` through GNU time when there is one: time is a small
+    process, so the peak it reports for its child is the child's own (a
+    child forked from this script starts with this script's pages)."""
+    if not os.access(GNU_TIME, os.X_OK):
+        return run(argv, environ)
+    report = os.path.join(scratch, "time.out")
+    seconds, _, status = run([GNU_TIME, "-f", "%M", "-o", report] + argv, environ)
+    with open(report, "rb") as handle:
+        lines = handle.read().split()
+    return seconds, int(lines[-1]), status
+
+
 def memory(pymap, environ, scratch, count):
     """Peak RSS of every mode on a target with ``count`` mappings."""
     with open("/proc/sys/vm/max_map_count", "rb") as handle:
@@ -316,15 +332,17 @@ def memory(pymap, environ, scratch, count):
                  ["--capture", capture], ["--proc-root", capture, "--json"], ["--diff", capture],
                  ["--diff", capture, "--sort=rss", "--json"]]
         worst = 0
+        if not os.access(GNU_TIME, os.X_OK):
+            print("memory: no %s: each peak is at least this script's own RSS (see run())" % GNU_TIME)
         for arguments in modes:
-            seconds, peak, status = run(pymap + arguments + [pid], environ)
+            seconds, peak, status = measured(pymap + arguments + [pid], environ, scratch)
             worst = max(worst, peak)
             line = "  pymap %-28s %6.2f s  peak RSS %6.1f MiB" % (" ".join(arguments).replace(scratch, "DIR"),
                                                                    seconds, peak / 1024)
             if status:
                 line += "  (exit %d)" % status
             if arguments and arguments[0] in ("-x", "-X", "-XX", "-d") or not arguments:
-                theirs = run([PMAP] + arguments + [pid], environ)
+                theirs = measured([PMAP] + arguments + [pid], environ, scratch)
                 line += "   pmap %6.2f s  %5.1f MiB" % (theirs[0], theirs[1] / 1024)
             print(line)
         print("memory: the largest peak is %.1f MiB: %s" % (
