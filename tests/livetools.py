@@ -20,6 +20,17 @@ from conftest import ROOT, TIMEOUT
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
 
 
+# builds of other procps-ng releases, as pmap-4.0.3 ... pmap-main (see README,
+# "Testing against other releases"); tests that need one skip without it
+RELEASE_BUILDS = os.environ.get("PYMAP_RELEASE_BUILDS", "/work/procps-builds/bin")
+
+
+def release_build(release):
+    """The path of a build of pmap ``release`` ("4.0.3" ... "main"), or None."""
+    path = os.path.join(RELEASE_BUILDS, "pmap-" + release)
+    return path if os.access(path, os.X_OK) else None
+
+
 def have_pmap():
     return os.access(PMAP, os.X_OK)
 

@@ -196,9 +196,9 @@ def test_messages_land_where_pmap_puts_them(large, sleeper, oracle):
     process whose smaps pmap gives up on.  Up to 4.0.5 pmap's message
     flushes stdout first (error()); from 4.0.6 it does not (errx()), so it
     lands after the last whole 4 KiB block of the table."""
-    tool = livetools.PMAP if oracle == "installed" else "/work/procps-builds/bin/pmap-main"
-    if not os.access(tool, os.X_OK):
-        pytest.skip("no build of upstream's development line on this machine")
+    tool = livetools.PMAP if oracle == "installed" else livetools.release_build("main")
+    if tool is None:
+        pytest.skip("no build of upstream's development line in %s" % livetools.RELEASE_BUILDS)
     release = livetools.pmap_version() if oracle == "installed" else "main"
     folder = tempfile.mkdtemp(prefix="pymap-broken-")
     try:

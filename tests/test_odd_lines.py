@@ -26,7 +26,6 @@ from pymap.cli import run_captured
 MODES = [[], ["-x"], ["-d"], ["-X"], ["-XX"], ["-x", "-q"], ["-p"], ["-x", "-p"], ["-k"], ["-x", "-k"],
          ["-A", "20000,40000"], ["-x", "-A", "18000,30000"], ["-X", "-A", "20000,40000"]]
 # a build of upstream's development line, where this machine has one
-MAIN_PMAP = os.environ.get("PYMAP_MAIN_ORACLE", "/work/procps-builds/bin/pmap-main")
 
 needs_bind_mount = pytest.mark.skipif(not (livetools.have_pmap() and livetools.can_unshare()),
                                       reason="needs %s, root and unshare -m" % livetools.PMAP)
@@ -107,9 +106,14 @@ def folders(target):
 
 
 def _oracles():
-    found = [(livetools.PMAP, livetools.pmap_version())]
-    if os.access(MAIN_PMAP, os.X_OK):
-        found.append((MAIN_PMAP, "main"))
+    """The installed pmap, and a build of each other release where this
+    machine has one (livetools.RELEASE_BUILDS)."""
+    installed = livetools.pmap_version()
+    found = [(livetools.PMAP, installed)]
+    for release in ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main"):
+        build = livetools.release_build(release)
+        if release != installed and build is not None:
+            found.append((build, release))
     return found
 
 
