@@ -232,8 +232,11 @@ def test_every_process_and_kernel_threads(tmp_path):
     assert all_rows[0] == 0
     rows = [json.loads(line) for line in all_rows[1].splitlines()]
     assert [row.get("pid") for row in rows[:-1]] == [20] and rows[-1]["unreadable"] == 1
-    assert all_rows[2] == b"pymap: 1 process could not be read (they exited while they were read)\n"
+    assert all_rows[2] == b"pymap: 1 process could not be read: %s/30/status: No such file or directory\n" % bytes(root)
     named = run_captured([b"pymap", b"--summary", b"--json", b"-q", b"--proc-root", bytes(root), b"10", b"30"], {})
+    # a snapshot's PID folder without status cannot be read (1), one that is not there is not found (42)
+    assert named[0] == 1 and [json.loads(line)["pid"] for line in named[1].splitlines()] == [10]
+    named = run_captured([b"pymap", b"--summary", b"--json", b"-q", b"--proc-root", bytes(root), b"10", b"40"], {})
     assert named[0] == 42 and [json.loads(line)["pid"] for line in named[1].splitlines()] == [10]
 
 

@@ -24,7 +24,8 @@ gives back, so ``value.encode("utf-8", "surrogateescape")`` returns the
 kernel's bytes.  (Other JSON tools may turn a lone surrogate into U+FFFD.)
 
 ``kb`` holds every smaps field measured in kB under the kernel's own name and
-in its order, ``unitless`` the bare numbers (THPeligible, ProtectionKey),
+in its order, ``unitless`` the bare numbers (THPeligible, ProtectionKey;
+{} when there are none),
 ``vmflags`` the VmFlags (null when the kernel has none).  ``totals`` adds up
 the fields that add up (every kB field but KernelPageSize and MMUPageSize)
 over the mappings shown; a field is 0 when no mapping is shown (a kernel
@@ -91,8 +92,7 @@ def mapping_object(mapping, start_stack, display):
         "label": text(clean_label(mapping_label(mapping, start_stack, display), display)),
         "kb": kb,
     }
-    if unitless:
-        result["unitless"] = {name: fields[name] for name in unitless if name in fields}
+    result["unitless"] = {name: fields[name] for name in unitless if name in fields}
     result["vmflags"] = mapping.vmflags
     return result
 

@@ -103,41 +103,52 @@ def _comm(files):
         return None
 
 
-def read_process_row(folder, pid, named=False, by_mapping=False, with_comm=False):
+def read_process_row(folder, pid, named=False, by_mapping=False, with_comm=False, snapshot=False):
     """The ProcessRow of PID (procfs.ProcFolder ``folder``), None for a
     process without memory (a kernel thread, a zombie) unless ``named``;
-    raises ProcessError when it cannot be read.  Its name (comm) is read
-    only ``with_comm`` or when it has no command line."""
+    raises ProcessError when it cannot be read: NoSuchProcess when it does
+    not exist or (live) exits while it is read, UnreadableProcess for a
+    ``snapshot`` whose PID folder misses a file it needs.  Its name (comm)
+    is read only ``with_comm`` or when it has no command line."""
     with folder.process(pid) as files:
-        status = dict(_STATUS_LINES.findall(files.read(b"status")))
-        if b"VmSize" not in status and not named:
-            return None
-        uid_words = status.get(b"Uid", b"").split()
-        uid = digits_value(uid_words[1]) if len(uid_words) > 1 and uid_words[1].isdigit() else None
-        state = status.get(b"State", b"")[:1]
-        figures = dict.fromkeys(FIGURES, 0)
-        for key in (b"RssAnon", b"RssFile", b"RssShmem"):
-            figures[key.decode()] = _number(status.get(key, b""))
-        mappings = None
-        rollup = None if by_mapping or b"VmSize" not in status else _optional(files, b"smaps_rollup")
-        if rollup is not None:
-            source = "smaps_rollup"
-            values = {key.decode(): digits_value(value) for key, value in _ROLLUP_LINES.findall(rollup)}
-            _take_rollup(figures, values)
-        elif b"VmSize" in status:
-            source = "smaps"
-            mappings = _sum_smaps(files, figures, by_mapping)
-        else:
-            source = None
         try:
-            cmdline = files.read(b"cmdline", procfs.CMDLINE_LIMIT)
-        except ProcessError:  # as procps: no command line, the name in brackets
-            cmdline = b""
-        comm = _comm(files) if with_comm or not cmdline.strip(b"\0") else None
-        score = _optional(files, b"oom_score")
-        adj = _optional(files, b"oom_score_adj")
+            return _read_row(files, pid, named, by_mapping, with_comm)
+        except NoSuchProcess as error:
+            if not snapshot:
+                raise
+            raise UnreadableProcess(pid, error.path, error.reason) from None
+
+
+def _read_row(files, pid, named, by_mapping, with_comm):
+    status = dict(_STATUS_LINES.findall(files.read(b"status")))
+    if b"VmSize" not in status and not named:
+        return None
+    uid_words = status.get(b"Uid", b"").split()
+    uid = digits_value(uid_words[1]) if len(uid_words) > 1 and uid_words[1].isdigit() else None
+    state = status.get(b"State", b"")[:1]
+    figures = dict.fromkeys(FIGURES, 0)
+    for key in (b"RssAnon", b"RssFile", b"RssShmem"):
+        figures[key.decode()] = _number(status.get(key, b""))
+    mappings = None
+    rollup = None if by_mapping or b"VmSize" not in status else _optional(files, b"smaps_rollup")
+    if rollup is not None:
+        source = "smaps_rollup"
+        values = {key.decode(): digits_value(value) for key, value in _ROLLUP_LINES.findall(rollup)}
+        _take_rollup(figures, values)
+    elif b"VmSize" in status:
+        source = "smaps"
+        mappings = _sum_smaps(files, figures, by_mapping)
+    else:
+        source = None
+    try:
+        cmdline = files.read(b"cmdline", procfs.CMDLINE_LIMIT)
+    except ProcessError:  # as procps: no command line, the name in brackets
+        cmdline = b""
+    comm = _comm(files) if with_comm or not cmdline.strip(b"\0") else None
+    score = _optional(files, b"oom_score")
+    adj = _optional(files, b"oom_score_adj")
     return ProcessRow(pid, uid, state, cmdline, comm, figures, None if score is None else scan_int(score),
-                      None if adj is None else scan_int(adj), source, mappings)
+                  None if adj is None else scan_int(adj), source, mappings)
 
 
 def _take_rollup(figures, values):
@@ -249,7 +260,7 @@ class SummaryMode(OutputMode):
         session = self.session
         named = bool(pids)
         rows = []
-        unreadable = denied = missing = 0
+        missing = 0
         status = 0
         try:
             folder = procfs.ProcFolder(session.root)
@@ -257,33 +268,49 @@ class SummaryMode(OutputMode):
             return 42
         with folder:
             results = self._read_rows(folder, list(pids) or folder.pids(), named)
+        exited = []  # live processes that went away while they were read
+        denied = []
+        damaged = []  # any other failure (a snapshot's missing or odd file)
         for row in results:
             if isinstance(row, NoSuchProcess):
                 if named:
                     missing += 1
                 else:
-                    unreadable += 1
+                    exited.append(row)
             elif isinstance(row, ProcessError):
-                unreadable += 1
-                denied += isinstance(row, AccessDenied)
+                (denied if isinstance(row, AccessDenied) else damaged).append(row)
                 if named:
                     status |= 1
             elif row is not None:
                 rows.append(row)
+        unreadable = len(exited) + len(denied) + len(damaged)
         if self.by == "process":
             self._show_processes(rows, unreadable)
         else:
             self._show_groups(group_rows(rows, self.by, self.user_name), len(rows), unreadable)
         if unreadable:
-            if not denied:
-                why = b" (they exited while they were read)"
-            elif os.geteuid() != 0 and not session.snapshot:
-                why = b": run as root to see them"
-            else:
-                why = b" (access denied)"
-            session.console.message(b"%d process%s could not be read%s" % (
-                unreadable, b"" if unreadable == 1 else b"es", why))
+            session.console.message(self._unreadable_line(exited, denied, damaged))
         return status | (42 if missing else 0)
+
+    def _unreadable_line(self, exited, denied, damaged):
+        """One line for every process that could not be read, by cause."""
+        count = len(exited) + len(denied) + len(damaged)
+        head = b"%d process%s could not be read" % (count, b"" if count == 1 else b"es")
+        live_user = os.geteuid() != 0 and not self.session.snapshot
+        if damaged and count == 1:
+            error = damaged[0]
+            return b"%s: %s: %s" % (head, os.fsencode(error.path or ""), os.fsencode(error.reason or ""))
+        causes = []
+        if denied:
+            causes.append((len(denied), b"run as root to see them" if live_user else b"access denied"))
+        if exited:
+            causes.append((len(exited), b"they exited while they were read"))
+        if damaged:
+            causes.append((len(damaged), b"files missing or damaged" if self.session.snapshot else b"unreadable"))
+        if len(causes) == 1:
+            reason = causes[0][1]
+            return head + (b": " + reason if reason.startswith(b"run") else b" (" + reason + b")")
+        return head + b": " + b", ".join(b"%d %s" % (number, reason) for number, reason in causes)
 
     def _read_rows(self, folder, pids, named):
         """The ProcessRow (None, or the ProcessError) of each PID, in order.
@@ -295,10 +322,11 @@ class SummaryMode(OutputMode):
         own share.  A reader that fails leaves its share to this process."""
         by_mapping = self.by == "mapping"
         with_comm = self.json
+        snapshot = self.session.snapshot
 
         def read(index):
             try:
-                return read_process_row(folder, pids[index], named, by_mapping, with_comm)
+                return read_process_row(folder, pids[index], named, by_mapping, with_comm, snapshot)
             except ProcessError as error:
                 return error
 
