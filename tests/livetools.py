@@ -157,6 +157,29 @@ def stopped_process(code, argv_tail=(), executable=None, **popen):
         child.wait(timeout=TIMEOUT)
 
 
+PF_KTHREAD = 0x00200000  # the kernel's flag of a kernel thread, in /proc/PID/stat's flags
+
+
+def kernel_threads():
+    """The PIDs of the kernel threads this PID namespace shows (PF_KTHREAD
+    set in /proc/PID/stat's flags; PID 2 is kthreadd only in the first PID
+    namespace): long-lived ones first, kworkers (which come and go) last."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # gone meanwhile
+        head, _, rest = stat.rpartition(b")")
+        fields = rest.split()
+        if len(fields) > 6 and int(fields[6]) & PF_KTHREAD:
+            found.append((head.partition(b"(")[2].startswith(b"kworker/"), int(name)))
+    return [pid for _, pid in sorted(found)]
+
+
 # 3,000 one-page mappings that the kernel cannot merge, every 14th dirty:
 # enough smaps for the streamed and one-pass fast paths to take many blocks
 LARGE_TARGET = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else mmap.PROT_READ | "

@@ -3,8 +3,10 @@ signals, broken pipes, huge command lines, thousands of PIDs, names with
 every byte; and pymap's promise to open nothing for writing and run
 nothing."""
 
+import contextlib
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -15,7 +17,8 @@ import time
 import pytest
 
 from conftest import ROOT, TIMEOUT
-from livetools import base_environ, have_pmap, launcher_dir, pmap_version, run_pmap, run_pymap, stopped_process
+from livetools import base_environ, have_pmap, kernel_threads, launcher_dir, pmap_version, run_pmap, run_pymap, \
+    stopped_process
 from pymap.cli import run_captured
 
 needs_pmap = pytest.mark.skipif(not have_pmap(), reason="needs the installed /usr/bin/pmap")
@@ -30,28 +33,59 @@ def same_as_pmap(args, environ=None):
     return actual
 
 
-@needs_pmap
-def test_zombie_child_and_kernel_thread():
+def _wait_for(condition, what, timeout=TIMEOUT):
+    """Poll ``condition()`` until it is true; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("waited %s s in vain until %s" % (timeout, what))
+        time.sleep(0.005)
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _state(pid):
+    """The state letter of /proc/PID/stat (b"R", b"S", b"Z", ...)."""
+    with open("/proc/%d/stat" % pid, "rb") as handle:
+        return handle.read().rpartition(b")")[2].split()[0]
+
+
+@contextlib.contextmanager
+def _zombie():
+    """A child of ours that has exited and is not yet waited for."""
     child = os.fork()
     if child == 0:
         os._exit(0)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with open("/proc/%d/stat" % child, "rb") as handle:
-                if handle.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                    break
-            time.sleep(0.01)
+        _wait_for(lambda: _state(child) == b"Z", "child %d is a zombie" % child)
+        yield child
+    finally:
+        os.waitpid(child, 0)
+
+
+@needs_pmap
+def test_zombie_child():
+    with _zombie() as child:
         for mode in MODES:
             result = same_as_pmap(mode + [str(child)])
             assert b"<defunct>" in result.stdout
-        if os.path.exists("/proc/2/stat"):
-            for mode in MODES:
-                same_as_pmap(mode + ["2"])
-            same_as_pmap(["-x", "2", str(child), "2"])
-            same_as_pmap(["2"], base_environ(LIBPROC_HIDE_KERNEL="1"))
-    finally:
-        os.waitpid(child, 0)
+
+
+@needs_pmap
+def test_kernel_thread():
+    threads = kernel_threads()
+    if not threads:
+        pytest.skip("no kernel thread in this PID namespace (no /proc/PID/stat with PF_KTHREAD in its flags)")
+    thread = str(threads[0])
+    for mode in MODES:
+        result = same_as_pmap(mode + [thread])
+        assert result.stdout.startswith(b"%s:   [" % thread.encode()), result.stdout
+    with _zombie() as child:
+        same_as_pmap(["-x", thread, str(child), thread])
+    same_as_pmap([thread], base_environ(LIBPROC_HIDE_KERNEL="1"))
 
 
 def _snapshot_with_many_mappings(folder, count=4000):
@@ -68,26 +102,37 @@ def _snapshot_with_many_mappings(folder, count=4000):
     return os.path.join(folder, "proc")
 
 
-def _wait_until_pipe_full(pipe, timeout=TIMEOUT):
-    """Wait (at most ``timeout`` s) until the pipe read by ``pipe`` is full:
-    what it holds has not grown for half a second (its writer is then
-    blocked in write(); how full a pipe gets depends on the writes' sizes)."""
-    import fcntl
-    import termios
+# write()'s number, for kernels whose wchan shows no names (see below)
+_WRITE_SYSCALL = {"x86_64": b"1", "aarch64": b"64", "riscv64": b"64", "ppc64le": b"4", "ppc64": b"4", "s390x": b"4",
+                  "i686": b"4", "armv7l": b"4"}.get(os.uname().machine)
 
-    deadline = time.monotonic() + timeout
-    buffered = bytearray(4)
-    held = 0
-    since = time.monotonic()
-    while time.monotonic() < deadline:
-        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, buffered)
-        now = int.from_bytes(buffered, sys.byteorder)
-        if now != held:
-            held, since = now, time.monotonic()
-        elif held > 4096 and time.monotonic() - since > 0.5:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the pipe did not fill within %s s" % timeout)
+
+def _blocked_writing(pid):
+    """Whether ``pid`` sleeps in write() on a full pipe: its wchan names the
+    kernel's pipe_write (anon_pipe_write in newer kernels), or, where wchan
+    shows no names, /proc/PID/syscall shows it inside write() on fd 1 (that
+    file names the call a task sleeps in, and says "running" otherwise).
+    Fails at once if ``pid`` has exited."""
+    assert _state(pid) not in (b"Z", b"X"), "process %d exited" % pid
+    wchan = _read("/proc/%d/wchan" % pid)
+    if wchan.endswith(b"pipe_write"):
+        return True
+    if wchan not in (b"", b"0") or _WRITE_SYSCALL is None:
+        return False  # asleep elsewhere (or no way to tell)
+    return _read("/proc/%d/syscall" % pid).split()[:2] == [_WRITE_SYSCALL, b"0x1"]
+
+
+def _wait_blocked_writing(pid):
+    _wait_for(lambda: _blocked_writing(pid), "process %d blocks writing to its full pipe" % pid)
+
+
+_SIGINT_MASK = 1 << (signal.SIGINT - 1)  # its bit in /proc/PID/status's signal masks
+
+
+def _ignored_signals(pid):
+    with open("/proc/%d/status" % pid, "rb") as handle:
+        line = next(line for line in handle if line.startswith(b"SigIgn:"))
+    return int(line.split()[1], 16)
 
 
 def test_sigint_while_blocked_kills_by_sigint():
@@ -100,7 +145,7 @@ def test_sigint_while_blocked_kills_by_sigint():
         environ = base_environ()
         runner = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            _wait_until_pipe_full(runner.stdout)
+            _wait_blocked_writing(runner.pid)
             runner.send_signal(signal.SIGINT)
             _, stderr = runner.communicate(timeout=TIMEOUT)
         finally:
@@ -111,50 +156,80 @@ def test_sigint_while_blocked_kills_by_sigint():
         # in a shell, that is status 130
         shell = subprocess.Popen(["sh", "-c", '"$@"; echo $? >&2', "sh"] + command, cwd=ROOT, env=environ,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        children = "/proc/%d/task/%d/children" % (shell.pid, shell.pid)
         try:
-            _wait_until_pipe_full(shell.stdout)
-            with open("/proc/%d/task/%d/children" % (shell.pid, shell.pid), "rb") as handle:
-                inner = handle.read().split()
-            os.kill(int(inner[0]), signal.SIGINT)
+            _wait_for(lambda: _read(children).split(), "the shell has started pymap")
+            inner = int(_read(children).split()[0])
+            _wait_blocked_writing(inner)
+            os.kill(inner, signal.SIGINT)
             _, stderr = shell.communicate(timeout=TIMEOUT)
         finally:
             shell.kill()
         assert stderr == b"130\n"
 
         # SIGINT ignored by whoever started pymap (nohup, a background job)
-        # stays ignored, as it does for a C program
+        # stays ignored, as it does for a C program: the kernel drops the
+        # signal, and pymap, its pipe drained, ends as usual
         ignoring = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         try:
-            _wait_until_pipe_full(ignoring.stdout)
+            _wait_blocked_writing(ignoring.pid)
+            assert _ignored_signals(ignoring.pid) & _SIGINT_MASK
             ignoring.send_signal(signal.SIGINT)
-            time.sleep(0.3)
-            assert ignoring.poll() is None
-            ignoring.terminate()
-            _, stderr = ignoring.communicate(timeout=TIMEOUT)
+            stdout, stderr = ignoring.communicate(timeout=TIMEOUT)
         finally:
             ignoring.kill()
-        assert ignoring.returncode == -signal.SIGTERM and stderr == b""
+        assert (ignoring.returncode, stderr) == (0, b"")
+        assert stdout.count(b"\n") == 1 + 4000 + 1 and stdout.endswith(b" total            16000K\n"), stdout[-200:]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _running(process):
+    assert process.poll() is None, "exited early: %r" % (process.communicate(timeout=TIMEOUT),)
+    return True
+
+
+def _has_open(pid, path):
+    """Whether process ``pid`` has ``path`` open."""
+    folder = "/proc/%d/fd" % pid
+    for fd in os.listdir(folder):
+        try:
+            if os.readlink(os.path.join(folder, fd)) == path:
+                return True
+        except OSError:
+            continue  # closed meanwhile
+    return False
+
+
+def _has_written(pipe):
+    return bool(select.select([pipe], [], [], 0)[0])
+
+
 def test_sigint_on_a_huge_process():
+    """SIGINT ends pymap by SIGINT, silently, while it reads a process of
+    20,000 mappings and while it writes their listing.  Its stdout is a
+    pipe left unread, far smaller than the listing: pymap cannot end by
+    itself before the signal comes."""
     code = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else "
             "mmap.PROT_READ | mmap.PROT_WRITE)) for i in range(20000)]\n")
     with stopped_process(code) as pid:
-        runs = 0
-        for delay in (0.15, 0.3, 0.5):
+        smaps = "/proc/%d/smaps" % pid
+        phases = {
+            # reading (or, should the read be too quick to be seen, writing)
+            "reads": lambda runner: _has_open(runner.pid, smaps) or _has_written(runner.stdout),
+            "writes": lambda runner: _has_written(runner.stdout),
+        }
+        for phase, reached in phases.items():
             runner = subprocess.Popen([sys.executable, "-m", "pymap", "-x", str(pid), str(pid), str(pid)], cwd=ROOT,
-                                      env=base_environ(),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(delay)
-            runner.send_signal(signal.SIGINT)
-            _, stderr = runner.communicate(timeout=30)
-            assert runner.returncode in (-signal.SIGINT, 0), stderr
-            assert stderr == b""
-            runs += runner.returncode == -signal.SIGINT
-        assert runs  # at least one run was still going
+                                      env=base_environ(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                _wait_for(lambda: _running(runner) and reached(runner), "pymap %s" % phase)
+                runner.send_signal(signal.SIGINT)
+                _, stderr = runner.communicate(timeout=TIMEOUT)
+            finally:
+                runner.kill()
+            assert (runner.returncode, stderr) == (-signal.SIGINT, b""), phase
 
 
 def test_broken_pipe_dies_by_sigpipe_silently():
