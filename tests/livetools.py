@@ -191,6 +191,25 @@ def large_process():
     return stopped_process(LARGE_TARGET)
 
 
+@contextlib.contextmanager
+def identity_copy(pid, prefix):
+    """A /proc-like root (a temporary folder) holding ROOT/PID with a copy of
+    the process's stat, status, cmdline and comm, for a test to add maps and
+    smaps of its own to and bind-mount over /proc/PID; yields (root, folder)."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    folder = os.path.join(root, str(pid))
+    os.makedirs(folder)
+    try:
+        for name in ("stat", "status", "cmdline", "comm"):
+            with open("/proc/%d/%s" % (pid, name), "rb") as source:
+                data = source.read()
+            with open(os.path.join(folder, name), "wb") as copy:
+                copy.write(data)
+        yield root, folder
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def bind_mount_command(pid, folder, argv):
     """argv run in a private mount namespace where ``folder`` is bind-mounted
     over /proc/PID (so real pmap reads our files)."""

@@ -152,18 +152,10 @@ def target():
 def folders(target):
     """A /proc-like root holding a copy of the target's identity files; each
     example writes its maps, smaps and stat."""
-    root = tempfile.mkdtemp(prefix="pymap-edges-")
-    folder = os.path.join(root, str(target))
-    os.makedirs(folder)
-    for name in ("stat", "status", "cmdline", "comm"):
-        with open("/proc/%d/%s" % (target, name), "rb") as source:
-            data = source.read()
-        with open(os.path.join(folder, name), "wb") as copy:
-            copy.write(data)
-    with open(os.path.join(folder, "stat"), "rb") as handle:
-        stat = handle.read()
-    yield root, folder, stat
-    shutil.rmtree(root, ignore_errors=True)
+    with livetools.identity_copy(target, "pymap-edges-") as (root, folder):
+        with open(os.path.join(folder, "stat"), "rb") as handle:
+            stat = handle.read()
+        yield root, folder, stat
 
 
 def _with_start_stack(stat, start_stack):

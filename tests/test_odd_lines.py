@@ -12,9 +12,7 @@ line is found, as main.
 """
 
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -93,16 +91,8 @@ def target():
 def folders(target):
     """A /proc-like root with a copy of the target's identity files; the
     test writes its maps and smaps."""
-    root = tempfile.mkdtemp(prefix="pymap-odd-")
-    folder = os.path.join(root, str(target))
-    os.makedirs(folder)
-    for name in ("stat", "status", "cmdline", "comm"):
-        with open("/proc/%d/%s" % (target, name), "rb") as source:
-            data = source.read()
-        with open(os.path.join(folder, name), "wb") as copy:
-            copy.write(data)
-    yield root, folder
-    shutil.rmtree(root, ignore_errors=True)
+    with livetools.identity_copy(target, "pymap-odd-") as found:
+        yield found
 
 
 def _oracles():
