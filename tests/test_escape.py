@@ -50,3 +50,20 @@ def test_mapping_names():
     assert escape_mapping_name("漢字".encode(), utf8, "mblen") == "漢字".encode()
     assert escape_mapping_name("漢字".encode(), Charset("ascii"), "isprint") == b"??????"
     assert escape_mapping_name(b"tab\there", Charset("ascii"), "isprint") == b"tab?here"
+
+
+def test_terminal_safe_replaces_exactly_the_controls():
+    """On a terminal: C0 controls but tab and newline, DEL and the C1
+    controls (U+0080-U+009F in UTF-8, bytes 0x80-0x9F in a one-byte
+    charset) become '?', nothing else changes."""
+    from pymap.escape import terminal_safe
+
+    every_byte = bytes(range(256))
+    controls = set(range(0x09)) | set(range(0x0B, 0x20)) | {0x7F}
+    expected = bytes(0x3F if byte in controls else byte for byte in range(256))
+    assert terminal_safe(every_byte, True) == expected
+    one_byte = bytes(0x3F if byte in controls or 0x80 <= byte <= 0x9F else byte for byte in range(256))
+    assert terminal_safe(every_byte, False) == one_byte
+    c1 = "".join(map(chr, range(0x80, 0xA0))).encode("utf-8")
+    assert terminal_safe(b"a" + c1 + "\u00a0\u00e9".encode() + b"\t\n", True) == (
+        b"a" + b"??" * 32 + "\u00a0\u00e9".encode() + b"\t\n")

@@ -264,10 +264,11 @@ class SummaryMode(OutputMode):
         status = 0
         try:
             folder = procfs.ProcFolder(session.root)
-        except ProcessError:
-            return 42
-        with folder:
-            results = self._read_rows(folder, list(pids) or folder.pids(), named)
+            with folder:
+                results = self._read_rows(folder, list(pids) or folder.pids(), named)
+        except ProcessError as error:  # the root itself cannot be read
+            session.snapshot_error(error)
+            return 1
         exited = []  # live processes that went away while they were read
         denied = []
         damaged = []  # any other failure (a snapshot's missing or odd file)
@@ -289,7 +290,7 @@ class SummaryMode(OutputMode):
         else:
             self._show_groups(group_rows(rows, self.by, self.user_name), len(rows), unreadable)
         if unreadable:
-            session.console.message(self._unreadable_line(exited, denied, damaged))
+            session.console.message(terminal_safe(self._unreadable_line(exited, denied, damaged), self.utf8))
         return status | (42 if missing else 0)
 
     def _unreadable_line(self, exited, denied, damaged):
