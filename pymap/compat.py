@@ -180,11 +180,3 @@ def _procps_pmap(path):
     finally:
         os.close(fd)
     return InstalledPmap(path, version, localedir if localedir and localedir.startswith(b"/") else None)
-
-
-def compat_from_environment(environ):
-    """The release named by PYMAP_COMPAT in a bytes environment, or the default."""
-    value = environ.get(b"PYMAP_COMPAT")
-    if value is None or value == b"":
-        return Compat()
-    return Compat(value.decode("ascii", "replace"))

@@ -156,6 +156,32 @@ def test_default_rc_with_c_follows_program_name(target, home, name):
 
 
 @needs_pmap
+def test_rc_file_odd_but_readable(target, home):
+    """An executable rc file, text right after a section's bracket: read as
+    pmap reads them."""
+    path = os.path.join(home, "rc")
+    _write(path, b"[Fields Display]\nRss\n[Unknown]Swap\n[Other]#c\n[Third]Y\n[Mapping]x\nShowPath\n")
+    os.chmod(path, 0o755)
+    _assert_same(["-C", path, str(target)], _environ(home))
+
+
+@needs_pmap
+def test_rc_file_of_the_largest_size_read(target, home):
+    """An rc file of exactly rcfile.READ_LIMIT bytes is read as pmap reads
+    it; one byte more is refused (pmap would read on: a deliberate
+    difference, so that /dev/zero or a huge file cannot hold pymap)."""
+    path = os.path.join(home, "rc")
+    body = b"[Fields Display]\nRss\nSwap\n"
+    filler = b"#" * (rcfile.READ_LIMIT - len(body) - 1) + b"\n"
+    _write(path, body + filler)
+    assert os.path.getsize(path) == rcfile.READ_LIMIT
+    _assert_same(["-C", path, str(target)], _environ(home))
+    _write(path, body + b"#" + filler)
+    refused = livetools.run_pymap(["-C", path, str(target)], _environ(home))
+    assert (refused.returncode, refused.stdout, refused.stderr) == (1, b"", b"pmap: couldn't read the rc file\n")
+
+
+@needs_pmap
 def test_missing_rc_files(target, home):
     _assert_same(["-c", str(target)], _environ(home))
     _assert_same(["-C", os.path.join(home, "none"), str(target)], _environ(home))

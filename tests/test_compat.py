@@ -1,0 +1,108 @@
+"""compat.py: which release an installed pmap is, found the way the README
+says (the first procps-ng pmap on PATH, its version and catalog folder read
+from the program file), and which known release a version behaves as."""
+
+import os
+
+import pytest
+
+from pymap.compat import RELEASES, installed_pmap, release_for_version
+
+
+@pytest.mark.parametrize("version, expected", [
+    (b"4.0.2", ("4.0.2", None)),
+    (b"4.0.4", ("4.0.4", None)),
+    (b"4.0.6", ("4.0.6", None)),
+    (b"main", ("main", None)),
+    # a development snapshot after the newest release is upstream's line
+    (b"4.0.6-58-gcbe5f3fe", ("main", None)),
+    (b"4.0.7", ("main", "newer than pymap knows")),
+    (b"4.0.10", ("main", "newer than pymap knows")),
+    (b"4.1.0", ("main", "newer than pymap knows")),
+    (b"5", ("main", "newer than pymap knows")),
+    (b"3.3.17", ("4.0.2", "older than pymap knows")),
+    (b"4.0.1", ("4.0.2", "older than pymap knows")),
+    (b"4.0.x", ("4.0.2", "older than pymap knows")),
+    (b"4.0.5-rc1", ("4.0.5", None)),
+    (b"4.0.3.1", ("4.0.3", None)),
+    (b"4.0.4a", ("4.0.4", None)),
+])
+def test_release_for_version(version, expected):
+    assert release_for_version(version) == expected
+
+
+def test_known_releases_are_their_own():
+    for release in RELEASES:
+        assert release_for_version(release.encode()) == (release, None)
+
+
+def _program(folder, name=b"pmap", content=None, mode=0o755):
+    path = os.path.join(os.fsencode(folder), name)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, mode)
+    return path
+
+
+def _elf(version, localedir=b"/usr/share/locale"):
+    """Bytes laid out as the parts of a pmap binary that are read."""
+    return (b"\x7fELF\x02\x01\x01" + b"\0" * 200 + b"procps-ng \0other procps-ng X\0" + b"\0" * 50
+            + b"procps-ng " + version + b"\0" + b"\0" * 30 + localedir + b"\0" + b"\0" * 100)
+
+
+def test_the_first_procps_pmap_on_path(tmp_path):
+    script, elf, later = (tmp_path / name for name in ("script", "elf", "later"))
+    for folder in (script, elf, later):
+        folder.mkdir()
+    _program(script, content=b"#!/bin/sh\n# procps-ng 4.0.2 (a wrapper, or pymap's own launcher)\n")
+    found_path = _program(elf, content=_elf(b"4.0.4"))
+    _program(later, content=_elf(b"4.0.6"))
+    found = installed_pmap({b"PATH": b":".join(os.fsencode(folder) for folder in (script, elf, later))})
+    assert (found.path, found.version, found.release, found.note, found.localedir) == (
+        found_path, b"4.0.4", "4.0.4", None, b"/usr/share/locale")
+
+
+@pytest.mark.parametrize("what", ["not executable", "not ELF", "no version", "a folder", "a FIFO", "too small"])
+def test_what_is_not_a_procps_pmap(tmp_path, what):
+    """Each is passed over (so the search goes on to /usr/bin/pmap, which is
+    this machine's, or finds none)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    if what == "not executable":
+        _program(folder, content=_elf(b"4.0.5"), mode=0o644)
+    elif what == "not ELF":
+        _program(folder, content=_elf(b"4.0.5")[4:])
+    elif what == "no version":
+        _program(folder, content=_elf(b"x.y"))
+    elif what == "a folder":
+        (folder / "pmap").mkdir()
+    elif what == "a FIFO":
+        os.mkfifo(folder / "pmap")  # opened without blocking, then refused
+    else:
+        _program(folder, content=b"\x7fE")
+    found = installed_pmap({b"PATH": os.fsencode(folder)})
+    assert found is None or found.path == b"/usr/bin/pmap"
+
+
+def test_catalog_folder(tmp_path):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    _program(folder, content=_elf(b"4.0.2", localedir=b"/opt/procps/share/locale"))
+    assert installed_pmap({b"PATH": os.fsencode(folder)}).localedir == b"/opt/procps/share/locale"
+    _program(folder, content=_elf(b"4.0.2", localedir=b"relative/locale"))
+    assert installed_pmap({b"PATH": os.fsencode(folder)}).localedir is None
+
+
+def test_version_notes(tmp_path):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    _program(folder, content=_elf(b"4.1.2"))
+    found = installed_pmap({b"PATH": os.fsencode(folder)})
+    assert (found.release, found.note) == ("main", "newer than pymap knows")
+
+
+def test_empty_path_entry_is_the_current_folder(tmp_path, monkeypatch):
+    _program(tmp_path, content=_elf(b"4.0.3"))
+    monkeypatch.chdir(tmp_path)
+    found = installed_pmap({b"PATH": b":/nonexistent"})
+    assert (found.path, found.version) == (b"./pmap", b"4.0.3")
