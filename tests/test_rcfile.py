@@ -295,3 +295,25 @@ def test_default_path_uses_program_name():
     assert rcfile.default_path({b"HOME": b"/h"}, console) == b"/h/.pmaprc"
     assert rcfile.default_path({}, console) is None
     assert console.lines == [b"HOME variable undefined"]
+
+
+def test_create_on_a_full_disk(home, monkeypatch):
+    """pmap says it created the file when its writes failed; pymap says what
+    failed, removes the cut file and says it could not create it."""
+    import errno
+
+    from pymap.cli import run_captured
+
+    path = os.path.join(home, "full-rc")
+    real_write = os.write
+
+    def full(descriptor, data):
+        if os.readlink("/proc/self/fd/%d" % descriptor) == path:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", full)
+    status, out, err = run_captured([b"pymap", b"-N", path.encode()], {b"HOME": home.encode(), b"LANG": b"C"})
+    assert (status, out) == (1, b"")
+    assert err == b"pymap: %s: No space left on device\npymap: couldn't create the rc file\n" % path.encode()
+    assert not os.path.lexists(path)
