@@ -29,8 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # module -> the test files that exercise it (fast ones: each mutant runs them)
 TESTS = {
-    "pymap/escape.py": ["tests/test_escape.py", "tests/test_goldens.py"],
-    "pymap/compat.py": ["tests/test_goldens.py", "tests/test_arguments.py"],
+    "pymap/escape.py": ["tests/test_escape.py", "tests/test_escape_live.py", "tests/test_goldens.py"],
+    "pymap/compat.py": ["tests/test_compat.py", "tests/test_goldens.py", "tests/test_arguments.py"],
     "pymap/rcfile.py": ["tests/test_rcfile.py"],
     "pymap/formats/listing.py": ["tests/test_goldens.py", "tests/test_classic.py", "tests/test_edges.py"],
     "pymap/formats/listing_blocks.py": ["tests/test_listing_blocks.py", "tests/test_edges.py"],
