@@ -93,12 +93,15 @@ def test_catalog_folder(tmp_path):
     assert installed_pmap({b"PATH": os.fsencode(folder)}).localedir is None
 
 
-def test_version_notes(tmp_path):
+@pytest.mark.parametrize("version, release, note", [(b"4.1.2", "main", "newer than pymap knows"),
+                                                    (b"0.9.1", "4.0.2", "older than pymap knows"),
+                                                    (b"9", "main", "newer than pymap knows")])
+def test_version_notes(tmp_path, version, release, note):
     folder = tmp_path / "bin"
     folder.mkdir()
-    _program(folder, content=_elf(b"4.1.2"))
+    _program(folder, content=_elf(version))
     found = installed_pmap({b"PATH": os.fsencode(folder)})
-    assert (found.release, found.note) == ("main", "newer than pymap knows")
+    assert (found.version, found.release, found.note) == (version, release, note)
 
 
 def test_empty_path_entry_is_the_current_folder(tmp_path, monkeypatch):
