@@ -199,9 +199,9 @@ def _usual_records(reader, segment, end):
 
         # a header line, field lines of digits with or without " kB", and a
         # VmFlags line of letters and spaces
-        _USUAL_RECORD = re.compile(rb"([^A-Z\n][^\n]{0,4095}+)\n"
-                                   rb"((?:(?!VmFlags:)[A-Z][^:\n]{0,63}+:[ ]{0,63}+[0-9]{1,19}+(?: kB)?\n)*+)"
-                                   rb"(?:VmFlags:([a-z ]{0,511}+)\n)?")
+        _USUAL_RECORD = re.compile(rb"([^A-Z\n][^\n]{0,4095})\n"
+                                   rb"((?:(?!VmFlags:)[A-Z][^:\n]{0,63}:[ ]{0,63}[0-9]{1,19}(?: kB)?\n)*)"
+                                   rb"(?:VmFlags:([a-z ]{0,511})\n)?")
         _USUAL_FIELD = re.compile(rb"([^:\n]+):[ ]*([0-9]+)( kB)?\n")
     match = _USUAL_RECORD.match
     findall = _USUAL_FIELD.findall

@@ -609,14 +609,15 @@ def test_diff_json(plain, workdir):
     nameless = next(index for index, record in enumerate(new[:-1]) if not record[0][6]
                     and int(new[index + 1][0][0], 16) >= int(record[0][1], 16) + 2 * PAGE)
     row = list(new[nameless][0])
+    old_end_text = text(row[1])
     old_end = int(row[1], 16)
-    row[1] = b"%x" % (old_end + 2 * PAGE)
+    row[1] = b"%08x" % (old_end + 2 * PAGE)  # as the kernel writes it
     grown = 2 * PAGE // 1024
     new[nameless] = [tuple(row), [(key, value + grown if key in ("Size", "Rss") else value, has_kb)
                                   for key, value, has_kb in new[nameless][1]], new[nameless][2]]
     appeared_start = int(new[-2][0][1], 16)  # between the last two, if there is room
     assert int(new[-1][0][0], 16) - appeared_start >= PAGE
-    appeared = [(b"%x" % appeared_start, b"%x" % (appeared_start + PAGE), b"rw-p", b"00000000", b"00:00", 0, b""),
+    appeared = [(b"%08x" % appeared_start, b"%08x" % (appeared_start + PAGE), b"rw-p", b"00000000", b"00:00", 0, b""),
                 [(key, {"Size": PAGE // 1024, "Rss": PAGE // 1024, "Anonymous": PAGE // 1024}.get(
                     key, value if not has_kb else 0), has_kb)
                  for key, value, has_kb in new[0][1]], ["rd", "wr"]]
@@ -638,10 +639,10 @@ def test_diff_json(plain, workdir):
     assert (gone_item["start"], gone_item["end"]) == (text(gone[0][0]), text(gone[0][1]))
     assert gone_item["kb"] == {key: -value for key, value in totalled(gone[1]).items()}
     [appeared_item] = by_kind["appeared"]
-    assert (appeared_item["start"], appeared_item["label"]) == ("%x" % appeared_start, "[ anon ]")
+    assert (appeared_item["start"], appeared_item["label"]) == ("%08x" % appeared_start, "[ anon ]")
     assert appeared_item["kb"] == totalled(appeared[1])
     [changed] = by_kind["changed"]
-    assert changed["before"]["end"] == "%x" % old_end and changed["end"] == "%x" % (old_end + 2 * PAGE)
+    assert changed["before"]["end"] == old_end_text and changed["end"] == "%08x" % (old_end + 2 * PAGE)
     assert (changed["kb"]["Size"], changed["kb"]["Rss"]) == (grown, grown)
     # the totals object: the deltas of --json's totals, from the two files
     assert_keys(totals, DIFF_TOTALS_KEYS)

@@ -35,11 +35,13 @@ _OFFERS = 4
 # reads it without scanning byte by byte: single spaces, plain lower-case
 # digits that cannot overflow, four-letter perms.  Every part is bounded so
 # that no line comes near pmap's fgets() buffer (121 + 100 + 700 < 1023).
-# Runs are possessive ("+"): each is followed by a byte it cannot take.
-_ADDRESSES = rb"([0-9a-f]{1,16}+)-([0-9a-f]{1,16}+) ([r-][w-][x-][sp]) "
-_DEVICE = rb"[0-9a-f]{1,16}+ [0-9a-f]{1,8}+:[0-9a-f]{1,8}+ [0-9]{1,19}+"
-_DEVICE_SHOWN = rb"([0-9a-f]{1,16}+) ([0-9a-f]{1,8}+):([0-9a-f]{1,8}+) [0-9]{1,19}+"  # -d's offset and device
-_NAME = rb"(?: {1,100}+(\S[^\n]{0,699}+)| {0,100}+)"
+# Each run is followed by a byte it cannot take, so a line that fails fails
+# at once.  (No possessive "+": Python before 3.11 has none, and 3.11 before
+# 3.11.5 matches some wrongly, CPython gh-106052.)
+_ADDRESSES = rb"([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([r-][w-][x-][sp]) "
+_DEVICE = rb"[0-9a-f]{1,16} [0-9a-f]{1,8}:[0-9a-f]{1,8} [0-9]{1,19}"
+_DEVICE_SHOWN = rb"([0-9a-f]{1,16}) ([0-9a-f]{1,8}):([0-9a-f]{1,8}) [0-9]{1,19}"  # -d's offset and device
+_NAME = rb"(?: {1,100}(\S[^\n]{0,699})| {0,100})"
 # a line any pattern does not take, captured (a table row leaves the group
 # empty), so that findall() meets every line and a stray one shows
 _STRAY = rb"|([^\n]*\n|[^\n]+\Z))"
@@ -50,7 +52,7 @@ _WANTED = (b"Rss", b"Shared_Dirty", b"Private_Dirty", b"Swap")
 # or '[' at one of its first _FIELD_LINE_MAX + 2 bytes) is left to step(),
 # whose buffer model shows what a field line wrote over it
 _FIELD_LINE_MAX = 70
-_SAFE_NAME = rb"(?=[^\n/\[]{%d}|[^\n/\[]*+\n)" % (_FIELD_LINE_MAX + 2)
+_SAFE_NAME = rb"(?=[^\n/\[]{%d}|[^\n/\[]*\n)" % (_FIELD_LINE_MAX + 2)
 
 
 class _Decline(Exception):
@@ -294,11 +296,11 @@ class _ExtendedAccelerator(_Accelerator):
                 if name in _WANTED:
                     # creading.scan_field_value's number: no sign, no leading
                     # zero trouble (_column_total checks), never saturated
-                    digits = rb"[0-9]{1,18}+" if name == b"Swap" else rb"([0-9]{1,18}+)"
-                    parts.append(rb"%s:[ ]{1,40}+%s kB\n" % (re.escape(name), digits))
+                    digits = rb"[0-9]{1,18}" if name == b"Swap" else rb"([0-9]{1,18})"
+                    parts.append(rb"%s:[ ]{1,40}%s kB\n" % (re.escape(name), digits))
                 else:
                     limit = _FIELD_LINE_MAX if before_swap else 1000
-                    parts.append(rb"%s:[^\n]{0,%d}+\n" % (re.escape(name), limit - len(name) - 1))
+                    parts.append(rb"%s:[^\n]{0,%d}\n" % (re.escape(name), limit - len(name) - 1))
                 if name == b"Swap":
                     before_swap = False
             pattern = re.compile(b"".join(parts) + _STRAY)

@@ -42,12 +42,12 @@ STORE_LIMIT = 32768
 # field line ("%31[^:]:" would); the kernel writes at least 8 hex digits for
 # each address and the offset.  The name, up to 127 bytes to the end of the
 # line for sscanf(), is limited so that the whole line stays far below
-# pmap's 1023-byte buffer.  (Possessive runs, "+": each is followed by a
-# byte it cannot take.)
-_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20}+)-[0-9a-f]{8,20}+"
+# pmap's 1023-byte buffer.  (Each run is followed by a byte it cannot take,
+# so no run backtracks far; no possessive "+", see listing_blocks.)
+_HEADER_START = rb"(?m)^(?:([0-9a-f]{8,20})-[0-9a-f]{8,20}"
 # Perm, Offset, Device and Inode, each after one space
-_HEADER_WORDS = (rb"[^\s:]{4,31}+", rb"[0-9a-f]{8,20}+", rb"[0-9a-f:]{1,63}+", rb"[0-9]{1,20}+")
-_NAME_TAIL = rb"(?:[ ]{1,300}+(?=\S[^\n]{0,126}\n)%s|[ ]{0,300}+)\n"
+_HEADER_WORDS = (rb"[^\s:]{4,31}", rb"[0-9a-f]{8,20}", rb"[0-9a-f:]{1,63}", rb"[0-9]{1,20}")
+_NAME_TAIL = rb"(?:[ ]{1,300}(?=\S[^\n]{0,126}\n)%s|[ ]{0,300})\n"
 _NAME_CAPTURES = {
     "path": rb"([^\n]*)",
     "basename": rb"(?:[^\n]*/)?([^\n/]*)",
@@ -56,11 +56,11 @@ _NAME_CAPTURES = {
 # a field line scan_detail_line() reads as (name, digits), with the first
 # record's ending (" kB" or nothing); at most 19 digits, so that the value
 # never saturates
-_FIELD_LINE = rb"%s:[ ]{0,40}+%s%s\n"
+_FIELD_LINE = rb"%s:[ ]{0,40}%s%s\n"
 # the whole run scan_vmflags_line() reads (at most 127 bytes): its trailing
 # space is dropped afterwards
-_VMFLAGS_LINE = rb"VmFlags:[ ]{0,40}+%s\n"
-_VMFLAGS_RUN = rb"[a-z][a-z ]{0,126}+"
+_VMFLAGS_LINE = rb"VmFlags:[ ]{0,40}%s\n"
+_VMFLAGS_RUN = rb"[a-z][a-z ]{0,126}"
 # and any other line, captured (a record leaves the group empty), so that
 # findall() meets every line and a stray one shows
 _STRAY = rb"|([^\n]*\n))"
@@ -109,7 +109,7 @@ def _pattern(layout, endings, has_vmflags, fields, words, show_path):
             parts.append(b" (%s)" % word if shown else b" " + word)
         parts.append(_NAME_TAIL % _NAME_CAPTURES["none" if not words[5] else "path" if show_path else "basename"])
         for field, ending, shown in zip(layout, endings, fields):
-            parts.append(_FIELD_LINE % (re.escape(field), rb"([0-9]{1,19}+)" if shown else rb"[0-9]{1,19}+",
+            parts.append(_FIELD_LINE % (re.escape(field), rb"([0-9]{1,19})" if shown else rb"[0-9]{1,19}",
                                         re.escape(ending)))
         if has_vmflags:
             parts.append(_VMFLAGS_LINE % (b"(%s)" % _VMFLAGS_RUN if words[4] else _VMFLAGS_RUN))
