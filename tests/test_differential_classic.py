@@ -4,6 +4,7 @@ tests/zoo.py makes, odd command lines, odd processes and PID lists.  Each
 comparison is of stdout bytes, stderr bytes and exit status."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -183,15 +184,21 @@ def test_pid_lists(zoo_pid):
     assert_same(["-q", pid, "-x"], livetools.base_environ(POSIXLY_CORRECT="1"))
 
 
-def _nobody_launcher():
-    """A world-readable "pmap" that runs pymap under the system Python
-    (the test's own interpreter may sit in a folder nobody cannot enter)."""
-    folder = tempfile.mkdtemp(prefix="pymap-nobody-")
+def _nobody_launcher(folder):
+    """A world-readable "pmap" in ``folder`` that runs a copy of pymap made
+    there under the system Python (the test's own interpreter, and the
+    checkout itself, may sit in folders nobody cannot enter: CI's clone is
+    in a mktemp -d folder of mode 0700)."""
+    shutil.copytree(os.path.join(ROOT, "pymap"), os.path.join(folder, "pymap"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for where, folders, files in os.walk(folder):
+        for name in folders + files:
+            os.chmod(os.path.join(where, name), 0o755 if name in folders else 0o644)
     os.chmod(folder, 0o755)
     script = os.path.join(folder, "pmap")
     with open(script, "w") as handle:
         handle.write("#!/usr/bin/python3\nimport sys\nsys.path.insert(0, %r)\nfrom pymap.cli import main\n"
-                     "sys.exit(main())\n" % ROOT)
+                     "sys.exit(main())\n" % folder)
     os.chmod(script, 0o755)
     return script
 
@@ -205,15 +212,19 @@ def _become_nobody():
 @pytest.mark.skipif(not livetools.is_root() or not os.access("/usr/bin/python3", os.X_OK),
                     reason="needs root (to become nobody) and /usr/bin/python3")
 def test_other_users_process_as_nobody(zoo_pid):
-    launcher = _nobody_launcher()
-    environ = livetools.base_environ(PYMAP_COMPAT=livetools.pmap_version())
-    for options in ([], ["-x"], ["-d"], ["-q"]):
-        argv = options + [str(zoo_pid), "1"]
-        expected = livetools.run_pmap(argv, livetools.base_environ(), preexec_fn=_become_nobody)
-        actual = subprocess.run(["pmap"] + argv, executable=launcher, env=environ, capture_output=True,
-                                preexec_fn=_become_nobody, timeout=TIMEOUT)
-        assert (actual.stdout, actual.stderr, actual.returncode) == (
-            expected.stdout, expected.stderr, expected.returncode), argv
+    folder = tempfile.mkdtemp(prefix="pymap-nobody-")
+    try:
+        launcher = _nobody_launcher(folder)
+        environ = livetools.base_environ(PYMAP_COMPAT=livetools.pmap_version())
+        for options in ([], ["-x"], ["-d"], ["-q"]):
+            argv = options + [str(zoo_pid), "1"]
+            expected = livetools.run_pmap(argv, livetools.base_environ(), preexec_fn=_become_nobody)
+            actual = subprocess.run(["pmap"] + argv, executable=launcher, env=environ, capture_output=True,
+                                    preexec_fn=_become_nobody, timeout=TIMEOUT)
+            assert (actual.stdout, actual.stderr, actual.returncode) == (
+                expected.stdout, expected.stderr, expected.returncode), argv
+    finally:
+        shutil.rmtree(folder)
     assert expected.returncode == 1 and expected.stdout.startswith(b"%d:" % zoo_pid)
 
 

@@ -188,3 +188,37 @@ def test_benchmark_runs_and_finds_the_outputs_identical():
     memory = [line for line in lines if line.startswith("  pymap ")]
     assert len(memory) == 12 and not any("exit" in line for line in memory), memory
     assert "within the target" in lines[-1], lines[-1]
+
+
+def _oldest_python():
+    """setup.cfg's python_requires, as a (major, minor) tuple."""
+    requires = _setup_cfg()["options"]["python_requires"]
+    match = re.fullmatch(r">=\s*(\d+)\.(\d+)", requires.strip())
+    assert match, "python_requires is not '>=X.Y': %r" % requires
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_the_code_is_for_the_oldest_python_it_admits():
+    """pymap's modules parse as the oldest admitted Python's grammar, and
+    no pattern uses possessive runs or atomic groups: Python 3.11 brought
+    them, and 3.11 before 3.11.5 (Debian 12's python3) matches some of them
+    wrongly (CPython gh-106052), which once broke the smaps accelerator."""
+    import ast
+
+    regex_of_3_11 = re.compile(r"[}*+?]\+|\(\?>")
+    oldest = _oldest_python()
+    assert oldest <= (3, 10), "then the pattern rule below may go"
+    found = []
+    for folder, _, names in os.walk(os.path.join(ROOT, "pymap")):
+        for name in sorted(names):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                tree = ast.parse(handle.read(), path, feature_version=oldest)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+                    text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+                    if regex_of_3_11.search(text):
+                        found.append("%s:%d %r" % (os.path.relpath(path, ROOT), node.lineno, text[:60]))
+    assert not found

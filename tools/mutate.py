@@ -32,7 +32,8 @@ TESTS = {
     "pymap/escape.py": ["tests/test_escape.py", "tests/test_escape_live.py", "tests/test_goldens.py"],
     "pymap/compat.py": ["tests/test_compat.py", "tests/test_goldens.py", "tests/test_arguments.py"],
     "pymap/rcfile.py": ["tests/test_rcfile.py"],
-    "pymap/formats/listing.py": ["tests/test_goldens.py", "tests/test_classic.py", "tests/test_edges.py"],
+    "pymap/formats/listing.py": ["tests/test_goldens.py", "tests/test_classic.py", "tests/test_edges.py",
+                                 "tests/test_odd_lines.py"],
     "pymap/formats/listing_blocks.py": ["tests/test_listing_blocks.py", "tests/test_edges.py"],
     "pymap/formats/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
 }
