@@ -243,7 +243,8 @@ def assert_matches_kernel(item, maps, smaps=None):
     for mapping, row in zip(item["mappings"], maps):
         assert mapping["name"].encode("utf-8", "surrogateescape") == row[6], "the kernel's bytes back"
     if smaps is not None:
-        for mapping, (_, fields, flags) in zip(item["mappings"], smaps, strict=True):
+        assert len(item["mappings"]) == len(smaps)
+        for mapping, (_, fields, flags) in zip(item["mappings"], smaps):
             assert list(mapping["kb"].items()) == [(key, value) for key, value, has_kb in fields if has_kb]
             assert list(mapping["unitless"].items()) == [(key, value) for key, value, has_kb in fields if not has_kb]
             assert mapping["vmflags"] == flags
