@@ -44,6 +44,37 @@ def test_utf8_length_matches_mblen(utf8_locale, data):
     assert glibc_utf8_length(data, 0) == (expected if expected > 0 else -1), data
 
 
+def _utf8_form(value, length):
+    """``value`` in the ``length``-byte form of the original UTF-8 (up to 6
+    bytes, overlong forms included): the lead's free bits, then 6 bits a byte."""
+    if length == 1:
+        return bytes([value])
+    tail = [0x80 | (value >> (6 * index)) & 0x3F for index in reversed(range(length - 1))]
+    lead_bits = 7 - length  # the bits a lead of this length holds
+    lead = (0xFF << (8 - length)) & 0xFF | (value >> (6 * (length - 1))) & ((1 << lead_bits) - 1)
+    return bytes([lead] + tail)
+
+
+# the edges of every rule: each length's smallest value, the one below it
+# (an overlong form), its largest; the surrogates' edges; the lead's own
+# bits set over continuation bytes of zeros -- drawn bytes seldom land on them
+_EDGES = sorted({_utf8_form(value, length)
+                 for length, smallest, largest in ((2, 0x80, 0x7FF), (3, 0x800, 0xFFFF), (4, 0x10000, 0x1FFFFF),
+                                                   (5, 0x200000, 0x3FFFFFF), (6, 0x4000000, 0x7FFFFFFF))
+                 for value in (smallest - 1, smallest, smallest + 1, largest, largest >> 1, 0x10FFFF, 0x110000,
+                               1 << 6 * (length - 1), largest >> 6 * (length - 1) << 6 * (length - 1))
+                 if value <= largest}
+                | {_utf8_form(value, 3) for value in (0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xF8FF, 0xFFFD)})
+
+
+@pytest.mark.parametrize("data", _EDGES, ids=lambda data: data.hex())
+def test_utf8_length_at_the_edges(utf8_locale, data):
+    expected = c_mblen(data)
+    assert glibc_utf8_length(data, 0) == (expected if expected > 0 else -1)
+    # cut short, it is incomplete for both
+    assert glibc_utf8_length(data[:-1], 0) == c_mblen(data[:-1]) == -1
+
+
 def test_mapping_names():
     utf8 = Charset("utf8")
     assert escape_mapping_name(b"a\xffb", utf8, "mblen") == b"a?b"

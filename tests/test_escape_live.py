@@ -95,6 +95,14 @@ def _compare(target, folders, cmdline, comm, mapping_name):
 @example(arguments=[b"\xf8\x88\x80\x80\x80\xfc\x84\x80\x80\x80\x80", b"\xed\xa0\x80\xc0\x80"], comm=b"p",
          mapping_name=b"\xe2\x82", trailing_nul=True)
 @example(arguments=[b"a\tb\nc\x01", b"\xe2\x80\x8b\x01x", b""], comm=b"p", mapping_name=b"", trailing_nul=True)
+# the edges of each rule's ranges: U+0800, U+D7FF, U+DFFF, U+FFFF, U+10000,
+# the ends of the planes 15-16 private use, glibc's 5- and 6-byte forms with
+# the lead's own bits set (mutants of these bounds survived the drawn names)
+@example(arguments=[b"\xe0\xa0\x80", b"\xed\x9f\xbf", b"\xed\xbf\xbf", b"\xef\xbf\xbf", b"\xf0\x90\x80\x80",
+                    b"\xf3\xbf\xbf\xbd", b"\xf3\xbf\xbf\xbe", b"\xf4\x80\x80\x80", b"\xf9\x80\x80\x80\x80",
+                    b"\xfb\xbf\xbf\xbf\xbf", b"\xfd\xbf\xbf\xbf\xbf\xbf", b"\xf8\x87\xbf\xbf\xbf"],
+         comm=b"\xe0\xa0\x80\xed\x9f\xbf\xf9\x80\x80\x80\x80", mapping_name=b"\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x80\x80\x80",
+         trailing_nul=False)
 # a name of 64 bytes: procps keeps 63 (a longer one overflows 4.0.2's buffer: pmap aborts)
 @example(arguments=[], comm=(b"0123456789abcdef" * 4), mapping_name=b"x", trailing_nul=False)
 def test_names_as_every_release_prints_them(target, folders, arguments, comm, mapping_name, trailing_nul):
