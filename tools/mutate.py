@@ -30,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # module -> the test files that exercise it (fast ones: each mutant runs them)
 TESTS = {
     "pymap/escape.py": ["tests/test_escape.py", "tests/test_escape_live.py", "tests/test_goldens.py"],
-    "pymap/compat.py": ["tests/test_compat.py", "tests/test_goldens.py", "tests/test_arguments.py"],
+    "pymap/compat.py": ["tests/test_compat.py", "tests/test_goldens.py", "tests/test_arguments.py",
+                        "tests/test_escape_live.py"],
     "pymap/rcfile.py": ["tests/test_rcfile.py"],
     "pymap/formats/listing.py": ["tests/test_goldens.py", "tests/test_classic.py", "tests/test_edges.py",
                                  "tests/test_odd_lines.py"],
