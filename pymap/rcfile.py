@@ -65,7 +65,7 @@ class RcConfig:
 
     __slots__ = ("fields", "show_path_toggles")
 
-    def __init__(self, fields=(), show_path_toggles=0):
+    def __init__(self, fields, show_path_toggles):
         self.fields = frozenset(fields)
         self.show_path_toggles = show_path_toggles
 

@@ -40,8 +40,8 @@ def _state(state):
     return [(column.name, column.value_text, column.total, column.width) for column in state.columns]
 
 
-RC = RcConfig([b"Perm", b"Inode", b"Rss", b"Pss", b"Swap", b"Locked", b"VmFlags", b"Mapping"])
-LEVELS = [(1, None), (2, None), (0, RC), (0, RcConfig([b"Rss"])), (0, RcConfig([b"Offset", b"Device"]))]
+RC = RcConfig([b"Perm", b"Inode", b"Rss", b"Pss", b"Swap", b"Locked", b"VmFlags", b"Mapping"], 0)
+LEVELS = [(1, None), (2, None), (0, RC), (0, RcConfig([b"Rss"], 0)), (0, RcConfig([b"Offset", b"Device"], 0))]
 RELEASES = ["4.0.2", "4.0.4", "main"]
 
 
