@@ -210,6 +210,21 @@ def identity_copy(pid, prefix):
         shutil.rmtree(root, ignore_errors=True)
 
 
+RELEASES = ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main")
+
+
+def oracles(releases=RELEASES):
+    """(program, release) of the installed pmap, then of a build of each
+    other of ``releases`` this machine has (release_build)."""
+    installed = pmap_version()
+    found = [(PMAP, installed)]
+    for release in releases:
+        build = release_build(release)
+        if release != installed and build is not None:
+            found.append((build, release))
+    return found
+
+
 def bind_mount_command(pid, folder, argv):
     """argv run in a private mount namespace where ``folder`` is bind-mounted
     over /proc/PID (so real pmap reads our files)."""

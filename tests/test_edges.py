@@ -131,33 +131,6 @@ LAYOUTS = {"small": _small(), "large": _large()}
 SMALL, LARGE = LAYOUTS["small"], LAYOUTS["large"]
 
 
-def _oracles():
-    """The installed pmap, and upstream's development line where this
-    machine has a build of it."""
-    installed = livetools.pmap_version()
-    found = [(livetools.PMAP, installed)]
-    main = livetools.release_build("main")
-    if main is not None and installed != "main":
-        found.append((main, "main"))
-    return found
-
-
-@pytest.fixture(scope="module")
-def target():
-    with livetools.stopped_process("pass") as pid:
-        yield pid
-
-
-@pytest.fixture(scope="module")
-def folders(target):
-    """A /proc-like root holding a copy of the target's identity files; each
-    example writes its maps, smaps and stat."""
-    with livetools.identity_copy(target, "pymap-edges-") as (root, folder):
-        with open(os.path.join(folder, "stat"), "rb") as handle:
-            stat = handle.read()
-        yield root, folder, stat
-
-
 def _with_start_stack(stat, start_stack):
     """The stat line with field 28 (startstack) set."""
     head, tail = stat.rsplit(b")", 1)
@@ -183,7 +156,7 @@ def _real(oracle, pid, folder, args):
 def _assert_same(target, folders, layout, start_stack, modes, extra=()):
     _write(folders, layout, start_stack)
     root, folder, _ = folders
-    for oracle, release in _oracles():
+    for oracle, release in livetools.oracles(["main"]):
         for mode in modes:
             args = list(mode) + list(extra)
             real = _real(oracle, target, folder, args)

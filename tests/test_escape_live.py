@@ -30,29 +30,6 @@ PIECES = [b"a", b"Z", b" ", b"/", b"-", b"\t", b"\n", b"\x01", b"\x1b", b"\x7f",
 NAME = st.lists(st.sampled_from(PIECES), min_size=0, max_size=8).map(b"".join)
 
 
-def _oracles():
-    installed = livetools.pmap_version()
-    found = [(livetools.PMAP, installed)]
-    for release in ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main"):
-        build = livetools.release_build(release)
-        if release != installed and build is not None:
-            found.append((build, release))
-    return found
-
-
-@pytest.fixture(scope="module")
-def target():
-    with livetools.stopped_process("pass") as pid:
-        yield pid
-
-
-@pytest.fixture(scope="module")
-def folders(target):
-    with livetools.identity_copy(target, "pymap-escape-") as found:
-        with open(os.path.join(found[1], "stat"), "rb") as handle:
-            yield found + (handle.read(),)
-
-
 def _write(folder, stat, cmdline, comm, mapping_name):
     head, _, tail = stat.partition(b" (")
     tail = tail.rpartition(b") ")[2]
@@ -73,7 +50,7 @@ def _write(folder, stat, cmdline, comm, mapping_name):
 def _compare(target, folders, cmdline, comm, mapping_name):
     root, folder, stat = folders
     _write(folder, stat, cmdline, comm, mapping_name)
-    for oracle, release in _oracles():
+    for oracle, release in livetools.oracles():
         for locale in ("C", "C.UTF-8"):
             command = livetools.bind_mount_command(target, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"',
                                                                     oracle, str(target)])

@@ -81,32 +81,6 @@ def odd_smaps(draw):
     return text
 
 
-@pytest.fixture(scope="module")
-def target():
-    with livetools.stopped_process("pass") as pid:
-        yield pid
-
-
-@pytest.fixture(scope="module")
-def folders(target):
-    """A /proc-like root with a copy of the target's identity files; the
-    test writes its maps and smaps."""
-    with livetools.identity_copy(target, "pymap-odd-") as found:
-        yield found
-
-
-def _oracles():
-    """The installed pmap, and a build of each other release where this
-    machine has one (livetools.RELEASE_BUILDS)."""
-    installed = livetools.pmap_version()
-    found = [(livetools.PMAP, installed)]
-    for release in ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main"):
-        build = livetools.release_build(release)
-        if release != installed and build is not None:
-            found.append((build, release))
-    return found
-
-
 def _real(oracle, pid, folder, mode):
     command = livetools.bind_mount_command(pid, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"', oracle]
                                            + mode + [str(pid)])
@@ -139,11 +113,11 @@ def _undefined_in_pmap(text, mode):
 
 
 def _assert_same(target, folders, text, modes=MODES):
-    root, folder = folders
+    root, folder, _ = folders
     for name in ("maps", "smaps"):
         with open(os.path.join(folder, name), "wb") as handle:
             handle.write(text)
-    for oracle, release in _oracles():
+    for oracle, release in livetools.oracles():
         for mode in modes:
             if "-X" not in mode and "-XX" not in mode and _undefined_in_pmap(text, mode):
                 continue
