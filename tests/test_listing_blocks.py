@@ -53,6 +53,8 @@ def _synthetic():
     yield b"Rss: 4 kB\n" + plain + b"\n\n" + plain.replace(b"00:00 0 /lib", b"00:00 0\t/lib", 7)
     yield plain + b"zz-11 rw-p 0 0:0 0\nRss: 7 kB\nSwap: 0 kB\n" + plain
     yield plain[:-1]
+    # leading zeros: the table would print "04", step() prints 4 (the accelerator declines)
+    yield plain.replace(b"Rss:  4 kB", b"Rss:  04 kB", 5) + plain.replace(b"Private_Dirty:  2 kB", b"Private_Dirty:  002 kB")
 
 
 def _blocks(data, seed):
@@ -120,7 +122,7 @@ def test_goldens(path):
         _compare(data, path.endswith("smaps"), display)
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(len(list(_synthetic()))))
 def test_synthetic(index):
     data = list(_synthetic())[index]
     maps = b"".join(line + b"\n" for line in data.split(b"\n") if line and line[:1].islower() or line[:1].isdigit())
