@@ -167,14 +167,16 @@ def test_rc_file_odd_but_readable(target, home):
 
 @needs_pmap
 def test_rc_file_of_the_largest_size_read(target, home):
-    """An rc file of exactly rcfile.READ_LIMIT bytes is read as pmap reads
-    it; one byte more is refused (pmap would read on: a deliberate
-    difference, so that /dev/zero or a huge file cannot hold pymap)."""
+    """An rc file of exactly 1 MiB, the largest the README promises to
+    read, is read as pmap reads it; one byte more is refused (pmap would
+    read on: a deliberate difference, so that /dev/zero or a huge file
+    cannot hold pymap)."""
+    largest = 1 << 20  # the README's figure, not rcfile's constant
     path = os.path.join(home, "rc")
     body = b"[Fields Display]\nRss\nSwap\n"
-    filler = b"#" * (rcfile.READ_LIMIT - len(body) - 1) + b"\n"
+    filler = b"#" * (largest - len(body) - 1) + b"\n"
     _write(path, body + filler)
-    assert os.path.getsize(path) == rcfile.READ_LIMIT
+    assert os.path.getsize(path) == largest
     _assert_same(["-C", path, str(target)], _environ(home))
     _write(path, body + b"#" + filler)
     refused = livetools.run_pymap(["-C", path, str(target)], _environ(home))
