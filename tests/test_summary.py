@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import livetools
 from conftest import ROOT, TIMEOUT
@@ -318,6 +318,36 @@ def test_generated_rollups(tmp_path_factory, processes, sort):
     key = {"pss": "Pss", "rss": "Rss", "uss": "Uss"}.get(sort)
     if key:
         assert [row[key] for row in rows] == sorted((row[key] for row in rows), reverse=True)
+
+
+# the reading of status and smaps_rollup, stated as patterns (the module
+# reads them with rfind(), so that --summary need not import re): the last
+# line of each key that has the form
+STATUS_SPEC = re.compile(rb"(?m)^(Uid|Tgid|State|VmSize|RssAnon|RssFile|RssShmem|VmSwap):[ \t]*([^\n]*)")
+ROLLUP_SPEC = re.compile(rb"(?m)^(Rss|Pss|Private_Clean|Private_Dirty|Swap|SwapPss):[ \t]*([0-9]+) kB$")
+KEYS = [b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"Rss", b"Pss", b"Private_Clean", b"Swap", b"SwapPss",
+        b"VmSwapX", b"Name", b"rss"]
+LINE = st.tuples(st.sampled_from(KEYS + [b""]), st.sampled_from([b":", b": ", b":\t", b"", b" :"]),
+                 st.sampled_from([b"", b" ", b"\t \t", b"  "]),
+                 st.sampled_from([b"12", b"0", b"007", b"18446744073709551616", b"12abc", b"1_000", b"+5", b"-3",
+                                  b"\xd9\xa3", b"", b"x"]),
+                 st.sampled_from([b" kB", b" kB ", b"kB", b"", b" MB", b" kB\r", b"\t1\t2"])).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(LINE, max_size=12), ending=st.sampled_from([b"\n", b""]))
+@example(lines=[b"Rss:    12 kB", b"Pss: 3 kB", b"Rss: 12 MB", b"Rss:x"], ending=b"")  # the last Rss line has no value
+@example(lines=[b"RssAnon: 4 kB", b"Uid:\t0\t0", b"RssAnon:"], ending=b"\n")
+def test_status_and_rollup_lines_as_the_patterns_read_them(lines, ending):
+    from pymap.creading import strtoul
+    from pymap.formats import summary
+
+    text = b"\n".join(lines) + ending
+    assert summary._last_lines(text, summary._STATUS_KEYS, summary._status_value) == dict(STATUS_SPEC.findall(text))
+    assert summary._last_lines(text, summary._ROLLUP_KEYS, summary._rollup_value) == dict(ROLLUP_SPEC.findall(text))
+    for value in dict(STATUS_SPEC.findall(text)).values():
+        expected = strtoul(value, 10)[0] if value[:1].isdigit() else 0
+        assert summary._number(value) == expected, value
 
 
 def test_smaps_without_rollup(tmp_path):

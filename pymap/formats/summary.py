@@ -34,10 +34,9 @@ figures), then a totals object (not with -q).
 """
 
 import os
-import re
 
 from .. import procfs
-from ..creading import digits_value, scan_int
+from ..creading import digits_value, scan_int, strtoul
 from ..errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 from ..escape import escape_command_line, terminal_safe
 from . import OutputMode
@@ -49,8 +48,47 @@ MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
 _SORTED_FIGURE = {"pss": "Pss", "rss": "Rss", "uss": "Uss", "swap": "Swap"}
 
 # the lines of status and smaps_rollup that are read (values saturate as C's do)
-_STATUS_LINES = re.compile(rb"(?m)^(Uid|Tgid|State|VmSize|RssAnon|RssFile|RssShmem|VmSwap):[ \t]*([^\n]*)")
-_ROLLUP_LINES = re.compile(rb"(?m)^(Rss|Pss|Private_Clean|Private_Dirty|Swap|SwapPss):[ \t]*([0-9]+) kB$")
+_STATUS_KEYS = (b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"RssFile", b"RssShmem", b"VmSwap")
+_ROLLUP_KEYS = (b"Rss", b"Pss", b"Private_Clean", b"Private_Dirty", b"Swap", b"SwapPss")
+
+
+def _status_value(rest):
+    """A status line's value: the text after the colon and its blanks."""
+    return rest.lstrip(b" \t")
+
+
+def _rollup_value(rest):
+    """A rollup line's value: its digits when it reads "  <digits> kB"."""
+    digits = rest.lstrip(b" \t")
+    if digits.endswith(b" kB"):
+        digits = digits[:-3]
+        if digits.isdigit():
+            return digits
+    return None
+
+
+def _last_lines(text, keys, value_of):
+    """{key: value} of the last line "KEY:rest" of ``text`` for each of
+    ``keys`` whose value_of(rest) is not None.  (A few rfind()s instead of a
+    pattern: --summary reads two such files a process, and importing re
+    alone would cost more than all of them.)"""
+    text = b"\n" + text
+    found = {}
+    for key in keys:
+        needle = b"\n" + key + b":"
+        end = len(text)
+        while True:
+            at = text.rfind(needle, 0, end)
+            if at < 0:
+                break
+            start = at + len(needle)
+            stop = text.find(b"\n", start)
+            value = value_of(text[start:] if stop < 0 else text[start:stop])
+            if value is not None:
+                found[key] = value
+                break
+            end = at
+    return found
 
 
 class ProcessRow:
@@ -78,8 +116,12 @@ class ProcessRow:
 
 
 def _number(text):
-    """The first number of a status value, as C's strtoul would read it."""
-    return digits_value(text.split()[0]) if text[:1].isdigit() else 0
+    """The first number of a status value, as C's strtoul would read it
+    (0 when the value does not start with a digit)."""
+    if not text[:1].isdigit():
+        return 0
+    word = text.split(None, 1)[0]
+    return digits_value(word) if word.isdigit() else strtoul(word, 10)[0]
 
 
 def _optional(files, name):
@@ -120,7 +162,7 @@ def read_process_row(folder, pid, named=False, by_mapping=False, with_comm=False
 
 
 def _read_row(files, pid, named, by_mapping, with_comm):
-    status = dict(_STATUS_LINES.findall(files.read(b"status")))
+    status = _last_lines(files.read(b"status"), _STATUS_KEYS, _status_value)
     if b"VmSize" not in status and not named:
         return None
     uid_words = status.get(b"Uid", b"").split()
@@ -133,7 +175,8 @@ def _read_row(files, pid, named, by_mapping, with_comm):
     rollup = None if by_mapping or b"VmSize" not in status else _optional(files, b"smaps_rollup")
     if rollup is not None:
         source = "smaps_rollup"
-        values = {key.decode(): digits_value(value) for key, value in _ROLLUP_LINES.findall(rollup)}
+        values = {key.decode(): digits_value(value)
+                  for key, value in _last_lines(rollup, _ROLLUP_KEYS, _rollup_value).items()}
         _take_rollup(figures, values)
     elif b"VmSize" in status:
         source = "smaps"
