@@ -6,6 +6,7 @@ pymap runs through a script named "pmap" first on PATH, so both tools print
 the same program name and their messages compare byte for byte.
 """
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -63,6 +64,7 @@ def launcher_dir():
     global _LAUNCHER_DIR
     if _LAUNCHER_DIR is None:
         _LAUNCHER_DIR = tempfile.mkdtemp(prefix="pymap-launcher-")
+        atexit.register(shutil.rmtree, _LAUNCHER_DIR, True)
         shutil.copy(os.path.join(ROOT, "bin", "pymap"), os.path.join(_LAUNCHER_DIR, "pmap"))
         os.symlink("pmap", os.path.join(_LAUNCHER_DIR, "pymap"))
         with open(os.path.join(ROOT, "bin", "pymap-python")) as handle:
@@ -82,6 +84,7 @@ def scratch_home():
     global _HOME
     if _HOME is None:
         _HOME = tempfile.mkdtemp(prefix="pymap-home-")
+        atexit.register(shutil.rmtree, _HOME, True)
     return _HOME
 
 

@@ -36,9 +36,12 @@ def assert_same(args, environ=None, **kwargs):
 def zoo_pid():
     folder = tempfile.mkdtemp(prefix="pymap-zoo-")
     child = zoo.start(folder)
-    yield child.pid
-    child.kill()
-    child.wait(timeout=TIMEOUT)
+    try:
+        yield child.pid
+    finally:
+        child.kill()
+        child.wait(timeout=TIMEOUT)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _map_starts(pid):
@@ -212,7 +215,7 @@ def _become_nobody():
 @pytest.mark.skipif(not livetools.is_root() or not os.access("/usr/bin/python3", os.X_OK),
                     reason="needs root (to become nobody) and /usr/bin/python3")
 def test_other_users_process_as_nobody(zoo_pid):
-    folder = tempfile.mkdtemp(prefix="pymap-nobody-")
+    folder = tempfile.mkdtemp(prefix="pymap-nobody-", dir="/tmp")  # not TMPDIR: nobody must reach it
     try:
         launcher = _nobody_launcher(folder)
         environ = livetools.base_environ(PYMAP_COMPAT=livetools.pmap_version())

@@ -93,16 +93,18 @@ def _folder_off_tmpfs():
 @pytest.fixture(scope="module")
 def target():
     folder = _folder_off_tmpfs()
-    with livetools.stopped_process(TARGET, [folder, "0"]) as pid:
-        # the 8 pages of the file the target only read are dirty page cache until written back (some
-        # 30 s later, at any moment between two reads): written back now, every Dirty figure stays put
-        fd = os.open(os.path.join(os.fsencode(folder), COW_NAME), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        yield pid
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with livetools.stopped_process(TARGET, [folder, "0"]) as pid:
+            # the 8 pages of the file the target only read are dirty page cache until written back (some
+            # 30 s later, at any moment between two reads): written back now, every Dirty figure stays put
+            fd = os.open(os.path.join(os.fsencode(folder), COW_NAME), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            yield pid
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pymap(*args):

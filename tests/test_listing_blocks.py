@@ -53,7 +53,7 @@ def _synthetic():
     yield b"Rss: 4 kB\n" + plain + b"\n\n" + plain.replace(b"00:00 0 /lib", b"00:00 0\t/lib", 7)
     yield plain + b"zz-11 rw-p 0 0:0 0\nRss: 7 kB\nSwap: 0 kB\n" + plain
     yield plain[:-1]
-    # leading zeros: the table would print "04", step() prints 4 (the accelerator declines)
+    # leading zeros: both read them in base 10 (step() as %llu, the table with int())
     yield plain.replace(b"Rss:  4 kB", b"Rss:  04 kB", 5) + plain.replace(b"Private_Dirty:  2 kB", b"Private_Dirty:  002 kB")
 
 

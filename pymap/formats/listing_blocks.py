@@ -55,10 +55,6 @@ _FIELD_LINE_MAX = 70
 _SAFE_NAME = rb"(?=[^\n/\[]{%d}|[^\n/\[]*\n)" % (_FIELD_LINE_MAX + 2)
 
 
-class _Decline(Exception):
-    """The lines at this position are not for the accelerator."""
-
-
 class _Accelerator:
     """Shared by the three: compiling, the offer loop, columns and labels."""
 
@@ -260,10 +256,7 @@ class _ExtendedAccelerator(_Accelerator):
         if not rows:
             return position
         end = self.end_of_lines(block, position, rows * (len(layout) + 1), rows == len(found))
-        try:
-            self.print_rows(listing, found[:rows])
-        except _Decline:
-            return position
+        self.print_rows(listing, found[:rows])
         self.take_last_header(listing, block, end, len(layout) + 1)
         listing.after_swap()  # every record ended with its Swap line
         return end
@@ -294,8 +287,8 @@ class _ExtendedAccelerator(_Accelerator):
             before_swap = True
             for name in layout:
                 if name in _WANTED:
-                    # creading.scan_field_value's number: no sign, no leading
-                    # zero trouble (_column_total checks), never saturated
+                    # creading.scan_field_value's number: no sign, base 10
+                    # (a leading zero changes nothing), never saturated
                     digits = rb"[0-9]{1,18}" if name == b"Swap" else rb"([0-9]{1,18})"
                     parts.append(rb"%s:[ ]{1,40}%s kB\n" % (re.escape(name), digits))
                 else:
@@ -335,16 +328,13 @@ def _is_field(block, position):
 
 def _column_total(texts):
     """The sum of a column of digit strings (the kernel's values: few
-    distinct ones, most often all b"0"); _Decline when one has a leading
-    zero, which the table would print as its text, step() as its value."""
+    distinct ones, most often all b"0"; a leading zero counts for nothing,
+    as in step()'s base-10 %llu)."""
     if texts.count(b"0") == len(texts):
         return 0
     from collections import Counter
 
-    counted = Counter(texts)
-    if any(text[:1] == b"0" and len(text) > 1 for text in counted):
-        raise _Decline
-    return sum(int(text) * times for text, times in counted.items())
+    return sum(int(text) * times for text, times in Counter(texts).items())
 
 
 _ACCELERATORS = {DefaultListing: _DefaultAccelerator, DeviceListing: _DeviceAccelerator,
