@@ -165,6 +165,11 @@ def _parse_pid_arguments(operands, console, compat):
     return pids
 
 
+# the options whose argument is only kept, and the _Options field it goes to
+_STORED = {"C": "rc_filename", "N": "rc_filename", "--proc-root": "proc_root", "--capture": "capture_dir",
+           "--diff": "diff_before", "--sort": "sort", "--by": "group_by"}
+
+
 def parse_arguments(argv, environ, console, installed=None):
     """(compat, _Options, operands) of argv, acting on -h, -V, -r and -A at
     once as pmap does; ``installed`` is the installed pmap (or None)."""
@@ -197,18 +202,8 @@ def parse_arguments(argv, environ, console, installed=None):
                 options.show_path = True
             elif key == "k":
                 options.kernel_names = True
-            elif key in ("C", "N"):
-                options.rc_filename = value
-            elif key == "--proc-root":
-                options.proc_root = value
-            elif key == "--capture":
-                options.capture_dir = value
-            elif key == "--diff":
-                options.diff_before = value
-            elif key == "--sort":
-                options.sort = value
-            elif key == "--by":
-                options.group_by = value
+            elif key in _STORED:
+                setattr(options, _STORED[key], value)
             if key == "--compat":
                 continue  # read before parsing: it decides which options exist
             options.given.add(key if key.startswith("--") else "-" + key)

@@ -77,18 +77,27 @@ def _open(root, pid, name, path):
     except (OSError, ValueError) as exc:
         raise _error(pid, path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
     try:
-        folder_fd = root_fd
-        if folder is not None:
-            folder_fd = os.open(b"%d" % folder, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
+        if folder is None:
+            return _open_regular(root_fd, name, pid, path)
         try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+            folder_fd = os.open(b"%d" % folder, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
+        except OSError as exc:
+            raise _error(pid, path, exc) from None
+        try:
+            return _open_regular(folder_fd, name, pid, path)
         finally:
-            if folder_fd != root_fd:
-                os.close(folder_fd)
-    except OSError as exc:
-        raise _error(pid, path, exc) from None
+            os.close(folder_fd)
     finally:
         os.close(root_fd)
+
+
+def _open_regular(folder_fd, name, pid, path):
+    """A descriptor of NAME in the folder ``folder_fd``: not through a link,
+    without blocking, and only when it is a regular file."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+    except OSError as exc:
+        raise _error(pid, path, exc) from None
     try:
         mode = os.fstat(fd).st_mode & _S_IFMT
     except OSError as exc:
@@ -98,6 +107,31 @@ def _open(root, pid, name, path):
         os.close(fd)
         raise UnreadableProcess(pid, os.fsdecode(path), "not a regular file")
     return fd
+
+
+def _read_to_end(fd, pid, path, cap=None):
+    """What ``fd`` holds, read in chunks to its end; with ``cap``, at most
+    cap + 1 bytes (one more than allowed: the caller tells a file too large)."""
+    blocks = []
+    total = 0
+    while cap is None or total <= cap:
+        block = _read(fd, pid, path, _CHUNK if cap is None else min(_CHUNK, cap + 1 - total))
+        if not block:
+            break
+        blocks.append(block)
+        total += len(block)
+    return b"".join(blocks)
+
+
+def _within_cap(data, pid, path, name, cap, limit):
+    """``data`` read with _read_to_end(cap): cut to ``limit`` when one was
+    asked for, else an error when the file is larger than ``cap``."""
+    if len(data) <= cap:
+        return data
+    if limit is not None:
+        return data[:limit]
+    raise UnreadableProcess(pid, os.fsdecode(path), "larger than %d bytes: not a %s file" % (
+        cap, name.decode("ascii", "replace")))
 
 
 class ProcFolder:
@@ -150,34 +184,14 @@ class _ProcessFiles:
     def read(self, name, limit=None):
         """The whole file NAME (at most ``limit`` bytes when given, else an
         error beyond READ_LIMITS[NAME])."""
-        pid = self.pid
-        path = process_path(self.root, pid, name)
+        path = process_path(self.root, self.pid, name)
+        fd = _open_regular(self.fd, name, self.pid, path)
+        cap = READ_LIMITS[name] if limit is None else limit
         try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=self.fd)
-        except OSError as exc:
-            raise _error(pid, path, exc) from None
-        try:
-            try:
-                mode = os.fstat(fd).st_mode & _S_IFMT
-            except OSError as exc:
-                raise _error(pid, path, exc) from None
-            if mode != _S_IFREG:
-                raise UnreadableProcess(pid, os.fsdecode(path), "not a regular file")
-            cap = READ_LIMITS[name] if limit is None else limit
-            data = _read(fd, pid, path, cap + 1)
-            while data and len(data) <= cap:
-                more = _read(fd, pid, path, cap + 1 - len(data))
-                if not more:
-                    break
-                data += more
+            data = _read_to_end(fd, self.pid, path, cap)
         finally:
             os.close(fd)
-        if len(data) > cap:
-            if limit is not None:
-                return data[:limit]
-            raise UnreadableProcess(pid, os.fsdecode(path), "larger than %d bytes: not a %s file" % (
-                cap, name.decode("ascii", "replace")))
-        return data
+        return _within_cap(data, self.pid, path, name, cap, limit)
 
     def blocks(self, name):
         """NAME (smaps) in line blocks, as read_line_blocks()."""
@@ -222,23 +236,12 @@ def read_file(root, pid, name, limit=None, whole_map=False, state=None):
     fd = _open(root, pid, name, path)
     cap = limit if limit is not None else None if whole_map else READ_LIMITS.get(name, 1 << 20)
     try:
-        blocks = []
-        total = 0
-        while cap is None or total <= cap:
-            want = _CHUNK if cap is None else min(_CHUNK, cap + 1 - total)
-            block = _read(fd, pid, path, want)
-            if not block:
-                break
-            blocks.append(block)
-            total += len(block)
-        if cap is not None and total > cap:
-            if limit is not None:
-                return b"".join(blocks)[:limit]
-            raise UnreadableProcess(pid, os.fsdecode(path), "larger than %d bytes: not a %s file" % (
-                cap, name.decode("ascii", "replace")))
+        data = _read_to_end(fd, pid, path, cap)
+        if cap is not None and len(data) > cap:
+            return _within_cap(data, pid, path, name, cap, limit)
         if whole_map:
-            _check_still_mapped(fd, root, pid, path, total, state)
-        return b"".join(blocks)
+            _check_still_mapped(fd, root, pid, path, len(data), state)
+        return data
     finally:
         os.close(fd)
 
@@ -347,12 +350,7 @@ def read_machine_file(root, name):
     except (NoSuchProcess, AccessDenied) as error:
         raise UnreadableProcess(0, error.path, error.reason) from None
     try:
-        data = _read(fd, 0, path, READ_LIMITS[name] + 1)
-        while data and len(data) <= READ_LIMITS[name]:
-            more = _read(fd, 0, path, READ_LIMITS[name] + 1 - len(data))
-            if not more:
-                break
-            data += more
+        data = _read_to_end(fd, 0, path, READ_LIMITS[name])
     except (NoSuchProcess, AccessDenied) as error:
         raise UnreadableProcess(0, error.path, error.reason) from None
     finally:
