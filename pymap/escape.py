@@ -12,6 +12,7 @@ __all__ = ["Charset", "charset_of_codeset", "charset_from_environment", "escape_
            "escape_command_line", "terminal_safe"]
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+_ASCII_UNPRINTABLE_TO_QUESTION = b"?" * 0x20 + _PRINTABLE_ASCII + b"?" * 0x81
 
 
 class Charset:
@@ -21,11 +22,13 @@ class Charset:
     "other" (any other codeset, answered by the C library itself).
     """
 
-    __slots__ = ("kind", "printable", "_libc")
+    __slots__ = ("kind", "unprintable_to_question", "_libc")
 
     def __init__(self, kind, printable=_PRINTABLE_ASCII, libc=None):
         self.kind = kind
-        self.printable = frozenset(printable)
+        # a bytes.translate() table: each byte isprint() rejects becomes '?'
+        self.unprintable_to_question = (_ASCII_UNPRINTABLE_TO_QUESTION if printable is _PRINTABLE_ASCII else
+                                        bytes(byte if byte in printable else 0x3F for byte in range(256)))
         self._libc = libc
 
     def __repr__(self):
@@ -143,10 +146,7 @@ def escape_mapping_name(name, charset, method):
     it is, each byte that does not start one becomes '?'.
     """
     if method == "isprint":
-        printable = charset.printable
-        if all(byte in printable for byte in name):
-            return name
-        return bytes(byte if byte in printable else 0x3F for byte in name)
+        return name.translate(charset.unprintable_to_question)
     if charset.kind == "utf8":
         try:
             name.decode("utf-8")
@@ -203,8 +203,7 @@ def _escape_string(text, charset, flavour):
     if not charset.is_utf8:
         if flavour in ("4.0.2", "4.0.4"):
             return text.translate(_ESC_TABLE_OLD)
-        printable = charset.printable
-        return bytes(byte if byte in printable else 0x3F for byte in text)
+        return text.translate(charset.unprintable_to_question)
     if flavour == "4.0.2":
         return _escape_utf8_402(text)
     if flavour == "4.0.4":
