@@ -158,25 +158,53 @@ def _procps_pmap(path):
             return None
         if os.read(fd, 4) != b"\x7fELF":
             return None  # a script (pymap's own launcher) or something else
-        import mmap
+        if status.st_size <= _READ_WHOLE:
+            found = _version_and_localedir(_read_whole(fd))
+        else:
+            import mmap
 
-        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as image:
-            at = image.find(b"procps-ng ")
-            while at >= 0 and not (48 <= image[at + 10] <= 57):
-                at = image.find(b"procps-ng ", at + 1)
-            if at < 0:
-                return None
-            end = at + 10
-            while end < len(image) and image[end] not in b"\0 \n" and end - at < 80:
-                end += 1
-            version = image[at + 10:end]
-            localedir = None
-            where = image.find(b"/locale\0")
-            if where >= 0:
-                start = image.rfind(b"\0", max(0, where - 4096), where) + 1
-                localedir = image[start:where + 7]
+            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as image:
+                found = _version_and_localedir(image)
     except (OSError, ValueError, IndexError):
         return None
     finally:
         os.close(fd)
+    if found is None:
+        return None
+    version, localedir = found
     return InstalledPmap(path, version, localedir if localedir and localedir.startswith(b"/") else None)
+
+
+_READ_WHOLE = 1 << 20  # a binary up to this size is read, not mapped: importing mmap costs more at start-up
+
+
+def _read_whole(fd):
+    """The file open at ``fd``, from its start (at most _READ_WHOLE + 1 bytes)."""
+    blocks, offset = [], 0
+    while offset <= _READ_WHOLE:
+        block = os.pread(fd, _READ_WHOLE + 1 - offset, offset)
+        if not block:
+            break
+        blocks.append(block)
+        offset += len(block)
+    return b"".join(blocks)
+
+
+def _version_and_localedir(image):
+    """(version, localedir) from a pmap binary's bytes (bytes or an mmap):
+    the version after its "procps-ng " string, the folder its catalogs are
+    in (None when it names none); None when it is not procps-ng's."""
+    at = image.find(b"procps-ng ")
+    while at >= 0 and not (48 <= image[at + 10] <= 57):
+        at = image.find(b"procps-ng ", at + 1)
+    if at < 0:
+        return None
+    end = at + 10
+    while end < len(image) and image[end] not in b"\0 \n" and end - at < 80:
+        end += 1
+    localedir = None
+    where = image.find(b"/locale\0")
+    if where >= 0:
+        start = image.rfind(b"\0", max(0, where - 4096), where) + 1
+        localedir = image[start:where + 7]
+    return image[at + 10:end], localedir

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from pymap import compat
 from pymap.compat import RELEASES, installed_pmap, release_for_version
 
 
@@ -82,6 +83,25 @@ def test_what_is_not_a_procps_pmap(tmp_path, what):
         _program(folder, content=b"\x7fE")
     found = installed_pmap({b"PATH": os.fsencode(folder)})
     assert found is None or found.path == b"/usr/bin/pmap"
+
+
+@pytest.mark.parametrize("padding", [0, compat._READ_WHOLE - 400, compat._READ_WHOLE, 3 << 20])
+def test_small_binaries_are_read_and_large_ones_mapped_alike(tmp_path, padding, monkeypatch):
+    """A binary up to _READ_WHOLE bytes is read whole (no mmap import at
+    start-up), a larger one mapped; both readings find the same version and
+    catalog folder, wherever they lie (here after PADDING bytes)."""
+    elf = _elf(b"4.0.3", localedir=b"/opt/share/locale")
+    content = elf[:7] + b"\0" * padding + elf[7:]
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    _program(folder, content=content)
+    mapped = []
+    real_image = compat._version_and_localedir
+    monkeypatch.setattr(compat, "_version_and_localedir",
+                        lambda image: mapped.append(not isinstance(image, bytes)) or real_image(image))
+    found = installed_pmap({b"PATH": os.fsencode(folder)})
+    assert (found.version, found.localedir) == (b"4.0.3", b"/opt/share/locale")
+    assert mapped == [len(content) > compat._READ_WHOLE]
 
 
 def test_catalog_folder(tmp_path):
