@@ -433,3 +433,18 @@ def launch(arguments):
         sigpipe_ignored = arguments[2] == "ignored"
         arguments = arguments[3:]
     return main([os.fsencode(argument) for argument in arguments], sigpipe_ignored)
+
+
+def launch_and_exit(arguments):
+    """launch(), then os._exit() with its status (bin/pymap-python).  pymap
+    has written its output with os.write() and closed it as procps's
+    close_stdout() does: the interpreter's finalization, a fifth of a small
+    run, would change nothing but the time.  Python's own streams hold
+    nothing of pymap's; they are flushed all the same."""
+    status = launch(arguments)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # None (its fd was closed at start), a closed pipe
+            pass
+    os._exit(status)

@@ -246,6 +246,23 @@ def test_sigpipe_ends_quietly(zoo_pid):
     assert (actual.stdout, actual.stderr) == (expected.stdout, expected.stderr)
 
 
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+@pytest.mark.parametrize("options", [["-x"], ["-h"], ["-Z"]], ids=" ".join)
+def test_started_with_a_stream_closed(zoo_pid, closed, options):
+    """`pmap -x PID >&-` (and 2>&-): what reaches the open stream and the
+    status are pmap's; Python starts with sys.stdout or sys.stderr None
+    then, which the launcher's exit passes over."""
+    # run as "pmap" found on PATH (as a user types it), so messages start "pmap: "
+    environ = livetools.base_environ(PYMAP_COMPAT=livetools.pmap_version(),
+                                     PATH=livetools.launcher_dir() + ":/usr/bin:/bin")
+    redirection = ">&-" if closed == "stdout" else "2>&-"
+    command = '(exec -a pmap "$TOOL" %s %d) %s; echo "status=$?"' % (" ".join(options), zoo_pid, redirection)
+    launcher = os.path.join(livetools.launcher_dir(), "pmap")
+    expected = _run_shell(command, livetools.PMAP, environ)
+    actual = _run_shell(command, launcher, environ)
+    assert (actual.stdout, actual.stderr) == (expected.stdout, expected.stderr)
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("options", [[], ["-x"], ["-q"], ["-h"], ["-V"]], ids=" ".join)
 def test_write_to_dev_full(zoo_pid, options):

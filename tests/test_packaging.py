@@ -171,6 +171,107 @@ def test_installed_launcher():
     assert result.stdout.startswith(b"pymap from pymap ")
 
 
+def _install_prefix(tmp_path, package_folder, first_line=None):
+    """The launcher laid out as pip installs it under a prefix: PREFIX/bin's
+    two halves (the Python half's first line pointing at this interpreter)
+    and, under PREFIX/lib/PACKAGE_FOLDER, a copy of pymap whose version says
+    it is that copy (no copy when PACKAGE_FOLDER is None)."""
+    prefix = tmp_path / "prefix"
+    (prefix / "bin").mkdir(parents=True)
+    shutil.copy(os.path.join(ROOT, "bin", "pymap"), prefix / "bin" / "pymap")
+    body = _read("bin", "pymap-python").split("\n", 1)[1]
+    (prefix / "bin" / "pymap-python").write_text((first_line or "#!" + sys.executable) + "\n" + body)
+    for name in ("pymap", "pymap-python"):
+        os.chmod(prefix / "bin" / name, 0o755)
+    if package_folder is not None:
+        copy = prefix / "lib" / package_folder / "pymap"
+        shutil.copytree(os.path.join(ROOT, "pymap"), copy, ignore=shutil.ignore_patterns("__pycache__"))
+        init = (copy / "__init__.py").read_text()
+        (copy / "__init__.py").write_text(init.replace('__version__ = "%s"' % pymap_version(),
+                                                       '__version__ = "0.0.0+beside"'))
+    return prefix
+
+
+def _run_launcher(launcher, *args):
+    """LAUNCHER ARGS (an argument "$$" is the PID of the shell that execs
+    the launcher, which becomes pymap's Python)."""
+    command = 'exec "$0"' + "".join(" $$" if arg == "$$" else " '%s'" % arg for arg in args)
+    result = subprocess.run(["/bin/sh", "-c", command, str(launcher)], capture_output=True, timeout=60,
+                            env=CLEAN_ENVIRON)
+    assert (result.returncode, result.stderr) == (0, b""), result
+    return result.stdout
+
+
+def _own_header(launcher):
+    """The command line pymap runs as: the header of "LAUNCHER $$" run so
+    that $$ is pymap's own PID (without that last argument)."""
+    header = _run_launcher(launcher, "$$").split(b"\n", 1)[0]
+    pid, command_line = header.split(b":   ", 1)
+    assert command_line.endswith(b" " + pid)
+    return command_line[:-len(pid) - 1]
+
+
+PACKAGE_FOLDERS = ["python%d.%d/site-packages" % sys.version_info[:2], "python%d.%d/dist-packages" % sys.version_info[:2],
+                   "python3/dist-packages"]
+
+
+@pytest.mark.parametrize("package_folder", PACKAGE_FOLDERS)
+def test_the_launcher_starts_python_without_site_and_finds_pymap_beside_it(tmp_path, package_folder):
+    """Installed by pip (a venv, --user, pipx, Debian's dist-packages), the
+    shell half runs the interpreter of the Python half's first line with -S
+    (site costs a third of a bare start), and the Python half imports the
+    pymap installed beside it, also through a link to the launcher."""
+    prefix = _install_prefix(tmp_path, package_folder)
+    launcher = prefix / "bin" / "pymap"
+    assert _own_header(launcher) == b"%s -S %s --from-launcher default %s" % (
+        os.fsencode(sys.executable), os.fsencode(prefix / "bin" / "pymap-python"), os.fsencode(launcher))
+    assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+beside (procps-ng ")
+    (tmp_path / "links").mkdir()
+    os.symlink(launcher, tmp_path / "links" / "pymap")
+    assert _run_launcher(tmp_path / "links" / "pymap", "-V").startswith(b"pymap from pymap 0.0.0+beside ")
+
+
+def _venv_with_pth(tmp_path):
+    """A scratch venv (no pip) whose site-packages holds no pymap but a .pth
+    naming a folder with a copy of it, as an editable install has: only
+    site finds that copy (its version is 0.0.0+site)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True,
+                   timeout=120, env=CLEAN_ENVIRON)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(os.path.join(ROOT, "pymap"), elsewhere / "pymap", ignore=shutil.ignore_patterns("__pycache__"))
+    init = (elsewhere / "pymap" / "__init__.py").read_text()
+    (elsewhere / "pymap" / "__init__.py").write_text(init.replace('__version__ = "%s"' % pymap_version(),
+                                                                  '__version__ = "0.0.0+site"'))
+    site_packages = venv / "lib" / ("python%d.%d" % sys.version_info[:2]) / "site-packages"
+    assert site_packages.is_dir() and not (site_packages / "pymap").exists()
+    (site_packages / "elsewhere.pth").write_text(str(elsewhere) + "\n")
+    return venv
+
+
+def test_without_pymap_beside_it_the_launcher_imports_site(tmp_path):
+    """An editable install (as this checkout's own venv) has no pymap under
+    PREFIX/lib: the Python half, started with -S, imports site, which finds
+    it."""
+    venv = _venv_with_pth(tmp_path)
+    prefix = _install_prefix(tmp_path, None, first_line="#!%s" % (venv / "bin" / "python"))
+    launcher = prefix / "bin" / "pymap"
+    assert _own_header(launcher).startswith(b"%s -S " % os.fsencode(venv / "bin" / "python"))
+    assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+site (procps-ng ")
+
+
+def test_a_first_line_with_arguments_is_run_as_the_kernel_runs_it(tmp_path):
+    """A Python half whose first line is not pip's bare interpreter path is
+    left to the kernel: no -S is added and site is imported as usual."""
+    venv = _venv_with_pth(tmp_path)
+    python = os.fsencode(venv / "bin" / "python")
+    prefix = _install_prefix(tmp_path, None, first_line="#!%s -E" % os.fsdecode(python))
+    launcher = prefix / "bin" / "pymap"
+    assert _own_header(launcher) == b"%s -E %s --from-launcher default %s" % (
+        python, os.fsencode(prefix / "bin" / "pymap-python"), os.fsencode(launcher))
+    assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+site (procps-ng ")
+
+
 @pytest.mark.skipif(not os.access("/usr/bin/pmap", os.X_OK), reason="the benchmark times /usr/bin/pmap")
 def test_benchmark_runs_and_finds_the_outputs_identical():
     """benchmarks/bench.py on a small target: it runs from the checkout, and
