@@ -437,10 +437,11 @@ def launch(arguments):
 
 def launch_and_exit(arguments):
     """launch(), then os._exit() with its status (bin/pymap-python).  pymap
-    has written its output with os.write() and closed it as procps's
-    close_stdout() does: the interpreter's finalization, a fifth of a small
-    run, would change nothing but the time.  Python's own streams hold
-    nothing of pymap's; they are flushed all the same."""
+    has written its output with os.write() and flushed it, reporting a
+    failed write, as procps's close_stdout() does: the interpreter's
+    finalization, a fifth of a small run, would change nothing but the
+    time.  Python's own streams hold nothing of pymap's; they are flushed
+    all the same."""
     status = launch(arguments)
     for stream in (sys.stdout, sys.stderr):
         try:

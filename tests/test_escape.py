@@ -83,6 +83,21 @@ def test_mapping_names():
     assert escape_mapping_name(b"tab\there", Charset("ascii"), "isprint") == b"tab?here"
 
 
+@settings(max_examples=200, deadline=None)
+@given(printable=st.frozensets(st.integers(0, 255)), name=st.binary(max_size=40))
+def test_a_charset_cleans_what_its_isprint_rejects(printable, name):
+    """Any charset's isprint cleaning (the classic modes' names up to 4.0.4,
+    the command line from 4.0.5 outside UTF-8): each byte outside the
+    printable set becomes '?', every other byte stays."""
+    from pymap.escape import _escape_string
+
+    charset = Charset("other", bytes(sorted(printable)))
+    expected = bytes(byte if byte in printable else 0x3F for byte in name)
+    assert escape_mapping_name(name, charset, "isprint") == expected
+    text = name.split(b"\0", 1)[0]  # escape_str() takes a C string
+    assert _escape_string(text, charset, "4.0.5") == bytes(byte if byte in printable else 0x3F for byte in text)
+
+
 def test_terminal_safe_replaces_exactly_the_controls():
     """On a terminal: C0 controls but tab and newline, DEL and the C1
     controls (U+0080-U+009F in UTF-8, bytes 0x80-0x9F in a one-byte

@@ -229,6 +229,9 @@ def test_the_launcher_starts_python_without_site_and_finds_pymap_beside_it(tmp_p
     (tmp_path / "links").mkdir()
     os.symlink(launcher, tmp_path / "links" / "pymap")
     assert _run_launcher(tmp_path / "links" / "pymap", "-V").startswith(b"pymap from pymap 0.0.0+beside ")
+    # a linked folder: the launcher is no link, the Python half finds its real PREFIX
+    os.symlink(prefix / "bin", tmp_path / "linked-bin")
+    assert _run_launcher(tmp_path / "linked-bin" / "pymap", "-V").startswith(b"pymap from pymap 0.0.0+beside ")
 
 
 def _venv_with_pth(tmp_path):
@@ -257,6 +260,19 @@ def test_without_pymap_beside_it_the_launcher_imports_site(tmp_path):
     prefix = _install_prefix(tmp_path, None, first_line="#!%s" % (venv / "bin" / "python"))
     launcher = prefix / "bin" / "pymap"
     assert _own_header(launcher).startswith(b"%s -S " % os.fsencode(venv / "bin" / "python"))
+    assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+site (procps-ng ")
+
+
+def test_uvs_trampoline_is_run_as_the_kernel_runs_it(tmp_path):
+    """uv writes a "#!/bin/sh" trampoline instead of a long or spaced
+    interpreter path: the launcher leaves it to the kernel (no -S for sh)."""
+    venv = _venv_with_pth(tmp_path)
+    python = os.fsencode(venv / "bin" / "python")
+    trampoline = "#!/bin/sh\n'''exec' '%s' \"$0\" \"$@\"\n' '''" % os.fsdecode(python)
+    prefix = _install_prefix(tmp_path, None, first_line=trampoline)
+    launcher = prefix / "bin" / "pymap"
+    assert _own_header(launcher) == b"%s %s --from-launcher default %s" % (
+        python, os.fsencode(prefix / "bin" / "pymap-python"), os.fsencode(launcher))
     assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+site (procps-ng ")
 
 
