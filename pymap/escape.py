@@ -22,13 +22,16 @@ class Charset:
     "other" (any other codeset, answered by the C library itself).
     """
 
-    __slots__ = ("kind", "unprintable_to_question", "_libc")
+    __slots__ = ("kind", "unprintable_to_question", "char_unprintable_to_question", "_libc")
 
-    def __init__(self, kind, printable=_PRINTABLE_ASCII, libc=None):
+    def __init__(self, kind, printable=_PRINTABLE_ASCII, libc=None, char_printable=None):
         self.kind = kind
-        # a bytes.translate() table: each byte isprint() rejects becomes '?'
-        self.unprintable_to_question = (_ASCII_UNPRINTABLE_TO_QUESTION if printable is _PRINTABLE_ASCII else
-                                        bytes(byte if byte in printable else 0x3F for byte in range(256)))
+        # bytes.translate() tables: each byte isprint() rejects becomes '?',
+        # asked of an unsigned char (escape.c) or of a plain char (pmap.c's
+        # mapping names; ``char_printable``, when that differs)
+        self.unprintable_to_question = _unprintable_to_question(printable)
+        self.char_unprintable_to_question = (self.unprintable_to_question if char_printable is None else
+                                             _unprintable_to_question(char_printable))
         self._libc = libc
 
     def __repr__(self):
@@ -49,6 +52,12 @@ class Charset:
             return glibc_utf8_length(data, position)
         rest = data[position:].split(b"\0", 1)[0]
         return self._libc.mblen(rest, len(rest))
+
+
+def _unprintable_to_question(printable):
+    if printable is _PRINTABLE_ASCII:
+        return _ASCII_UNPRINTABLE_TO_QUESTION
+    return bytes(byte if byte in printable else 0x3F for byte in range(256))
 
 
 # glibc's UTF-8 decoder accepts the old 5- and 6-byte forms (up to U+7FFFFFFF)
@@ -124,7 +133,20 @@ def charset_of_codeset(codeset):
     libc = ctypes.CDLL(None)
     libc.mblen.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
     printable = bytes(byte for byte in range(256) if libc.isprint(byte))
-    return Charset("other", printable, libc)
+    # pmap.c passes a plain char, signed where the ABI says so (x86): a byte
+    # from 0x80 is a negative number then, which glibc answers as the byte
+    # but for 0xFF, -1, which is EOF and never printable
+    as_char = (lambda byte: byte - 256 if byte >= 0x80 else byte) if _char_is_signed() else (lambda byte: byte)
+    char_printable = bytes(byte for byte in range(256) if libc.isprint(as_char(byte)))
+    return Charset("other", printable, libc, char_printable)
+
+
+def _char_is_signed():
+    """Whether C's plain char is signed on this machine (the psABIs of Arm,
+    POWER, s390 and RISC-V make it unsigned)."""
+    import os
+
+    return not os.uname().machine.startswith(("arm", "aarch64", "ppc", "powerpc", "s390", "riscv"))
 
 
 def charset_from_environment(environ=None):
@@ -141,12 +163,12 @@ def charset_from_environment(environ=None):
 def escape_mapping_name(name, charset, method):
     """The mapping name as pmap prints it in its classic modes.
 
-    method "isprint" (procps <= 4.0.4): every byte isprint() rejects becomes
-    '?'.  method "mblen" (>= 4.0.5): a valid character of the locale stays as
+    method "isprint" (procps <= 4.0.4): every byte isprint() rejects, asked
+    of a plain char, becomes '?'.  method "mblen" (>= 4.0.5): a valid character of the locale stays as
     it is, each byte that does not start one becomes '?'.
     """
     if method == "isprint":
-        return name.translate(charset.unprintable_to_question)
+        return name.translate(charset.char_unprintable_to_question)
     if charset.kind == "utf8":
         try:
             name.decode("utf-8")

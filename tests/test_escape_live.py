@@ -47,19 +47,57 @@ def _write(folder, stat, cmdline, comm, mapping_name):
             handle.write(data)
 
 
-def _compare(target, folders, cmdline, comm, mapping_name):
+def _compare(target, folders, cmdline, comm, mapping_name, locales=("C", "C.UTF-8"), **extra):
+    """pmap of every release and pymap on the files written, in each of
+    ``locales``, with ``extra`` environment variables (which pymap, run in
+    this process, must also find in os.environ)."""
     root, folder, stat = folders
     _write(folder, stat, cmdline, comm, mapping_name)
     for oracle, release in livetools.oracles():
-        for locale in ("C", "C.UTF-8"):
+        for locale in locales:
             command = livetools.bind_mount_command(target, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"',
                                                                     oracle, str(target)])
-            real = subprocess.run(command, env=livetools.base_environ(locale=locale), capture_output=True,
+            real = subprocess.run(command, env=livetools.base_environ(locale=locale, **extra), capture_output=True,
                                   timeout=TIMEOUT)
             assert real.stdout.startswith(b"%d:" % target), (release, real.stderr)
-            mine = run_captured([b"pmap", b"--proc-root", root.encode(), b"%d" % target],
-                                {b"LANG": locale.encode(), b"PYMAP_COMPAT": release.encode()})
+            environ = {b"LANG": locale.encode(), b"PYMAP_COMPAT": release.encode()}
+            environ.update((name.encode(), value.encode()) for name, value in extra.items())
+            mine = run_captured([b"pmap", b"--proc-root", root.encode(), b"%d" % target], environ)
             assert (mine[1], mine[2], mine[0]) == (real.stdout, real.stderr, real.returncode), (release, locale)
+
+
+@pytest.fixture(scope="module")
+def latin1_locale(tmp_path_factory):
+    """(LOCPATH, name) of en_US.ISO-8859-1, made with localedef: a one-byte
+    charset whose isprint() accepts the bytes 0xA0-0xFF."""
+    folder = tmp_path_factory.mktemp("locales")
+    name = "en_US.ISO-8859-1"
+    try:
+        made = subprocess.run(["localedef", "-i", "en_US", "-f", "ISO-8859-1", str(folder / name)],
+                              capture_output=True, timeout=TIMEOUT)
+    except FileNotFoundError:
+        pytest.skip("no localedef to make %s" % name)
+    if not (folder / name / "LC_CTYPE").is_file():
+        pytest.skip("localedef could not make %s: %s" % (name, made.stderr.decode(errors="replace")))
+    return str(folder), name
+
+
+@needs_bind_mount
+def test_a_one_byte_charset_as_every_release_prints_it(target, folders, latin1_locale, monkeypatch):
+    """Every byte from 0x80 in a mapping name, the command line and the
+    name, in ISO-8859-1: up to 4.0.4 pmap asks isprint() of a mapping name's
+    bytes as plain chars, signed on x86, so 0xFF is EOF there and becomes
+    '?'; escape_str() asks of unsigned chars, so the command line keeps it."""
+    locpath, name = latin1_locale
+    monkeypatch.setenv("LOCPATH", locpath)  # for the setlocale() of pymap, run in this process
+    high = bytes(range(0x80, 0x100))
+    try:
+        _compare(target, folders, b"a" + high[:64] + b"\0" + high[64:] + b"\0", b"\x80\x9f\xa0\xe9\xff",
+                 high, locales=(name,), LOCPATH=locpath)
+    finally:
+        import locale
+
+        locale.setlocale(locale.LC_CTYPE, "C")
 
 
 @needs_bind_mount
