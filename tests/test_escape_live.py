@@ -47,23 +47,25 @@ def _write(folder, stat, cmdline, comm, mapping_name):
             handle.write(data)
 
 
-def _compare(target, folders, cmdline, comm, mapping_name, locales=("C", "C.UTF-8"), **extra):
-    """pmap of every release and pymap on the files written, in each of
-    ``locales``, with ``extra`` environment variables (which pymap, run in
-    this process, must also find in os.environ)."""
+def _compare(target, folders, cmdline, comm, mapping_name, locales=("C", "C.UTF-8"), options=(), **extra):
+    """pmap of every release and pymap (with ``options``) on the files
+    written, in each of ``locales``, with ``extra`` environment variables
+    (which pymap, run in this process, must also find in os.environ)."""
     root, folder, stat = folders
     _write(folder, stat, cmdline, comm, mapping_name)
     for oracle, release in livetools.oracles():
         for locale in locales:
             command = livetools.bind_mount_command(target, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"',
-                                                                    oracle, str(target)])
+                                                                    oracle] + list(options) + [str(target)])
             real = subprocess.run(command, env=livetools.base_environ(locale=locale, **extra), capture_output=True,
                                   timeout=TIMEOUT)
             assert real.stdout.startswith(b"%d:" % target), (release, real.stderr)
             environ = {b"LANG": locale.encode(), b"PYMAP_COMPAT": release.encode()}
             environ.update((name.encode(), value.encode()) for name, value in extra.items())
-            mine = run_captured([b"pmap", b"--proc-root", root.encode(), b"%d" % target], environ)
-            assert (mine[1], mine[2], mine[0]) == (real.stdout, real.stderr, real.returncode), (release, locale)
+            mine = run_captured([b"pmap", b"--proc-root", root.encode()] + [option.encode() for option in options]
+                                + [b"%d" % target], environ)
+            assert (mine[1], mine[2], mine[0]) == (real.stdout, real.stderr, real.returncode), (release, locale,
+                                                                                               options)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,8 @@ def latin1_locale(tmp_path_factory):
 
 
 @needs_bind_mount
-def test_a_one_byte_charset_as_every_release_prints_it(target, folders, latin1_locale, monkeypatch):
+@pytest.mark.parametrize("options", [(), ("-x",), ("-X",)], ids=lambda options: " ".join(options) or "default")
+def test_a_one_byte_charset_as_every_release_prints_it(target, folders, latin1_locale, monkeypatch, options):
     """Every byte from 0x80 in a mapping name, the command line and the
     name, in ISO-8859-1: up to 4.0.4 pmap asks isprint() of a mapping name's
     bytes as plain chars, signed on x86, so 0xFF is EOF there and becomes
@@ -93,7 +96,7 @@ def test_a_one_byte_charset_as_every_release_prints_it(target, folders, latin1_l
     high = bytes(range(0x80, 0x100))
     try:
         _compare(target, folders, b"a" + high[:64] + b"\0" + high[64:] + b"\0", b"\x80\x9f\xa0\xe9\xff",
-                 high, locales=(name,), LOCPATH=locpath)
+                 high, locales=(name,), options=options, LOCPATH=locpath)
     finally:
         import locale
 
