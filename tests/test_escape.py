@@ -57,14 +57,16 @@ def _utf8_form(value, length):
 
 # the edges of every rule: each length's smallest value, the one below it
 # (an overlong form), its largest; the surrogates' edges; the lead's own
-# bits set over continuation bytes of zeros -- drawn bytes seldom land on them
+# bits set over continuation bytes of zeros; 0xFE and 0xFF, which lead no
+# form, over five continuation bytes -- drawn bytes seldom land on them
 _EDGES = sorted({_utf8_form(value, length)
                  for length, smallest, largest in ((2, 0x80, 0x7FF), (3, 0x800, 0xFFFF), (4, 0x10000, 0x1FFFFF),
                                                    (5, 0x200000, 0x3FFFFFF), (6, 0x4000000, 0x7FFFFFFF))
                  for value in (smallest - 1, smallest, smallest + 1, largest, largest >> 1, 0x10FFFF, 0x110000,
                                1 << 6 * (length - 1), largest >> 6 * (length - 1) << 6 * (length - 1))
                  if value <= largest}
-                | {_utf8_form(value, 3) for value in (0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xF8FF, 0xFFFD)})
+                | {_utf8_form(value, 3) for value in (0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xF8FF, 0xFFFD)}
+                | {lead + tail * 5 for lead in (b"\xfe", b"\xff") for tail in (b"\x80", b"\xbf")})
 
 
 @pytest.mark.parametrize("data", _EDGES, ids=lambda data: data.hex())
