@@ -47,7 +47,10 @@ def _program(folder, name=b"pmap", content=None, mode=0o755):
 
 def _elf(version, localedir=b"/usr/share/locale"):
     """Bytes laid out as the parts of a pmap binary that are read."""
-    return (b"\x7fELF\x02\x01\x01" + b"\0" * 200 + b"procps-ng \0other procps-ng X\0" + b"\0" * 50
+    # before the version: "procps-ng " strings not followed by a digit (the
+    # bytes on either side of "0"-"9" included), as other strings may hold
+    return (b"\x7fELF\x02\x01\x01" + b"\0" * 200 + b"procps-ng \0other procps-ng X\0procps-ng /\0procps-ng :\0"
+            + b"\0" * 50
             + b"procps-ng " + version + b"\0" + b"\0" * 30 + localedir + b"\0" + b"\0" * 100)
 
 
