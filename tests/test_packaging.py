@@ -263,6 +263,14 @@ def test_without_pymap_beside_it_the_launcher_imports_site(tmp_path):
     assert _run_launcher(launcher, "-V").startswith(b"pymap from pymap 0.0.0+site (procps-ng ")
 
 
+def test_a_launcher_without_its_python_half_says_so_once(tmp_path):
+    prefix = _install_prefix(tmp_path, None)
+    os.unlink(prefix / "bin" / "pymap-python")
+    result = subprocess.run([str(prefix / "bin" / "pymap"), "-V"], capture_output=True, timeout=60, env=CLEAN_ENVIRON)
+    assert result.returncode == 127 and result.stdout == b""
+    assert result.stderr.count(b"\n") == 1 and b"pymap-python: not found" in result.stderr
+
+
 def test_uvs_trampoline_is_run_as_the_kernel_runs_it(tmp_path):
     """uv writes a "#!/bin/sh" trampoline instead of a long or spaced
     interpreter path: the launcher leaves it to the kernel (no -S for sh)."""
