@@ -164,8 +164,9 @@ def escape_mapping_name(name, charset, method):
     """The mapping name as pmap prints it in its classic modes.
 
     method "isprint" (procps <= 4.0.4): every byte isprint() rejects, asked
-    of a plain char, becomes '?'.  method "mblen" (>= 4.0.5): a valid character of the locale stays as
-    it is, each byte that does not start one becomes '?'.
+    of a plain char, becomes '?'.  method "mblen" (>= 4.0.5): a valid
+    character of the locale stays as it is, each byte that does not start
+    one becomes '?'.
     """
     if method == "isprint":
         return name.translate(charset.char_unprintable_to_question)
