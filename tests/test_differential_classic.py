@@ -238,7 +238,11 @@ def _run_shell(command, tool, environ):
 def test_sigpipe_ends_quietly(zoo_pid):
     """`pmap -x PID | head -1`: killed by SIGPIPE, nothing on stderr."""
     environ = livetools.base_environ(PYMAP_COMPAT=livetools.pmap_version())
-    command = '"$TOOL" -x %d %d %d | head -c 10 >/dev/null; echo "status=${PIPESTATUS[0]}"' % ((zoo_pid,) * 3)
+    # more output than a pipe holds (64 KiB), so that the writer is still
+    # writing when head has gone (a shorter one may all fit, and end with 0)
+    once = len(livetools.run_pmap(["-x", str(zoo_pid)]).stdout)
+    pids = " ".join([str(zoo_pid)] * (4 * 65536 // once + 2))
+    command = '"$TOOL" -x %s | head -c 10 >/dev/null; echo "status=${PIPESTATUS[0]}"' % pids
     launcher = os.path.join(livetools.launcher_dir(), "pmap")
     expected = _run_shell(command, livetools.PMAP, environ)
     actual = _run_shell(command, launcher, environ)
