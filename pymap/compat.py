@@ -159,7 +159,7 @@ def _procps_pmap(path):
         if os.read(fd, 4) != b"\x7fELF":
             return None  # a script (pymap's own launcher) or something else
         if status.st_size <= _READ_WHOLE:
-            found = _version_and_localedir(_read_whole(fd))
+            found = _version_and_localedir(os.pread(fd, status.st_size, 0))
         else:
             import mmap
 
@@ -176,18 +176,6 @@ def _procps_pmap(path):
 
 
 _READ_WHOLE = 1 << 20  # a binary up to this size is read, not mapped: importing mmap costs more at start-up
-
-
-def _read_whole(fd):
-    """The file open at ``fd``, from its start (at most _READ_WHOLE + 1 bytes)."""
-    blocks, offset = [], 0
-    while offset <= _READ_WHOLE:
-        block = os.pread(fd, _READ_WHOLE + 1 - offset, offset)
-        if not block:
-            break
-        blocks.append(block)
-        offset += len(block)
-    return b"".join(blocks)
 
 
 def _version_and_localedir(image):

@@ -136,8 +136,8 @@ def charset_of_codeset(codeset):
     # pmap.c passes a plain char, signed where the ABI says so (x86): a byte
     # from 0x80 is a negative number then, which glibc answers as the byte
     # but for 0xFF, -1, which is EOF and never printable
-    as_char = (lambda byte: byte - 256 if byte >= 0x80 else byte) if _char_is_signed() else (lambda byte: byte)
-    char_printable = bytes(byte for byte in range(256) if libc.isprint(as_char(byte)))
+    signed = _char_is_signed()
+    char_printable = bytes(byte for byte in range(256) if libc.isprint(byte - 256 if signed and byte >= 0x80 else byte))
     return Charset("other", printable, libc, char_printable)
 
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 
 from conftest import ROOT, TIMEOUT
+from pymap.compat import RELEASES
 
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
 
@@ -211,9 +212,6 @@ def identity_copy(pid, prefix):
         yield root, folder
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-RELEASES = ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main")
 
 
 def oracles(releases=RELEASES):

@@ -191,7 +191,7 @@ def _read_row(files, pid, named, by_mapping, with_comm):
     score = _optional(files, b"oom_score")
     adj = _optional(files, b"oom_score_adj")
     return ProcessRow(pid, uid, state, cmdline, comm, figures, None if score is None else scan_int(score),
-                  None if adj is None else scan_int(adj), source, mappings)
+                      None if adj is None else scan_int(adj), source, mappings)
 
 
 def _take_rollup(figures, values):
@@ -344,16 +344,17 @@ class SummaryMode(OutputMode):
         if damaged and count == 1:
             error = damaged[0]
             return b"%s: %s: %s" % (head, os.fsencode(error.path or ""), os.fsencode(error.reason or ""))
+        advice = bool(denied) and live_user  # what to do, rather than what happened
         causes = []
         if denied:
-            causes.append((len(denied), b"run as root to see them" if live_user else b"access denied"))
+            causes.append((len(denied), b"run as root to see them" if advice else b"access denied"))
         if exited:
             causes.append((len(exited), b"they exited while they were read"))
         if damaged:
             causes.append((len(damaged), b"files missing or damaged" if self.session.snapshot else b"unreadable"))
         if len(causes) == 1:
             reason = causes[0][1]
-            return head + (b": " + reason if reason.startswith(b"run") else b" (" + reason + b")")
+            return head + (b": " + reason if advice else b" (" + reason + b")")
         return head + b": " + b", ".join(b"%d %s" % (number, reason) for number, reason in causes)
 
     def _read_rows(self, folder, pids, named):
