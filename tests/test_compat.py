@@ -107,6 +107,15 @@ def test_small_binaries_are_read_and_large_ones_mapped_alike(tmp_path, padding, 
     assert mapped == [len(content) > compat._READ_WHOLE]
 
 
+def test_a_version_at_the_end_of_the_file(tmp_path):
+    """A version string with nothing after it: it ends where the file does."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    _program(folder, content=b"\x7fELF\x02\x01\x01" + b"\0" * 200 + b"procps-ng 4.0.3")
+    found = installed_pmap({b"PATH": os.fsencode(folder)})
+    assert (found.version, found.localedir) == (b"4.0.3", None)
+
+
 def test_catalog_folder(tmp_path):
     folder = tmp_path / "bin"
     folder.mkdir()
