@@ -52,6 +52,8 @@ FILES = (b"cmdline", b"comm", b"stat", b"status", b"maps", b"smaps", b"smaps_rol
 # files of the machine, beside the PID folders
 MACHINE_FILES = (b"meminfo",)
 _OPTIONAL = (b"smaps_rollup", b"oom_score", b"oom_score_adj")  # older kernels (and snapshots) may lack them
+# what another user's process denies (pmap then prints its header alone, status 1)
+_MEMORY = (b"smaps", b"smaps_rollup", b"oom_score", b"oom_score_adj")
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -114,24 +116,62 @@ def _problem(error):
 
 def _open_destination(directory):
     """A descriptor of DIR, made when missing; refused unless it is the
-    caller's own folder, writable by no one else."""
+    caller's own folder, writable by no one else, in a folder no one else
+    may change (_check_parent).  DIR may be a symbolic link of the caller's
+    own, never one another user planted (in /tmp, say), where root would
+    otherwise capture into whatever folder of root's the link names."""
     try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        pass
+        entry = os.stat(directory, follow_symlinks=False)
+    except FileNotFoundError:
+        entry = None
     except (OSError, ValueError) as error:
         raise CaptureError(b"%s: %s" % (directory, _reason(error) if isinstance(error, OSError) else b"invalid"))
+    _check_parent(directory)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NOFOLLOW
+    if entry is None:
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:  # made meanwhile: looked at as any other
+            return _open_destination(directory)
+        except OSError as error:
+            raise CaptureError(b"%s: %s" % (directory, _reason(error))) from None
+    elif entry.st_mode & 0o170000 == 0o120000:
+        if entry.st_uid != os.geteuid():
+            raise CaptureError(b"%s: a symbolic link of another user's (uid %d): pymap captures only through a "
+                               b"link of its user's" % (directory, entry.st_uid))
+        target = os.path.realpath(directory)
+        _check_parent(target)
+        directory = target
     try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(directory, flags)
     except OSError as error:
         raise CaptureError(b"%s: %s" % (directory, _reason(error))) from None
     _check_private(fd, directory)
     return fd
 
 
+def _check_parent(path):
+    """Refuse a path whose folder another user may change: one others may
+    write into without the sticky bit (which keeps them from renaming or
+    removing what is not theirs), or one another user (not root) owns."""
+    parent = os.path.dirname(os.path.abspath(path)) or b"/"
+    try:
+        status = os.stat(parent)
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (parent, _reason(error))) from None
+    sticky = status.st_mode & 0o1000
+    if status.st_uid not in (0, os.geteuid()):
+        raise CaptureError(b"%s: in %s, a folder of another user's (uid %d): they could replace it; pymap "
+                           b"captures only into a folder of its user's" % (path, parent, status.st_uid))
+    if status.st_mode & 0o022 and not sticky:
+        raise CaptureError(b"%s: in %s, which others may write (mode %04o, no sticky bit): they could replace "
+                           b"it; pymap captures only into a folder no one else can change"
+                           % (path, parent, status.st_mode & 0o7777))
+
+
 def _check_private(fd, shown):
     """Refuse a folder another user owns or may write into (they could swap
-    its files under pymap)."""
+    its files under pymap): the group's write bit counts as others'."""
     status = os.fstat(fd)
     if status.st_uid != os.geteuid():
         os.close(fd)
@@ -295,7 +335,8 @@ def _identity(root, pid):
 
 def _read_optional(root, pid, name, files, problems):
     try:
-        files[name] = procfs.read_file(root, pid, name)
+        # a command line is cut where procps cuts it, as live reading does
+        files[name] = procfs.read_file(root, pid, name, procfs.CMDLINE_LIMIT if name == b"cmdline" else None)
     except ProcessError as error:
         if name in _OPTIONAL and not isinstance(error, AccessDenied):
             return
@@ -305,7 +346,9 @@ def _read_optional(root, pid, name, files, problems):
 def _write_process(root, folder, pid, files, problems, with_memory, message):
     """Write one PID folder (under its temporary name): the identity files,
     then (``with_memory``) smaps as it is read, maps made from it, and the
-    other files.  Returns the status bits."""
+    other files.  Returns (the status bits, whether the folder is complete:
+    every file read, or only the memory files denied, which --proc-root
+    then reports as pmap does live)."""
     status = 0
     for name in (b"cmdline", b"comm", b"stat", b"status"):
         if name in files:
@@ -324,10 +367,13 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
                 _read_optional(root, pid, name, extra, problems)
             for name, data in extra.items():
                 folder.put(name, data)
+    complete = True
     for problem in problems:
         message(_problem(problem))
         status |= EXIT_FAILURE
-    return status
+        if not (isinstance(problem, AccessDenied) and os.fsencode(os.path.basename(problem.path or "")) in _MEMORY):
+            complete = False
+    return status, complete
 
 
 def _copy_smaps(root, pid, folder, state):
@@ -426,9 +472,14 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                     done.add(one_pid)
                     try:
                         with _PidFolder(directory, directory_fd, one_pid) as folder:
-                            status |= _write_process(root, folder, one_pid, one_files, one_problems, with_memory,
-                                                     message)
-                            folder.commit()
+                            written, complete = _write_process(root, folder, one_pid, one_files, one_problems,
+                                                               with_memory, message)
+                            status |= written
+                            if complete:
+                                folder.commit()
+                            else:  # nothing that would read as the whole process
+                                message(b"%s: not saved: files of the process could not be read"
+                                        % _shown(directory, one_pid))
                     except CaptureError as error:
                         message(error.message)
                         status |= EXIT_FAILURE

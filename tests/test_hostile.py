@@ -283,19 +283,70 @@ def test_interrupted_capture_leaves_nothing_that_reads_as_a_process(tmp_path):
             assert str(pid) not in left and not [name for name in left if "partial" in name], left
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a folder of another user's")
-@pytest.mark.parametrize("how", ["another user's", "writable by others"])
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make files of another user's")
+NOBODY = 65534
+
+
+@needs_root
+@pytest.mark.parametrize("how", ["another user's", "mode 0777", "mode 0775", "mode 0770", "mode 0757"])
 def test_capture_refuses_a_folder_others_can_write(tmp_path, how):
     destination = tmp_path / "snap"
     destination.mkdir()
     if how == "another user's":
-        os.chown(destination, 65534, 65534)
+        os.chown(destination, NOBODY, NOBODY)
     else:
-        os.chmod(destination, 0o777)
+        os.chmod(destination, int(how.split()[1], 8))  # the group's write bit counts as much as others'
     status, stdout, stderr, _ = run("--capture", str(destination), str(os.getpid()))
     assert status == 1 and stdout == b""
     assert stderr.startswith(b"pymap: %s: " % str(destination).encode()) and stderr.count(b"\n") == 1
     assert os.listdir(destination) == []
+    os.chown(destination, 0, 0)
+    os.chmod(destination, 0o755)  # the same folder, the caller's and closed to others: taken
+    assert run("--capture", str(destination), str(os.getpid()))[0] == 0
+    assert str(os.getpid()) in os.listdir(destination)
+
+
+@needs_root
+def test_capture_refuses_a_link_another_user_planted(tmp_path):
+    """A link in a sticky world-writable folder (/tmp) that another user made,
+    naming a folder of root's: root's capture would have written there."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    link = shared / "snap"
+    os.symlink(victim, link)
+    os.lchown(link, NOBODY, NOBODY)
+    status, stdout, stderr, _ = run("--capture", str(link), str(os.getpid()))
+    assert (status, stdout) == (1, b"") and stderr.count(b"\n") == 1
+    assert stderr.startswith(b"pymap: %s: a symbolic link of another user's (uid %d)" % (bytes(link), NOBODY))
+    assert os.listdir(victim) == []
+    # the caller's own link is the caller's choice: followed
+    os.lchown(link, 0, 0)
+    assert run("--capture", str(link), str(os.getpid()))[:2] == (0, b"")
+    assert sorted(os.listdir(victim)) == sorted([str(os.getpid()), "meminfo"])
+
+
+@needs_root
+@pytest.mark.parametrize("parent_mode, owner, refused", [
+    (0o777, 0, True), (0o775, 0, True), (0o770, 0, True),  # others (or the group) may replace DIR
+    (0o1777, 0, False),  # /tmp: the sticky bit keeps them from renaming or removing what is not theirs
+    (0o755, NOBODY, True),  # a folder another user owns: they may change it at will
+    (0o755, 0, False)])
+def test_capture_refuses_a_folder_whose_parent_others_may_change(tmp_path, parent_mode, owner, refused):
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    os.chmod(parent, parent_mode)
+    os.chown(parent, owner, owner)
+    destination = parent / "snap"
+    status, stdout, stderr, _ = run("--capture", str(destination), str(os.getpid()))
+    if refused:
+        assert (status, stdout) == (1, b"") and stderr.count(b"\n") == 1, stderr
+        assert stderr.startswith(b"pymap: %s: in %s" % (bytes(destination), bytes(parent)))
+        assert not destination.exists()
+    else:
+        assert (status, stderr) == (0, b"") and str(os.getpid()) in os.listdir(destination)
 
 
 def test_capture_of_a_process_killed_before_its_smaps(tmp_path, monkeypatch):
@@ -314,4 +365,5 @@ def test_capture_of_a_process_killed_before_its_smaps(tmp_path, monkeypatch):
     messages = []
     status = capture.capture(str(tmp_path / "snap"), [os.getpid()], messages.append)
     assert status == 1 and len(messages) == 1 and b"exited" in messages[0]
-    assert str(os.getpid()) not in os.listdir(tmp_path / "snap")
+    # neither the PID folder nor its temporary one is left
+    assert [name for name in os.listdir(tmp_path / "snap") if str(os.getpid()) in name] == []
