@@ -345,18 +345,31 @@ def run(argv, environ, console):
 
 
 def _check_proc_root(root, console, option=b"--proc-root"):
-    """A --proc-root (or --diff) folder that is missing or not a folder is
-    named: none of the PIDs can be found there (status 42), and a typo must
-    not pass for processes that are gone."""
+    """A --proc-root (or --diff) folder that cannot be used is named at
+    once.  Missing or not a folder: none of the PIDs can be found there
+    (status 42), and a typo must not pass for processes that are gone.
+    There but not readable (another user's capture): its processes may be
+    there, they cannot be read (status 1)."""
     import errno
 
+    status = EXIT_NOT_FOUND
     try:
-        if os.path.isdir(root):
-            return
-        reason = os.strerror(errno.ENOTDIR) if os.path.lexists(root) else os.strerror(errno.ENOENT)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except ValueError:  # a NUL byte
         reason = "invalid path"
-    fail_own(console, b"%s %s: %s" % (option, root, reason.encode()), EXIT_NOT_FOUND)
+    except OSError as error:
+        if error.errno in (errno.EACCES, errno.EPERM):
+            status = EXIT_FAILURE
+        reason = os.strerror(error.errno)
+    else:
+        try:
+            os.stat(b".", dir_fd=fd)  # needs the right to search it, as every PID folder does
+            return
+        except OSError as error:
+            status, reason = EXIT_FAILURE, os.strerror(error.errno)
+        finally:
+            os.close(fd)
+    fail_own(console, b"%s %s: %s" % (option, root, reason.encode()), status)
 
 
 def run_guarded(argv, environ, console):

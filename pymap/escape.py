@@ -9,7 +9,7 @@ below take bytes and return bytes.
 
 
 __all__ = ["Charset", "charset_of_codeset", "charset_from_environment", "escape_mapping_name",
-           "escape_command_line", "terminal_safe"]
+           "escape_command_line", "terminal_safe", "report_name"]
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 _ASCII_UNPRINTABLE_TO_QUESTION = b"?" * 0x20 + _PRINTABLE_ASCII + b"?" * 0x81
@@ -312,6 +312,14 @@ def _escape_utf8_405(text):
         position += size
         remaining -= size
     return bytes(out)
+
+
+def report_name(name, charset, flavour):
+    """A name in one of pymap's own reports (a --summary group, a mapping
+    in --reconcile or --diff): escaped as the command line of pmap's header
+    is (escape_str(), so no tab or newline forges a row), then
+    terminal_safe(), whatever the stream."""
+    return terminal_safe(_escape_string(name.replace(b"\0", b"?"), charset, flavour), charset.is_utf8)
 
 
 def escape_command_line(cmdline, comm, state, charset, flavour, empty):

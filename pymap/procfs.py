@@ -21,7 +21,7 @@ from .creading import (PIECE_MAX, STAT_PPID, STAT_START_STACK, STAT_START_TIME, 
 from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["PROC", "read_file", "ProcFolder", "read_line_blocks", "read_machine_file", "read_tgid", "read_stat", "read_cmdline",
-           "select_process", "exists", "process_path", "parse_stat", "tgid_of", "StatInfo", "READ_LIMITS"]
+           "select_process", "why_not_selected", "exists", "is_pid_name", "process_path", "parse_stat", "tgid_of", "StatInfo", "READ_LIMITS"]
 
 PROC = b"/proc"
 
@@ -48,7 +48,7 @@ _GONE = frozenset((errno.ENOENT, errno.ESRCH, errno.ENOTDIR))
 _DENIED = frozenset((errno.EACCES, errno.EPERM))
 _FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 _FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY
-_S_IFMT, _S_IFREG, _S_IFDIR = 0o170000, 0o100000, 0o040000
+_S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, 0o100000, 0o040000, 0o120000
 
 
 def _error(pid, path, exc):
@@ -79,16 +79,35 @@ def _open(root, pid, name, path):
     try:
         if folder is None:
             return _open_regular(root_fd, name, pid, path)
-        try:
-            folder_fd = os.open(b"%d" % folder, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
-        except OSError as exc:
-            raise _error(pid, path, exc) from None
+        folder_fd = _open_pid_folder(root_fd, root, folder, path)
         try:
             return _open_regular(folder_fd, name, pid, path)
         finally:
             os.close(folder_fd)
     finally:
         os.close(root_fd)
+
+
+def _open_pid_folder(root_fd, root, pid, path):
+    """A descriptor of the folder ROOT/PID (``root_fd``), not through a link;
+    ``path`` is what an error names.  /proc's PID entries are folders; a
+    snapshot's that is a link or a file is named as such (O_NOFOLLOW with
+    O_DIRECTORY says only ENOTDIR, which would pass for a process that is
+    gone)."""
+    name = b"%d" % pid
+    try:
+        return os.open(name, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            try:
+                mode = os.stat(name, dir_fd=root_fd, follow_symlinks=False).st_mode & _S_IFMT
+            except OSError:
+                mode = None
+            if mode is not None:
+                reason = "a symbolic link (pymap follows none below --proc-root)" if mode == _S_IFLNK \
+                    else "not a folder"
+                raise UnreadableProcess(pid, os.fsdecode(process_path(root, pid)), reason) from None
+        raise _error(pid, path, exc) from None
 
 
 def _open_regular(folder_fd, name, pid, path):
@@ -154,12 +173,14 @@ class ProcFolder:
         os.close(self.fd)
 
     def pids(self):
-        """The numeric entries of the root, in numeric order."""
+        """The entries of the root named by a PID, in numeric order: only
+        canonical decimal names ("0123" is not PID 123, as the kernel never
+        writes it: a snapshot holding both would count a process twice)."""
         try:
             names = os.listdir(self.fd)
         except OSError as exc:
             raise _error(0, self.root, exc) from None
-        return sorted(int(name) for name in names if name.isdigit() and name.isascii() and int(name) > 0)
+        return sorted(int(name) for name in names if is_pid_name(name))
 
     def process(self, pid):
         """A reader of PID's files (a context manager)."""
@@ -170,10 +191,7 @@ class _ProcessFiles:
     def __init__(self, folder, pid):
         self.root = folder.root
         self.pid = pid
-        try:
-            self.fd = os.open(b"%d" % pid, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=folder.fd)
-        except OSError as exc:
-            raise _error(pid, process_path(self.root, pid), exc) from None
+        self.fd = _open_pid_folder(folder.fd, self.root, pid, process_path(self.root, pid))
 
     def __enter__(self):
         return self
@@ -196,6 +214,12 @@ class _ProcessFiles:
     def blocks(self, name):
         """NAME (smaps) in line blocks, as read_line_blocks()."""
         return read_line_blocks(self.root, self.pid, name, whole_records=True)
+
+
+def is_pid_name(name):
+    """Whether a folder name (str) is a PID as /proc writes one: decimal
+    digits without a leading zero, from 1 to 2^31 - 1."""
+    return name.isascii() and name.isdigit() and name[0] != "0" and len(name) <= 10 and int(name) <= 0x7FFFFFFF
 
 
 def exists(root, pid):
@@ -434,6 +458,29 @@ def read_cmdline(root, pid):
         return read_file(root, pid, b"cmdline", CMDLINE_LIMIT)
     except ProcessError:
         return b""
+
+
+def why_not_selected(root, pid):
+    """Why select_process() found no PID in a snapshot whose folder is
+    there: the ProcessError naming what is wrong (a link, not a folder, an
+    unreadable or missing stat); None when ROOT/PID is simply absent (pmap
+    says nothing of a PID that does not exist)."""
+    path = process_path(root, pid)
+    try:
+        mode = os.stat(path, follow_symlinks=False).st_mode & _S_IFMT
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return _error(pid, path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc)))
+    if mode == _S_IFLNK:
+        return UnreadableProcess(pid, os.fsdecode(path), "a symbolic link (pymap follows none below --proc-root)")
+    if mode != _S_IFDIR:
+        return UnreadableProcess(pid, os.fsdecode(path), "not a folder")
+    try:
+        read_stat(root, pid)
+    except ProcessError as error:
+        return error
+    return None
 
 
 def select_process(root, pid, hide_kernel=False):

@@ -10,7 +10,7 @@ read and a failure reported.
 
 from . import procfs
 from .errors import ProcessError
-from .escape import charset_of_codeset, escape_command_line
+from .escape import charset_of_codeset, escape_command_line, report_name
 from .formats import Display, Words, header_line
 from .procfs import select_process
 
@@ -64,6 +64,10 @@ class Session:
                                                              self.charset, compat.cmdline_escaping,
                                                              compat.empty_cmdline))
 
+    def report_name(self, name):
+        """A name as pymap's own reports show it (escape.report_name)."""
+        return report_name(name, self.charset, self.compat.cmdline_escaping)
+
     def blocks(self, process, name):
         """The process's maps or smaps in line blocks (procfs.read_line_blocks),
         smaps cut before records where it can."""
@@ -99,17 +103,8 @@ class Session:
     def explain_missing(self, pid):
         """Why a snapshot PID counts as not found, when it is not simply absent
         (pmap says nothing for an absent PID, and neither does pymap)."""
-        if not procfs.exists(self.root, pid):
-            import os
-
-            path = procfs.process_path(self.root, pid)
-            if os.path.lexists(path):
-                self.console.message(b"%s: %s" % (path, b"a symbolic link (pymap follows none below --proc-root)"
-                                                  if os.path.islink(path) else b"not a folder"))
-            return
-        try:
-            procfs.read_stat(self.root, pid)
-        except ProcessError as error:
+        error = procfs.why_not_selected(self.root, pid)
+        if error is not None:
             self.snapshot_error(error)
 
     def find_shm_minor(self):

@@ -238,3 +238,43 @@ def run_pmap_on_folder(pid, folder, args, environ=None):
     environ = base_environ() if environ is None else environ
     command = bind_mount_command(pid, folder, ["bash", "-c", 'exec -a pmap "$0" "$@"', PMAP] + list(args) + [str(pid)])
     return subprocess.run(command, env=environ, capture_output=True, timeout=TIMEOUT)
+
+
+NOBODY = 65534
+
+
+@contextlib.contextmanager
+def public_folder(prefix):
+    """A temporary folder under /tmp that every user may enter and read
+    (whatever TMPDIR says), removed afterwards."""
+    folder = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    try:
+        os.chmod(folder, 0o755)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def public_copy_of_pymap(folder):
+    """A copy of the pymap package in ``folder`` that any user may read."""
+    code = os.path.join(folder, "code")
+    shutil.copytree(os.path.join(ROOT, "pymap"), os.path.join(code, "pymap"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for where, _, files in os.walk(code):
+        os.chmod(where, 0o755)
+        for name in files:
+            os.chmod(os.path.join(where, name), 0o644)
+    return code
+
+
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+def run_as_nobody(code, args):
+    """``python3 -m pymap ARGS`` as the user nobody, from the public copy
+    ``code`` (public_copy_of_pymap), with the system's python3 (which any
+    user may run)."""
+    return subprocess.run([SYSTEM_PYTHON, "-m", "pymap"] + [str(arg) for arg in args], cwd=code,
+                          capture_output=True, timeout=TIMEOUT, user=NOBODY, group=NOBODY, extra_groups=[],
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": code, "PYTHONPATH": code,
+                               "PYTHONDONTWRITEBYTECODE": "1"})

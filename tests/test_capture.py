@@ -173,6 +173,50 @@ def test_thread_id_is_captured_with_its_leader(target, tmp_path):
         assert (saved.returncode, saved.stdout) == (live.returncode, live.stdout)
 
 
+def test_capture_keeps_a_long_command_line_as_procps_reads_it(tmp_path):
+    """A command line longer than procps's 128 KiB buffer is saved cut where
+    procps cuts it (not refused), and the snapshot's header is live pmap's."""
+    arguments = [bytes([65 + i]) * 100_000 for i in range(3)]  # 300 kB in three arguments
+    with livetools.stopped_process("", argv_tail=arguments) as pid:
+        folder = str(tmp_path / "snap")
+        assert pymap("--capture", folder, pid) == (0, b"", b"")
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            live = handle.read()
+        with open(os.path.join(folder, str(pid), "cmdline"), "rb") as handle:
+            saved = handle.read()
+        assert len(live) > 300_000 and saved == live[:128 * 1024 - 1]
+        for mode in ([], ["-x"]):
+            assert pymap("--proc-root", folder, "-q", *mode, pid)[:2] == pymap("-q", *mode, pid)[:2]
+            if livetools.have_pmap():
+                expected = livetools.run_pmap(["-q"] + mode + [str(pid)])
+                assert livetools.run_pymap(["--proc-root", folder, "-q"] + mode + [str(pid)]).stdout == \
+                    expected.stdout
+
+
+@pytest.mark.parametrize("name", [b"status", b"cmdline", b"comm"])
+def test_capture_with_an_unreadable_identity_file_is_not_committed(tmp_path, monkeypatch, target, name):
+    """A folder that misses a file the live process had would read as
+    another process (no command line: "[comm]", status 0): it is not
+    committed, the file is named, status 1, and nothing is left behind."""
+    from pymap import procfs
+
+    real = procfs.read_file
+
+    def failing(root, pid, file_name, *args, **kwargs):
+        if file_name == name and pid == target:
+            raise procfs.UnreadableProcess(pid, "/proc/%d/%s" % (pid, name.decode()), "Input/output error")
+        return real(root, pid, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(procfs, "read_file", failing)
+    folder = str(tmp_path / "snap")
+    status, stdout, stderr = pymap("--capture", folder, target)
+    assert (status, stdout) == (1, b"")
+    assert stderr == (b"pmap: /proc/%d/%s: Input/output error\npmap: %s/%d: not saved: files of the process could "
+                      b"not be read\n" % (target, name, folder.encode(), target))
+    assert os.listdir(folder) == ["meminfo"]
+    assert pymap("--proc-root", folder, target)[0] == 42
+
+
 def test_capture_never_overwrites(snapshot, target):
     folder = os.path.join(snapshot, str(target))
     before = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
@@ -284,3 +328,85 @@ def test_proc_root_that_is_no_folder_is_named(tmp_path, mode):
         42, b"", b"pmap: --proc-root %s: Not a directory\n" % str(plain).encode())
     (tmp_path / "link").symlink_to(tmp_path)  # a link to a folder is the caller's choice
     assert pymap("--proc-root", str(tmp_path / "link"), *mode, 1)[0] == 42
+
+
+# --proc-root on odd snapshots: PID names, thread folders, another user's capture
+
+def test_only_canonical_pid_names_are_processes(snapshot, target, tmp_path):
+    """/proc writes a PID in decimal without leading zeros: a snapshot's
+    "0PID" and "00PID" folders are no processes (one process counted three
+    times would triple the totals)."""
+    import json
+    import shutil
+
+    root = tmp_path / "proc"
+    shutil.copytree(snapshot, root)
+    for name in ("0%d" % target, "00%d" % target):
+        shutil.copytree(os.path.join(snapshot, str(target)), root / name)
+    rows = [json.loads(line) for line in pymap("--summary", "--json", "--proc-root", str(root))[1].splitlines()]
+    assert [row["pid"] for row in rows[:-1]] == [target]
+    assert rows[-1]["processes"] == 1 and rows[-1]["unreadable"] == 0
+    alone = [json.loads(line) for line in pymap("--summary", "--json", "--proc-root", snapshot)[1].splitlines()]
+    assert rows[-1]["totals"] == alone[-1]["totals"]
+
+
+def test_a_captured_thread_reads_back_as_its_process(target, tmp_path):
+    """pymap's capture of a thread's ID holds the thread's folder (no smaps of
+    its own) beside its process's: --summary lists the process once, as the
+    live /proc listing does, and a named thread shows its process's memory."""
+    import json
+
+    thread = min(int(name) for name in os.listdir("/proc/%d/task" % target) if int(name) != target)
+    folder = str(tmp_path / "snap")
+    assert pymap("--capture", folder, thread) == (0, b"", b"")
+    status, stdout, stderr = pymap("--summary", "--json", "--proc-root", folder)
+    rows = [json.loads(line) for line in stdout.splitlines()]
+    assert (status, stderr) == (0, b"")
+    assert [row["pid"] for row in rows[:-1]] == [target] and rows[-1]["unreadable"] == 0
+    status, stdout, stderr = pymap("--summary", "--json", "-q", "--proc-root", folder, thread)
+    named = json.loads(stdout)
+    assert (status, stderr) == (0, b"") and named["pid"] == thread
+    assert {key: named[key] for key in ("Rss", "Pss", "Uss", "Swap", "oom_score", "oom_score_adj")} == \
+        {key: rows[0][key] for key in ("Rss", "Pss", "Uss", "Swap", "oom_score", "oom_score_adj")}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to read a capture as another user")
+@pytest.mark.skipif(livetools.SYSTEM_PYTHON is None, reason="needs a python3 in /usr/bin or /bin any user may run")
+def test_another_users_capture_says_permission_denied(snapshot, target):
+    """A capture only root may read, read by nobody: every mode names the
+    folder and the reason, status 1 (its processes may well be there)."""
+    with livetools.public_folder("pymap-private-") as folder:
+        code = livetools.public_copy_of_pymap(folder)
+        private = os.path.join(folder, "private")
+        os.mkdir(private, 0o700)
+        capture = os.path.join(private, "cap")
+        assert pymap("--proc-root", snapshot, "--capture", capture, target)[0] == 0
+        for args in (["--proc-root", capture], ["--proc-root", capture, "-x"], ["--proc-root", capture, "--summary"],
+                     ["--proc-root", capture, "--reconcile"], ["--diff", capture]):
+            result = livetools.run_as_nobody(code, args + [target])
+            assert (result.returncode, result.stdout, result.stderr) == (
+                1, b"", b"pymap: %s %s: Permission denied\n" % (args[0].encode(), capture.encode())), args
+        # a PID folder (not the root) another user may not enter: named, and not found, as pmap finds no stat
+        os.chmod(private, 0o755)
+        os.chmod(capture, 0o755)
+        result = livetools.run_as_nobody(code, ["--proc-root", capture, "-x", target])
+        assert (result.returncode, result.stdout, result.stderr) == (
+            42, b"", b"pymap: %s/%d/stat: Permission denied\n" % (capture.encode(), target))
+
+
+def test_a_pid_folder_that_is_a_link_is_named(snapshot, target, tmp_path):
+    """--summary and --diff say that a snapshot's PID folder is a link, not
+    that the process exited while it was read."""
+    root = tmp_path / "proc"
+    root.mkdir()
+    os.symlink(os.path.join(snapshot, str(target)), str(root / str(target)))
+    reason = b"a symbolic link (pymap follows none below --proc-root)"
+    status, stdout, stderr = pymap("--summary", "--proc-root", str(root))
+    assert (status, stderr) == (0, b"pmap: 1 process could not be read: %s/%d: %s\n" % (bytes(root), target, reason))
+    status, stdout, stderr = pymap("--summary", "--proc-root", str(root), target)
+    assert (status, stderr) == (1, b"pmap: 1 process could not be read: %s/%d: %s\n" % (bytes(root), target, reason))
+    status, stdout, stderr = pymap("--diff", str(root), "--proc-root", snapshot, target)
+    assert (status, stderr) == (1, b"pmap: %s/%d: %s\n" % (bytes(root), target, reason))
+    assert stdout == pymap("--proc-root", snapshot, "-q", "-d", target)[1].split(b"\n")[0] + b"\n"
+    assert pymap("--proc-root", str(root), "-x", target) == (42, b"", b"pmap: %s/%d: %s\n" % (bytes(root), target,
+                                                                                              reason))

@@ -146,6 +146,11 @@ class DiffMode(OutputMode):
         for pid in pids:
             after = session.select(pid)
             before = procfs.select_process(self.before_root, pid)
+            if before is None:
+                problem = procfs.why_not_selected(self.before_root, pid)
+                if problem is not None:  # captured, but the capture cannot be read
+                    status |= self.unreadable_capture(pid, after, problem)
+                    continue
             if before is None or after is None or before.start_time != after.start_time:
                 status |= self.not_compared(pid, before, after)
                 continue
@@ -172,6 +177,19 @@ class DiffMode(OutputMode):
             console.write(self.safe(self.session.header(after or before)))
             console.write(b"  %s\n" % self.safe(line))
         return 42
+
+    def unreadable_capture(self, pid, after, error):
+        """A PID whose folder in the capture cannot be read (another user's,
+        a link, a damaged stat): said, not compared, status 1."""
+        console = self.session.console
+        if self.json:
+            from .json_lines import SCHEMA, dumps
+
+            console.write(dumps({"schema": SCHEMA, "pid": pid, "state": "unreadable", "error": str(error)}))
+        elif after is not None:
+            console.write(self.safe(self.session.header(after)))
+        console.message(self.safe(b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or ""))))
+        return 1
 
     def _smaps(self, root, process):
         from ..model import iter_smaps
@@ -270,15 +288,16 @@ class DiffMode(OutputMode):
         return _Row(mapping.start, deltas, self._text_line(change, old, new, mapping, process, deltas))
 
     def _label(self, mapping, process):
-        from .listing import mapping_label
+        """(kind, Mapping column) of the mapping, as pmap's listings show it."""
+        from .listing import mapping_label_kind
 
-        return mapping_label(mapping, process.start_stack, self.session.display)
+        return mapping_label_kind(mapping, process.start_stack, self.session.display)
 
     def _text_line(self, change, old, new, mapping, process, deltas):
         line = b"%s %016x%s %-5s %s" % (b"+" if change == "appeared" else b"-" if change == "gone" else b"~",
                                         mapping.start, b"".join(b" %*s" % (_WIDTH, _signed(delta))
                                                                  for delta in deltas), _mode(mapping.perms),
-                                        self.safe(self._label(mapping, process)))
+                                        self.session.report_name(self._label(mapping, process)[1]))
         if change == "changed":
             was = []
             if (old.start, old.end) != (new.start, new.end):
@@ -292,11 +311,10 @@ class DiffMode(OutputMode):
     def _json_line(self, change, old, new, mapping, process):
         from .json_lines import SCHEMA, clean_label, dumps, text
 
-        display = self.session.display
         entry = {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "change": change,
                  "start": "%08x" % mapping.start, "end": "%08x" % mapping.end, "offset": "%08x" % mapping.offset,
                  "inode": mapping.inode, "perms": text(mapping.perms), "device": mapping.device,
-                 "name": text(mapping.name), "label": text(clean_label(self._label(mapping, process), display))}
+                 "name": text(mapping.name), "label": text(clean_label(*self._label(mapping, process)))}
         if change == "changed":
             entry["before"] = {"start": "%08x" % old.start, "end": "%08x" % old.end, "offset": "%08x" % old.offset,
                                "perms": text(old.perms)}

@@ -43,7 +43,7 @@ KernelPageSize and MMUPageSize, and no "schema".
 
 from ..errors import ProcessError
 from . import MASK64, OutputMode
-from .listing import mapping_label
+from .listing import NAME, mapping_label_kind
 
 __all__ = ["SCHEMA", "text", "mapping_object", "error_object", "dumps", "in_range", "JsonMode", "stream_process",
            "clean_label", "NOT_ADDED", "BASE_TOTALS"]
@@ -67,14 +67,11 @@ def in_range(mapping, display):
     return (mapping.end - 1) & MASK64 >= display.range_low and mapping.start <= display.range_high
 
 
-def clean_label(label, display):
+def clean_label(kind, label):
     """pmap's Mapping column without its padding: pmap's own labels ("  [
     anon ]" and the like, as translated) lose their leading spaces; a
     file's name is left as it is."""
-    words = display.words
-    if label in (words.anon, words.stack) or label.startswith(b"  [ shmid=0x"):
-        return label.lstrip(b" ")
-    return label
+    return label if kind == NAME else label.lstrip(b" ")
 
 
 def mapping_object(mapping, start_stack, display):
@@ -89,7 +86,7 @@ def mapping_object(mapping, start_stack, display):
         "perms": text(mapping.perms),
         "device": mapping.device,
         "name": text(mapping.name),
-        "label": text(clean_label(mapping_label(mapping, start_stack, display), display)),
+        "label": text(clean_label(*mapping_label_kind(mapping, start_stack, display))),
         "kb": kb,
     }
     result["unitless"] = {name: fields[name] for name in unitless if name in fields}

@@ -25,7 +25,8 @@ from ..escape import escape_mapping_name
 from . import OutputMode
 
 __all__ = ["Listing", "DefaultListing", "ExtendedListing", "DeviceListing", "ListingMode", "label_reference",
-           "mapping_label", "edit_perms", "kind_of", "LISTINGS"]
+           "label_kind", "render_label", "mapping_label", "mapping_label_kind", "edit_perms", "kind_of", "LISTINGS",
+           "NAME", "ANON", "STACK", "SHMID"]
 
 _S, _P, _W = ord("s"), ord("p"), ord("w")
 # blocks of at least this size go to listing_blocks.py's accelerators (a
@@ -58,37 +59,63 @@ def edit_perms(perms):
     return bytes(perms[:end])
 
 
-def label_reference(text, start, end, major, minor, inode, start_stack, display):
+# what pmap's Mapping column shows, as a kind: a part of the mapping's
+# name, or one of pmap's labels, whose words (in the user's language) are
+# rendered last (render_label), so that no logic compares translated text
+NAME, ANON, STACK, SHMID = "name", "anon", "stack", "shmid"
+
+
+def label_kind(text, start, end, major, minor, start_stack, display):
     """pmap's mapping_name() for a cleaned header line ``text`` (a C
-    string): (offset, None) when the label is the string at ``offset`` of
-    pmap's line buffer, else (None, label)."""
-    shm_minor = display.shm_minor
+    string): (NAME, offset) when the label is the string at ``offset`` of
+    pmap's line buffer, else (ANON, None), (STACK, None) or (SHMID, None)."""
     if not major and b"/SYSV" in text:
+        shm_minor = display.shm_minor
         if shm_minor is None and display.find_shm_minor is not None:
             shm_minor = display.find_shm_minor()
         if minor == (_SHM_NONE if shm_minor is None else shm_minor):
-            return None, b"  [ shmid=0x%x ]" % inode
+            return SHMID, None
     slash = text.rfind(b"/")
     if slash >= 0:
         if display.show_path:
-            return text.find(b"/"), None
-        return (slash + 1 if slash + 1 < len(text) else slash), None
+            return NAME, text.find(b"/")
+        return NAME, (slash + 1 if slash + 1 < len(text) else slash)
     if display.kernel_names and text.endswith(b"]"):
         bracket = text.find(b"[")
         if bracket >= 0:
-            return bracket, None
-    words = display.words
+            return NAME, bracket
     if start <= start_stack <= (start + ((end - start) & MASK64)) & MASK64:
-        return None, words.stack
-    return None, words.anon
+        return STACK, None
+    return ANON, None
+
+
+def render_label(kind, inode, words):
+    """The Mapping column of one of pmap's labels, in the user's language."""
+    if kind == SHMID:
+        return b"  [ shmid=0x%x ]" % inode
+    return words.stack if kind == STACK else words.anon
+
+
+def label_reference(text, start, end, major, minor, inode, start_stack, display):
+    """label_kind() as pmap's buffer holds it: (offset, None) when the label
+    is the string at ``offset`` of the line buffer, else (None, label)."""
+    kind, offset = label_kind(text, start, end, major, minor, start_stack, display)
+    if kind == NAME:
+        return offset, None
+    return None, render_label(kind, inode, display.words)
+
+
+def mapping_label_kind(mapping, start_stack, display):
+    """(kind, Mapping column) of a model Mapping (--json, --reconcile)."""
+    text = escape_mapping_name(mapping.name, display.charset, display.name_method)
+    kind, offset = label_kind(text, mapping.start, mapping.end, mapping.dev_major, mapping.dev_minor, start_stack,
+                              display)
+    return kind, text[offset:] if kind == NAME else render_label(kind, mapping.inode, display.words)
 
 
 def mapping_label(mapping, start_stack, display):
-    """The Mapping column of a model Mapping (--json, --reconcile)."""
-    text = escape_mapping_name(mapping.name, display.charset, display.name_method)
-    offset, label = label_reference(text, mapping.start, mapping.end, mapping.dev_major, mapping.dev_minor,
-                                    mapping.inode, start_stack, display)
-    return text[offset:] if label is None else label
+    """The Mapping column of a model Mapping (--json, --diff)."""
+    return mapping_label_kind(mapping, start_stack, display)[1]
 
 
 class Listing:

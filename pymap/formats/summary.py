@@ -152,17 +152,26 @@ def read_process_row(folder, pid, named=False, by_mapping=False, with_comm=False
     not exist or (live) exits while it is read, UnreadableProcess for a
     ``snapshot`` whose PID folder misses a file it needs.  Its name (comm)
     is read only ``with_comm`` or when it has no command line."""
-    with folder.process(pid) as files:
+    with folder.process(pid) as files:  # (no such folder: the PID is not found)
         try:
-            return _read_row(files, pid, named, by_mapping, with_comm)
+            status = _last_lines(files.read(b"status"), _STATUS_KEYS, _status_value)
+            tgid = _number(status.get(b"Tgid", b""))
+            if tgid in (0, pid):
+                return _read_row(files, files, status, pid, named, by_mapping, with_comm)
+            if not named:
+                return None  # a thread's folder (a snapshot's): /proc lists only processes
+            with folder.process(tgid) as memory:  # a thread shares its process's memory
+                return _read_row(files, memory, status, pid, named, by_mapping, with_comm)
         except NoSuchProcess as error:
             if not snapshot:
                 raise
             raise UnreadableProcess(pid, error.path, error.reason) from None
 
 
-def _read_row(files, pid, named, by_mapping, with_comm):
-    status = _last_lines(files.read(b"status"), _STATUS_KEYS, _status_value)
+def _read_row(files, memory, status, pid, named, by_mapping, with_comm):
+    """The row of a process whose files are ``files`` and whose memory files
+    (smaps, smaps_rollup, the OOM figures) are ``memory``'s (its thread
+    group leader's, for a thread)."""
     if b"VmSize" not in status and not named:
         return None
     uid_words = status.get(b"Uid", b"").split()
@@ -172,7 +181,7 @@ def _read_row(files, pid, named, by_mapping, with_comm):
     for key in (b"RssAnon", b"RssFile", b"RssShmem"):
         figures[key.decode()] = _number(status.get(key, b""))
     mappings = None
-    rollup = None if by_mapping or b"VmSize" not in status else _optional(files, b"smaps_rollup")
+    rollup = None if by_mapping or b"VmSize" not in status else _optional(memory, b"smaps_rollup")
     if rollup is not None:
         source = "smaps_rollup"
         values = {key.decode(): digits_value(value)
@@ -180,7 +189,7 @@ def _read_row(files, pid, named, by_mapping, with_comm):
         _take_rollup(figures, values)
     elif b"VmSize" in status:
         source = "smaps"
-        mappings = _sum_smaps(files, figures, by_mapping)
+        mappings = _sum_smaps(memory, figures, by_mapping)
     else:
         source = None
     try:
@@ -188,8 +197,8 @@ def _read_row(files, pid, named, by_mapping, with_comm):
     except ProcessError:  # as procps: no command line, the name in brackets
         cmdline = b""
     comm = _comm(files) if with_comm or not cmdline.strip(b"\0") else None
-    score = _optional(files, b"oom_score")
-    adj = _optional(files, b"oom_score_adj")
+    score = _optional(memory, b"oom_score")
+    adj = _optional(memory, b"oom_score_adj")
     return ProcessRow(pid, uid, state, cmdline, comm, figures, None if score is None else scan_int(score),
                       None if adj is None else scan_int(adj), source, mappings)
 
@@ -337,7 +346,8 @@ class SummaryMode(OutputMode):
         return status | (42 if missing else 0)
 
     def _unreadable_line(self, exited, denied, damaged):
-        """One line for every process that could not be read, by cause."""
+        """One line for every process that could not be read, by cause, each
+        cause with its PIDs (the first _PIDS_SHOWN of them)."""
         count = len(exited) + len(denied) + len(damaged)
         head = b"%d process%s could not be read" % (count, b"" if count == 1 else b"es")
         live_user = os.geteuid() != 0 and not self.session.snapshot
@@ -347,15 +357,20 @@ class SummaryMode(OutputMode):
         advice = bool(denied) and live_user  # what to do, rather than what happened
         causes = []
         if denied:
-            causes.append((len(denied), b"run as root to see them" if advice else b"access denied"))
+            causes.append((denied, b"run as root to see them" if advice else b"access denied"))
         if exited:
-            causes.append((len(exited), b"they exited while they were read"))
+            causes.append((exited, b"exited while being read"))
         if damaged:
-            causes.append((len(damaged), b"files missing or damaged" if self.session.snapshot else b"unreadable"))
+            causes.append((damaged, b"files missing or damaged" if self.session.snapshot else b"unreadable"))
         if len(causes) == 1:
-            reason = causes[0][1]
-            return head + (b": " + reason if advice else b" (" + reason + b")")
-        return head + b": " + b", ".join(b"%d %s" % (number, reason) for number, reason in causes)
+            errors, reason = causes[0]
+            return head + (b": %s (%s)" % (reason, _pid_list(errors)) if advice
+                           else b" (%s: %s)" % (reason, _pid_list(errors)))
+        if advice:
+            causes[0] = (denied, b"access denied")
+        line = head + b": " + b", ".join(b"%d %s (%s)" % (len(errors), reason, _pid_list(errors))
+                                         for errors, reason in causes)
+        return line + (b"; run as root to see them" if advice else b"")
 
     def _read_rows(self, folder, pids, named):
         """The ProcessRow (None, or the ProcessError) of each PID, in order.
@@ -477,7 +492,7 @@ class SummaryMode(OutputMode):
             return
         headings = (b"Processes",) + tuple(name.encode() for name in names)
         cells = [[b"%d" % group.count] + [b"%d" % group.figures[name] for name in names] for group in groups]
-        keys = [group.key for group in groups]
+        keys = [self.session.report_name(group.key) for group in groups]
         sorted_figure = _SORTED_FIGURE.get(sort, "Pss")
         shares = [group.figures[sorted_figure] for group in groups]
         total = sum(shares)
@@ -629,6 +644,19 @@ def _unmarshal_rows(data):
         else:
             rows.append(ProcessRow(*item))
     return rows
+
+
+_PIDS_SHOWN = 10
+
+
+def _pid_list(errors):
+    """ "PID 12" or "PIDs 12, 40, ..." of the processes that failed, the
+    first _PIDS_SHOWN in numeric order and how many more."""
+    pids = sorted(error.pid for error in errors)
+    shown = b", ".join(b"%d" % pid for pid in pids[:_PIDS_SHOWN])
+    if len(pids) > _PIDS_SHOWN:
+        shown += b" and %d more" % (len(pids) - _PIDS_SHOWN)
+    return (b"PID " if len(pids) == 1 else b"PIDs ") + shown
 
 
 def _optional_number(value):
