@@ -22,15 +22,21 @@ totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
 from .. import procfs
 from ..creading import digits_value, scan_int
 from ..errors import ProcessError
-from ..escape import terminal_safe
 from . import OutputMode
 
 __all__ = ["gather", "render_text", "is_shmem", "ReconcileMode"]
 
 _SHMEM_PREFIXES = (b"/dev/zero", b"/SYSV", b"/memfd:", b"/dev/shm/")
-_ANON_LABEL = b"  [ anon ]"
-_STACK_LABEL = b"  [ stack ]"
+# the gaps, by section of the text: the parts of the [ anon ] rows' gap
+# (indented under it), memory outside RSS or outside Anonymous, and the
+# counters of status and smaps_rollup against summed smaps
 _ANON_PARTS = ("anon_under_file_names", "stack_anon", "anon_rows_not_anonymous")
+_OUTSIDE = ("shmem", "swap", "hugetlb", "transparent_huge_pages")
+_SECTION_TITLES = (
+    (_OUTSIDE, b"  Memory that Anonymous or RSS leaves out, or splits differently:\n"),
+    (None, b"  Counters against summed smaps:\n"),
+)
+_FILES_SHOWN = 8  # the files named under anon_under_file_names
 
 
 def is_shmem(mapping):
@@ -133,7 +139,7 @@ def _page_kb(size):
 
 
 def _from_smaps(process, mappings, display):
-    from .listing import mapping_label
+    from .listing import ANON, STACK, mapping_label_kind
 
     kbytes = rss = dirty = anon_rows = 0
     sums = dict.fromkeys(("Size", "Rss", "Anonymous", "Shmem", "File", "Swap", "Pss", "Locked", "Dirty",
@@ -161,11 +167,11 @@ def _from_smaps(process, mappings, display):
         sums["Hugetlb"] += fields.get("Shared_Hugetlb", 0) + fields.get("Private_Hugetlb", 0)
         if is_shmem(mapping):
             sums["Shmem"] += m_rss - m_anon
-        label = mapping_label(mapping, process.start_stack, display)
-        if label == _ANON_LABEL:
+        kind = mapping_label_kind(mapping, process.start_stack, display)[0]
+        if kind == ANON:
             anon_rows += m_rss
             anon_rows_not_anon += m_rss - m_anon
-        elif label == _STACK_LABEL:
+        elif kind == STACK:
             stack_anon += m_anon
         else:
             named_anon += m_anon
@@ -285,9 +291,10 @@ def _cell(value):
     return b"%10s" % (b"-" if value is None else b"%d" % value)
 
 
-def render_text(header, data):
-    """The readable table (bytes) under pmap's header line.  Bytes of a
-    mapping name that are not UTF-8 show as '?' (--json keeps them)."""
+def render_text(header, data, name_of):
+    """The readable table (bytes) under pmap's header line; ``name_of``
+    shows a mapping's name (bytes) as pymap's reports do (Session.report_name;
+    --json keeps the bytes)."""
     pmap_view, smaps, status = data["pmap"], data["smaps"], data["status"] or {}
     rollup = data["smaps_rollup"] or {}
     out = [header]
@@ -319,17 +326,34 @@ def render_text(header, data):
     out.append(b"Gaps:\n")
     if not data["gaps"]:
         out.append(b"  none\n")
+    section = None
     for gap in data["gaps"]:
-        indent = b"    " if gap["name"] in _ANON_PARTS else b""
-        out.append(b"  %s%+8d kB  %s\n" % (indent, gap["kb"], gap["reason"].encode("utf-8", "replace")))
-        if gap["name"] == "anon_under_file_names":
-            for name, kb in data["anon_split"]["named_anon_mappings"][:8]:
-                # (pymap's own lines: a name's controls are '?' on every stream)
-                out.append(b"      %8d kB    in %s\n" % (kb, terminal_safe(name.encode("utf-8", "replace"), True)))
+        name = gap["name"]
+        if name != "anon_rows_vs_Anonymous" and name not in _ANON_PARTS:
+            title = next(title for names, title in _SECTION_TITLES if names is None or name in names)
+            if title is not section:
+                out.append(title)
+                section = title
+        indent = b"      " if name in _ANON_PARTS else b"    " if section is not None else b"  "
+        out.append(b"%s%+8d kB  %s\n" % (indent, gap["kb"], gap["reason"].encode("utf-8", "replace")))
+        if name == "anon_under_file_names":
+            out += _named_anon_lines(data["anon_split"]["named_anon_mappings"], name_of)
     out.append(_render_oom(data["oom"]))
     if data["missing"]:
         out.append(b"Missing files: %s\n" % ", ".join(data["missing"]).encode("utf-8", "replace"))
     return b"".join(out)
+
+
+def _named_anon_lines(mappings, name_of):
+    """The files that hold anonymous pages, largest first, with the sign of
+    their gap (they add up to it): the first _FILES_SHOWN, then the rest."""
+    lines = [b"          %+8d kB  in %s\n" % (-kb, name_of(name.encode("utf-8", "surrogateescape")))
+             for name, kb in mappings[:_FILES_SHOWN]]
+    rest = mappings[_FILES_SHOWN:]
+    if rest:
+        lines.append(b"          %+8d kB  in %d more file%s\n" % (-sum(kb for _, kb in rest), len(rest),
+                                                                 b"" if len(rest) == 1 else b"s"))
+    return lines
 
 
 def _render_oom(oom):
@@ -381,5 +405,5 @@ class ReconcileMode(OutputMode):
         if session.invocation.json:
             console.write(dumps(dict({"schema": SCHEMA}, **figures)))
         else:
-            console.write(render_text(session.header(process), figures))
+            console.write(render_text(session.header(process), figures, session.report_name))
         return 0
