@@ -462,9 +462,75 @@ def test_reconcile_unreadable_process(target):
         shutil.rmtree(root)
 
 
+def _translating_languages(msgids):
+    """The languages whose installed procps-ng catalog translates one of
+    ``msgids`` (pmap's own words), read with Python's gettext."""
+    import gettext
+
+    found = []
+    for language in ("pt_BR", "uk", "vi", "fr", "es", "pl", "ro", "de"):
+        path = "/usr/share/locale/%s/LC_MESSAGES/procps-ng.mo" % language
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                catalog = gettext.GNUTranslations(handle)
+            if any(catalog.gettext(msgid) != msgid for msgid in msgids):
+                found.append(language)
+    return found
+
+
+TRANSLATED = _translating_languages(["  [ anon ]", "  [ stack ]"])
+
+
+@pytest.mark.skipif(not TRANSLATED, reason="no installed procps-ng catalog translates [ anon ] or [ stack ]")
+def test_reconcile_figures_do_not_depend_on_the_language(target):
+    """pmap's labels are words of the user's language; --reconcile's figures
+    (which mapping is an [ anon ] row, which the stack) are not."""
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps", "smaps_rollup", "oom_score", "oom_score_adj"])
+    try:
+        def reconcile(**language):
+            result = subprocess.run([sys.executable, "-m", "pymap", "--reconcile", "--json", "--proc-root", root,
+                                     str(target)], cwd=ROOT, capture_output=True, timeout=TIMEOUT,
+                                    env=livetools.base_environ(locale="C.UTF-8", **language))
+            assert result.returncode == 0, result.stderr
+            return json_lines(result.stdout)[0]
+
+        english = reconcile()
+        assert english["pmap"]["anon_rows_RSS"] > 0 and english["anon_split"]["stack_anon"] > 0
+        for language in TRANSLATED:
+            assert reconcile(LANGUAGE=language) == english, language
+    finally:
+        shutil.rmtree(root)
+
+
 def test_options_are_exclusive_and_exact():
     for args in (["--json", "-x", "1"], ["--reconcile", "-d", "1"], ["--reconcile", "-A", "0,1", "1"]):
         result = pymap(*args)
         assert result.returncode == 1 and result.stdout == b"" and result.stderr.count(b"\n") == 1
     result = pymap("--jso", "1")  # pymap's own options are never abbreviated
     assert result.returncode == 1 and b"unrecognized option '--jso'" in result.stderr
+
+
+def test_reconcile_names_every_file_and_the_lines_add_up(tmp_path):
+    """Eleven files hold anonymous pages: eight are named, one line sums the
+    other three, and the file lines add up to their gap, sign and all."""
+    folder = tmp_path / "proc" / "7"
+    folder.mkdir(parents=True)
+    (folder / "stat").write_bytes(b"7 (x) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 0\n")
+    (folder / "status").write_bytes(b"Name:\tx\nTgid:\t7\n")
+    (folder / "cmdline").write_bytes(b"x\0")
+    records = []
+    for index in range(11):
+        start = 0x10000000 + index * 0x100000
+        records.append(b"%x-%x rw-p 00000000 08:01 %d /lib/f%02d.so\nSize: 1024 kB\nRss: %d kB\nAnonymous: %d kB\n"
+                       % (start, start + 0x100000, 100 + index, index, 4 * (index + 1), 4 * (index + 1)))
+    (folder / "smaps").write_bytes(b"".join(records))
+    result = pymap("--reconcile", "--proc-root", tmp_path / "proc", 7)
+    assert result.returncode == 0
+    lines = result.stdout.split(b"\n")
+    parent = next(line for line in lines if b"anonymous pages listed under a file's name" in line)
+    parent_kb = int(parent.split()[0])
+    files = [line for line in lines if re.match(rb" +[-+]\d+ kB  in ", line)]
+    assert len(files) == 9 and files[-1].endswith(b"in 3 more files")
+    assert [line.rsplit(b" ", 1)[-1] for line in files[:8]] == [b"/lib/f%02d.so" % index for index in range(10, 2, -1)]
+    assert sum(int(line.split()[0]) for line in files) == parent_kb == -sum(4 * (index + 1) for index in range(11))
+    assert int(files[-1].split()[0]) == -(4 + 8 + 12)

@@ -386,3 +386,91 @@ def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
     # helpers that die before they send anything
     monkeypatch.setattr(summary, "_marshal_rows", lambda rows: os._exit(3))
     assert run_captured(argv, {}) == alone and len(forks) == 6
+
+
+# --- hostile names: no row of --summary's text can be forged ---------------------------
+
+
+def _started_as(*names):
+    """``sleep`` processes started under the command names ``names`` (bytes,
+    through exec -a), each stopped; yields their PIDs."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def started():
+        children = []
+        try:
+            for name in names:
+                child = subprocess.Popen(["bash", "-c", 'exec -a "$0" sleep 3600', name], stdin=subprocess.DEVNULL,
+                                         env=livetools.base_environ())
+                children.append(child)
+                livetools.wait_until_exec(child.pid, b"sleep")
+                os.kill(child.pid, 19)  # SIGSTOP
+                livetools.wait_stopped(child.pid)
+            yield [child.pid for child in children]
+        finally:
+            for child in children:
+                child.kill()
+                child.wait(timeout=TIMEOUT)
+
+    return started()
+
+
+FORGED_ROW = b"evil\n\t\t1\t99999999\t99999999\t99999999\t0\t0\t0\t0\t0\tsshd"
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_program_names_cannot_forge_rows(locale):
+    names = [FORGED_ROW, b"\x1b[31mred", b"csi\x9b31m", b"c1\xc2\x9b31m", b"daemon: worker"]
+    with _started_as(*names) as pids:
+        environ = livetools.base_environ(locale=locale)
+        environ["PATH"] = livetools.launcher_dir() + ":" + environ["PATH"]
+        result = subprocess.run(["pymap", "--summary", "--by=program"] + [str(pid) for pid in pids],
+                                executable=os.path.join(livetools.launcher_dir(), "pymap"), env=environ,
+                                capture_output=True, timeout=TIMEOUT)
+        assert (result.returncode, result.stderr) == (0, b"")
+        lines = result.stdout.split(b"\n")
+        # a heading, one row per program (daemon: worker is "daemon"), the totals; nothing else
+        assert lines[-1] == b"" and len(lines) == 1 + len(names) + 1 + 1, result.stdout
+        for line in lines:
+            assert not any(byte < 0x20 or 0x7F <= byte <= 0x9F for byte in line.replace(b"\xc2\x9b", b"")), line
+            assert b"\xc2\x9b" not in line and b"\x9b" not in line and b"\t" not in line
+        programs = [line.split(None, 9)[-1] for line in lines[1:-2]]
+        assert b"daemon" in programs and not any(b"worker" in program for program in programs)
+        assert any(program.startswith(b"evil") and program.endswith(b"sshd") for program in programs)
+        # JSON keeps the names, escaped as JSON escapes them
+        rows = _rows(subprocess.run(["pymap", "--summary", "--by=program", "--json", "-q"] + [str(pid) for pid in pids],
+                                    executable=os.path.join(livetools.launcher_dir(), "pymap"), env=environ,
+                                    capture_output=True, timeout=TIMEOUT))
+        keys = {row["program"].encode("utf-8", "surrogateescape") for row in rows}
+        assert {FORGED_ROW, b"\x1b[31mred", b"daemon"} <= keys
+
+
+def test_comm_and_mapping_names_cannot_forge_rows(tmp_path):
+    """A process with an empty command line is grouped by its comm (which
+    prctl(PR_SET_NAME) sets to anything), and --by=mapping by file names:
+    both escaped in text, kept in JSON."""
+    root = tmp_path / "proc"
+    comm = b"ev\til\n\x1b]0;x\x07"
+    mapping = b"/srv/evil\t\t1\t999999\tsshd\x1b[2J\x9b"  # (the kernel writes a newline as \\012)
+    for pid, cmdline in ((30, b""), (31, b"ok\0")):
+        folder = root / str(pid)
+        folder.mkdir(parents=True)
+        (folder / "status").write_bytes(b"Name:\tx\nTgid:\t%d\nUid:\t0\t0\t0\t0\nVmSize:\t 8 kB\n" % pid)
+        (folder / "stat").write_bytes(b"%d (%s) S 1 1 1 0" % (pid, comm))
+        (folder / "comm").write_bytes(comm + b"\n")
+        (folder / "cmdline").write_bytes(cmdline)
+        (folder / "smaps").write_bytes(b"1000-2000 r--p 00000000 08:01 9 %s\nRss: 4 kB\nPrivate_Clean: 4 kB\n"
+                                       % mapping)
+    for by, count in ((b"program", 2), (b"mapping", 1)):
+        status, out, err = run_captured([b"pymap", b"--summary", b"--by=" + by, b"--proc-root", bytes(root)],
+                                        {b"LANG": b"C.UTF-8"})
+        assert (status, err) == (0, b"")
+        lines = out.split(b"\n")
+        assert len(lines) == 1 + count + (by == b"program") + 1, out
+        assert not any(byte < 0x20 or 0x7F <= byte <= 0x9F for line in lines for byte in line), out
+        status, out, err = run_captured([b"pymap", b"--summary", b"--by=" + by, b"--json", b"-q", b"--proc-root",
+                                         bytes(root)], {b"LANG": b"C.UTF-8"})
+        keys = {row[by.decode()].encode("utf-8", "surrogateescape") for row in _rows(
+            subprocess.CompletedProcess([], 0, out, err))}
+        assert (comm if by == b"program" else mapping) in keys
