@@ -214,7 +214,7 @@ def test_json_of_the_same_changes(tmp_path, target):
     totals = objects[-1]
     assert totals["pid"] == target.pid and totals["cmdline"][0] == sys.executable
     assert totals["totals"]["Rss"] == sum(entry["kb"]["Rss"] for entry in changes.values())
-    assert all(entry["schema"] == 2 for entry in objects)
+    assert all(entry["schema"] == 3 for entry in objects)
 
 
 def test_odd_names_round_trip(tmp_path, target):
@@ -260,7 +260,7 @@ def test_processes_that_cannot_be_compared(tmp_path, target):
     assert result.returncode == 42
     assert result.stdout.split(b"\n")[1].startswith(b"  restarted since the capture")
     result = _pymap(["--diff", str(before), "--proc-root", str(restarted), "--json", pid])
-    assert json.loads(result.stdout) == {"schema": 2, "pid": target.pid, "state": "restarted"}
+    assert json.loads(result.stdout) == {"schema": 3, "pid": target.pid, "state": "restarted"}
     # gone on the later side; not captured on the earlier one
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -32,19 +32,19 @@ range on either side, -p and -k name mappings as in pmap's listings.
 ``--sort=KEY`` orders the rows by the delta of kbytes, rss, dirty, anon or
 swap, largest growth first (address order by default).
 
-With --json, JSON Lines (schema 2, the names of --json): one object per
+With --json, JSON Lines (schema 3, the names of --json): one object per
 changed mapping, then one totals object per process::
 
-    {"schema": 2, "pid": 1234, "tgid": 1234, "change": "appeared" | "gone" | "changed",
-     "start": "7f3a2c000000", "end": "7f3a30000000", "offset": "00000000", "inode": 0,
+    {"schema": 3, "pid": 1234, "tgid": 1234, "change": "appeared" | "gone" | "changed",
+     "start": "7f3a2c000000", "end": "7f3a30000000", "offset": "00000000", "inode": "0",
      "perms": "rw-p", "device": "00:00", "name": "", "label": "[ anon ]",
      "before": {"start": ..., "end": ..., "offset": ..., "perms": ...},   (changed only)
      "kb": {"Size": 65536, "Rss": 65536, ...}}                       (deltas, every kB field)
-    {"schema": 2, "pid": 1234, "tgid": 1234, "comm": ..., "cmdline": [...],
+    {"schema": 3, "pid": 1234, "tgid": 1234, "comm": ..., "cmdline": [...],
      "totals": {"Size": 65628, ...}}                                  (deltas of --json's totals)
 
 A "gone" mapping is described as it was.  A process that cannot be
-compared gives one object {"schema": 2, "pid": ..., "state": "restarted" |
+compared gives one object {"schema": 3, "pid": ..., "state": "restarted" |
 "gone" | "not captured"} (text: its header and one line saying so): a PID
 whose start time (stat) differs between the two sides is another process
 that took the number.  Exit status: 0, or 42 when some PID was not on both
@@ -313,7 +313,7 @@ class DiffMode(OutputMode):
 
         entry = {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "change": change,
                  "start": "%08x" % mapping.start, "end": "%08x" % mapping.end, "offset": "%08x" % mapping.offset,
-                 "inode": mapping.inode, "perms": text(mapping.perms), "device": mapping.device,
+                 "inode": "%d" % mapping.inode, "perms": text(mapping.perms), "device": mapping.device,
                  "name": text(mapping.name), "label": text(clean_label(*self._label(mapping, process)))}
         if change == "changed":
             entry["before"] = {"start": "%08x" % old.start, "end": "%08x" % old.end, "offset": "%08x" % old.offset,

@@ -1,19 +1,20 @@
 """--json: one JSON object per process per line (JSON Lines), for scripts.
 
-Schema version 2 of a process's object::
+Schema version 3 of a process's object::
 
-    {"schema": 2, "pid": 1234, "tgid": 1234, "comm": "python3",
+    {"schema": 3, "pid": 1234, "tgid": 1234, "comm": "python3",
      "cmdline": ["python3", "-c", "..."],
      "mappings": [{"start": "55d0c0a00000", "end": "55d0c0a02000", "offset": "00000000",
-                   "inode": 260131, "perms": "r-xp", "device": "fe:00",
+                   "inode": "260131", "perms": "r-xp", "device": "fe:00",
                    "name": "/usr/bin/python3.11", "label": "python3.11",
                    "kb": {"Size": 8, "Rss": 8, ...}, "unitless": {"THPeligible": 0},
                    "vmflags": ["rd", "ex", "mr"]}, ...],
      "totals": {"Size": 12345, "Rss": 678, ...}}
 
-``start``, ``end`` and ``offset`` are hexadecimal strings as /proc/PID/maps
-writes them (jq holds numbers as doubles: 64-bit addresses would lose their
-last digits); kB values and ``inode`` are integers.  ``name`` is the name
+``start``, ``end`` and ``offset`` are hexadecimal strings and ``inode`` a
+decimal string, as /proc/PID/maps writes them (jq holds numbers as doubles:
+64-bit addresses, and the inodes of overlayfs with xino, above 2^53, would
+lose their last digits); kB values are integers.  ``name`` is the name
 exactly as maps shows it ("" for none), ``label`` pmap's Mapping column
 (-p and -k apply) without pmap's padding ("[ anon ]", "[ stack ]",
 "[ shmid=0x... ]"); both, like ``cmdline`` and ``comm``, are the kernel's
@@ -31,14 +32,15 @@ the fields that add up (every kB field but KernelPageSize and MMUPageSize)
 over the mappings shown; a field is 0 when no mapping is shown (a kernel
 thread, an -A range that meets none), so ``.totals.Rss`` is a number.
 -A LOW[,HIGH] keeps the mappings that overlap the range.  A process that
-cannot be read gives {"schema": 2, "pid": ..., "tgid": ..., "error": "..."}
+cannot be read gives {"schema": 3, "pid": ..., "tgid": ..., "error": "..."}
 (exit status 1); a PID that does not exist gives nothing (exit status 42,
 as pmap).  A process that exits while it is read after more than
 Console's HOLD_LIMIT of its object was written ends its object with an
 "error" member after "totals".
 
-Version 1 (pymap 0.1) had integer addresses, padded labels and totals of
-KernelPageSize and MMUPageSize, and no "schema".
+Version 2 had integer inodes; version 1 (pymap 0.1) integer addresses,
+padded labels and totals of KernelPageSize and MMUPageSize, and no
+"schema".
 """
 
 from ..errors import ProcessError
@@ -48,7 +50,7 @@ from .listing import NAME, mapping_label_kind
 __all__ = ["SCHEMA", "text", "mapping_object", "error_object", "dumps", "in_range", "JsonMode", "stream_process",
            "clean_label", "NOT_ADDED", "BASE_TOTALS"]
 
-SCHEMA = 2
+SCHEMA = 3
 # kB fields that are no amount of memory: they do not add up
 NOT_ADDED = frozenset(("KernelPageSize", "MMUPageSize"))
 # the totals a process without mappings shows (the kernel's usual kB fields)
@@ -82,7 +84,7 @@ def mapping_object(mapping, start_stack, display):
         "start": "%08x" % mapping.start,
         "end": "%08x" % mapping.end,
         "offset": "%08x" % mapping.offset,
-        "inode": mapping.inode,
+        "inode": "%d" % mapping.inode,
         "perms": text(mapping.perms),
         "device": mapping.device,
         "name": text(mapping.name),

@@ -29,7 +29,7 @@ processes; ``--by=mapping`` sums per mapped file (or [heap], [stack], [anon]
 
 Processes that exit while they are read, or whose memory the caller may
 not read, are counted on one line of standard error.  With --json: one
-JSON object per row (JSON Lines, schema 2, the kernel's names for the
+JSON object per row (JSON Lines, schema 3, the kernel's names for the
 figures), then a totals object (not with -q).
 """
 
