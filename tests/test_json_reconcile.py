@@ -534,3 +534,16 @@ def test_reconcile_names_every_file_and_the_lines_add_up(tmp_path):
     assert [line.rsplit(b" ", 1)[-1] for line in files[:8]] == [b"/lib/f%02d.so" % index for index in range(10, 2, -1)]
     assert sum(int(line.split()[0]) for line in files) == parent_kb == -sum(4 * (index + 1) for index in range(11))
     assert int(files[-1].split()[0]) == -(4 + 8 + 12)
+
+
+def test_an_inode_beyond_doubles_stays_exact(tmp_path):
+    """overlayfs with xino writes inodes above 2^53: a JSON number would
+    reach jq (doubles) as another inode, so inodes are strings, as in maps."""
+    folder = tmp_path / "proc" / "7"
+    folder.mkdir(parents=True)
+    (folder / "stat").write_bytes(b"7 (x) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 0\n")
+    (folder / "cmdline").write_bytes(b"x\0")
+    (folder / "smaps").write_bytes(b"10000-11000 r--p 00000000 00:2e 9223372036854775811 /usr/bin/x\nRss: 4 kB\n")
+    (record,) = json_lines(pymap("--json", "--proc-root", tmp_path / "proc", 7).stdout)
+    assert record["mappings"][0]["inode"] == "9223372036854775811"
+    assert float(9223372036854775811) != 9223372036854775811  # what a number would have become
