@@ -1,7 +1,7 @@
 """pymap against /usr/bin/pmap on a process with 30,000 mappings.
 
     python benchmarks/bench.py [--mappings N] [--pairs N] [--modes default,-x,-X,-XX] [--no-venv]
-                               [--memory-mappings N]
+                               [--memory-mappings N] [--sorted-diff-mappings N]
 
 Installs this checkout in a scratch venv as the README installs it
 (``python3 -m venv`` and ``pip install .``; --no-venv runs ``python -m
@@ -25,7 +25,9 @@ each of pymap's modes run once on it (pmap's where it has them), with peak
 RSS and time; every mode should stay within MEMORY_TARGET_MIB.  The kernel
 allows a process vm.max_map_count mappings (65,530 by default): with fewer,
 the target maps as many as it may and the report says so (raise it with
-``sysctl vm.max_map_count=262144`` to measure at 100,000).
+``sysctl vm.max_map_count=262144`` to measure at 100,000).  Last, --diff
+--sort on two generated snapshots of --sorted-diff-mappings (300,000)
+mappings that all changed: the rows it orders stay within the target too.
 
 The machine may be shared and noisy: only ratios of interleaved runs mean
 much.  Standard library only.
@@ -205,6 +207,8 @@ def main():
                         help="which modes to time, comma-separated (default: %(default)s)")
     parser.add_argument("--memory-mappings", type=int, default=100000,
                         help="mappings of the memory test's target (0: no memory test)")
+    parser.add_argument("--sorted-diff-mappings", type=int, default=300000,
+                        help="mappings of the generated snapshots whose --diff --sort is measured (0: none)")
     parser.add_argument("--no-venv", action="store_true",
                         help="run python -m pymap from this checkout instead of an installed pymap")
     options = parser.parse_args()
@@ -289,6 +293,8 @@ def main():
     try:
         if options.memory_mappings:
             memory(pymap, environ, scratch, options.memory_mappings)
+        if options.sorted_diff_mappings:
+            sorted_diff_memory(pymap, environ, scratch, options.sorted_diff_mappings)
     finally:
         import shutil
 
@@ -350,6 +356,41 @@ def memory(pymap, environ, scratch, count):
     finally:
         os.kill(target.pid, signal.SIGKILL)
         target.wait(timeout=TIMEOUT)
+
+
+def changed_pair(scratch, count):
+    """Two snapshots of one process (PID 7), before and after, of ``count``
+    mappings whose Rss and Private_Dirty all changed: every row of --diff is
+    a changed one, all held for --sort unless they are bounded."""
+    stat = b"7 (gen) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 1 1 1 1 1 1 1 0\n"
+    for side, step in (("before", 0), ("after", 1)):
+        folder = os.path.join(scratch, "diff-" + side, "7")
+        os.makedirs(folder)
+        for name, data in (("stat", stat), ("status", b"Name:\tgen\nTgid:\t7\n"), ("cmdline", b"gen\0")):
+            with open(os.path.join(folder, name), "wb") as handle:
+                handle.write(data)
+        with open(os.path.join(folder, "smaps"), "wb") as handle:
+            for first in range(0, count, 10000):
+                handle.write(b"".join(
+                    b"%x-%x rw-p 00000000 00:00 0 \nSize:                  4 kB\nRss: %d kB\nPrivate_Dirty: %d kB\n"
+                    b"Anonymous: %d kB\nSwap: 0 kB\n" % (0x10000000 + index * 0x2000, 0x10001000 + index * 0x2000,
+                                                        (index * 7 + step * 3) % 64, (index * 5 + step) % 64,
+                                                        (index * 3 + step) % 64)
+                    for index in range(first, min(count, first + 10000))))
+    return os.path.join(scratch, "diff-before"), os.path.join(scratch, "diff-after")
+
+
+def sorted_diff_memory(pymap, environ, scratch, count):
+    """Peak RSS of --diff --sort=rss where every one of ``count`` mappings
+    changed (the rows it must order), against --diff unsorted."""
+    before, after = changed_pair(scratch, count)
+    print("memory: --diff of two generated snapshots, %d mappings, every one changed" % count)
+    for sort in ([], ["--sort=rss"], ["--sort=rss", "--json"]):
+        seconds, peak, status = measured(pymap + ["--diff", before, "--proc-root", after] + sort + ["7"], environ,
+                                         scratch)
+        print("  pymap --diff %-20s %6.2f s  peak RSS %6.1f MiB%s  (target: <= %d MiB)"
+              % (" ".join(sort) or "(address order)", seconds, peak / 1024, "  (exit %d)" % status if status else "",
+                 MEMORY_TARGET_MIB))
 
 
 if __name__ == "__main__":

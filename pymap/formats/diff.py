@@ -51,6 +51,7 @@ that took the number.  Exit status: 0, or 42 when some PID was not on both
 sides as the same process, 1 when a process could not be read.
 """
 
+import errno
 import os
 
 from .. import procfs
@@ -204,7 +205,7 @@ class DiffMode(OutputMode):
         session = self.session
         console = session.console
         display = session.display
-        rows = [] if self.sort else None  # held only to be sorted
+        rows = _SortedLines() if self.sort else None  # held only to be sorted
         totals = [0] * len(FIGURES)
         kb_totals = {}  # after - before of every kB field that adds up
         console.hold()
@@ -227,13 +228,12 @@ class DiffMode(OutputMode):
                 if rows is None:
                     console.write(row.line)
                 else:
-                    rows.append(row)
+                    rows.add(-row.deltas[self.sort - 1], row.start, row.line)
         except ProcessError as error:
             return self._unreadable(before, after, error)
-        if rows:
-            rows.sort(key=lambda row: (-row.deltas[self.sort - 1], row.start))
-            for row in rows:
-                console.write(row.line)
+        if rows is not None:
+            for line in rows.lines():
+                console.write(line)
         if self.json:
             from .json_lines import dumps, process_head
 
@@ -324,6 +324,110 @@ class DiffMode(OutputMode):
                 _add_kb(kb, side, sign)
         entry["kb"] = kb
         return dumps(entry)
+
+
+class _SortedLines:
+    """Lines ordered by (key, address), in the order they came when both are
+    equal, in bounded memory whatever their number: up to _RUN_BYTES of them
+    are held (each as one bytes object whose first _PREFIX bytes sort as key,
+    address and arrival do), then sorted and written to an unnamed temporary
+    file as a run; lines() merges the runs."""
+
+    def __init__(self):
+        self.held = []
+        self.held_bytes = 0
+        self.count = 0
+        self.spill = None  # the temporary file
+        self.runs = []  # (offset, length) of each sorted run in it
+
+    def add(self, key, address, line):
+        record = b"%s%s%s%s" % ((key + _KEY_BIAS).to_bytes(16, "big"), address.to_bytes(8, "big"),
+                                self.count.to_bytes(8, "big"), line)
+        self.count += 1
+        self.held.append(record)
+        self.held_bytes += len(record) + _RECORD_OVERHEAD
+        if self.held_bytes >= _RUN_BYTES:
+            self._write_run()
+
+    def _write_run(self):
+        import tempfile
+
+        self.held.sort()
+        try:
+            if self.spill is None:
+                self.spill = tempfile.TemporaryFile(prefix="pymap-diff-")
+            start = self.spill.tell()
+            for record in self.held:
+                self.spill.write(len(record).to_bytes(4, "big") + record)
+            self.spill.flush()
+        except OSError as error:
+            raise _spill_error(error) from None
+        self.runs.append((start, self.spill.tell() - start))
+        self.held = []
+        self.held_bytes = 0
+
+    def lines(self):
+        """The lines in order (the temporary file is closed at the end)."""
+        if self.spill is None:
+            self.held.sort()
+            for record in self.held:
+                yield record[_PREFIX:]
+            return
+        import heapq
+
+        if self.held:
+            self._write_run()
+        try:
+            chunk = max(4096, _MERGE_BYTES // len(self.runs))
+            readers = [_run_records(self.spill.fileno(), offset, length, chunk) for offset, length in self.runs]
+            for record in heapq.merge(*readers):
+                yield record[_PREFIX:]
+        except OSError as error:
+            raise _spill_error(error) from None
+        finally:
+            self.spill.close()
+
+
+def _spill_error(error):
+    """pymap's own temporary file failed (a full TMPDIR): one line, status 1."""
+    import tempfile
+
+    from ..report import ReportError
+
+    return ReportError(b"--sort: a temporary file in %s: %s" % (os.fsencode(tempfile.gettempdir()),
+                                                               os.fsencode(error.strerror or str(error))))
+
+
+def _run_records(fd, offset, length, chunk):
+    """The records of one run of _SortedLines' file, read ``chunk`` bytes at
+    a time with pread (the runs share one descriptor)."""
+    end = offset + length
+    buffer = b""
+    position = 0
+    while True:
+        if len(buffer) - position >= 4:
+            size = int.from_bytes(buffer[position:position + 4], "big")
+            if len(buffer) - position >= 4 + size:
+                yield buffer[position + 4:position + 4 + size]
+                position += 4 + size
+                continue
+        if offset >= end:
+            if position < len(buffer):
+                raise OSError(errno.EIO, "cut short")
+            return
+        data = os.pread(fd, min(max(chunk, len(buffer) - position + 4096), end - offset), offset)
+        if not data:
+            raise OSError(errno.EIO, "cut short")
+        offset += len(data)
+        buffer = buffer[position:] + data
+        position = 0
+
+
+_KEY_BIAS = 1 << 127  # a signed key as an unsigned 16-byte number (deltas are far smaller)
+_PREFIX = 32  # key, address, arrival
+_RECORD_OVERHEAD = 41  # a bytes object's and its list slot's own bytes
+_RUN_BYTES = 16 << 20  # lines held before a sorted run goes to the temporary file
+_MERGE_BYTES = 8 << 20  # read buffers of the merge, shared among the runs
 
 
 def _add_kb(totals, mapping, sign):
