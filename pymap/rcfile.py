@@ -140,11 +140,12 @@ READ_LIMIT = 1 << 20
 
 def read(path, console):
     """The RcConfig of the rc file at ``path``, or None when it cannot be
-    opened; its warnings go to ``console`` as pmap prints them.  Only a
-    regular file (or a folder, which reads as empty, as with fopen/fgets)
-    of at most READ_LIMIT bytes is read: a FIFO, a device or a huge file
-    counts as one that cannot be read (where pmap would wait, or read on
-    for ever)."""
+    opened; its warnings go to ``console`` as pmap prints them.  A regular
+    file, a folder (which reads as empty, as with fopen/fgets) or a
+    character device (/dev/null: an empty rc file, as pmap reads it) is
+    read, without blocking and up to READ_LIMIT bytes: a larger one
+    (/dev/zero, where pmap would read on for ever) and a FIFO or a socket
+    (where pmap would wait) count as rc files that cannot be read."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except (OSError, ValueError):
@@ -153,7 +154,7 @@ def read(path, console):
     size = 0
     try:
         kind = os.fstat(descriptor).st_mode & 0o170000
-        if kind not in (0o100000, 0o040000):
+        if kind not in (0o100000, 0o040000, 0o020000):  # regular, folder, character device
             return None
         while size <= READ_LIMIT:
             chunk = os.read(descriptor, 65536)

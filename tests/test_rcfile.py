@@ -184,6 +184,21 @@ def test_rc_file_of_the_largest_size_read(target, home):
 
 
 @needs_pmap
+def test_character_devices_and_fifos(target, home):
+    """-C /dev/null is an empty rc file, as pmap reads it; /dev/zero (which
+    pmap would read for ever) and a FIFO (where pmap would wait for a
+    writer) are rc files that cannot be read, at once."""
+    _assert_same(["-C", "/dev/null", str(target)], _environ(home))
+    _assert_same(["-C", "/dev/null", "-x", str(target)], _environ(home))
+    refused = livetools.run_pymap(["-C", "/dev/zero", str(target)], _environ(home))
+    assert (refused.returncode, refused.stdout, refused.stderr) == (1, b"", b"pmap: couldn't read the rc file\n")
+    fifo = os.path.join(home, "fifo")
+    os.mkfifo(fifo)
+    refused = livetools.run_pymap(["-C", fifo, str(target)], _environ(home))
+    assert (refused.returncode, refused.stdout, refused.stderr) == (1, b"", b"pmap: couldn't read the rc file\n")
+
+
+@needs_pmap
 def test_missing_rc_files(target, home):
     _assert_same(["-c", str(target)], _environ(home))
     _assert_same(["-C", os.path.join(home, "none"), str(target)], _environ(home))
