@@ -97,22 +97,34 @@ def fail_own(console, text, status=EXIT_FAILURE):
     raise Exit(status)
 
 
-def _compat_from(environ, argv, console, installed):
-    """The release pymap follows: --compat, else PYMAP_COMPAT, else the
-    installed pmap's (compat.installed_pmap), else main."""
-    value = environ.get(b"PYMAP_COMPAT") or None
-    source = b"PYMAP_COMPAT"
-    # --compat decides which options exist, so it is found before the real
-    # parse: a quiet getopt pass with the newest release's options, so that
-    # "--compat" given as another option's argument (-A --compat) is not taken
+def _prescan(argv, environ):
+    """(--compat's value or None, whether --summary is given): both decide
+    which options exist, so they are found before the real parse, by a
+    quiet getopt pass with every option, so that one given as another
+    option's argument (-A --compat) is not taken."""
     permute = b"POSIXLY_CORRECT" not in environ
     newest = Compat()
+    compat = None
+    summary = False
     try:
-        for key, option_value in getopt_long(argv, short_options(newest), long_options(newest), [], permute):
+        for key, option_value in getopt_long(argv, short_options(newest, summary=True), long_options(newest), [],
+                                             permute):
             if key == "--compat":
-                value, source = option_value, b"--compat"
+                compat = option_value
+            elif key == "--summary":
+                summary = True
     except GetoptError:
         pass  # the real parse reports it
+    return compat, summary
+
+
+def _compat_from(environ, argv, console, installed, given=None):
+    """The release pymap follows: --compat (``given``), else PYMAP_COMPAT,
+    else the installed pmap's (compat.installed_pmap), else main."""
+    value = environ.get(b"PYMAP_COMPAT") or None
+    source = b"PYMAP_COMPAT"
+    if given is not None:
+        value, source = given, b"--compat"
     if value is None:
         if installed is None:
             return Compat(source=b"no procps-ng pmap is installed")
@@ -173,7 +185,8 @@ _STORED = {"C": "rc_filename", "N": "rc_filename", "--proc-root": "proc_root", "
 def parse_arguments(argv, environ, console, installed=None):
     """(compat, _Options, operands) of argv, acting on -h, -V, -r and -A at
     once as pmap does; ``installed`` is the installed pmap (or None)."""
-    compat = _compat_from(environ, argv, console, installed)
+    given_compat, summary = _prescan(argv, environ)
+    compat = _compat_from(environ, argv, console, installed, given_compat)
     console.flushing_messages = compat.messages_flush_stdout
     if len(argv) < 2:
         usage(console, compat)
@@ -181,7 +194,8 @@ def parse_arguments(argv, environ, console, installed=None):
     operands = []
     permute = b"POSIXLY_CORRECT" not in environ
     try:
-        for key, value in getopt_long(argv, short_options(compat), long_options(compat), operands, permute):
+        for key, value in getopt_long(argv, short_options(compat, summary), long_options(compat), operands,
+                                      permute):
             if key == "h":
                 usage(console, compat, to_stdout=True)
             elif key == "V":
@@ -202,6 +216,8 @@ def parse_arguments(argv, environ, console, installed=None):
                 options.show_path = True
             elif key == "k":
                 options.kernel_names = True
+            elif key == "w":
+                key = "--wide"
             elif key in _STORED:
                 setattr(options, _STORED[key], value)
             if key == "--compat":
@@ -233,12 +249,12 @@ def _check_exclusions(options, operands, console):
     if options.sort is not None:
         _check_sort(mode, options.sort, console)
     if mode.name != "summary":
-        for option in ("--by", "--bars"):
+        for option in ("--by", "--bars", "--wide"):
             if option in given:
                 fail_own(console, b"option %s goes with --summary" % option.encode())
-    if options.group_by is not None and options.group_by not in (b"process", b"program", b"user", b"mapping"):
-        fail_own(console, b"--by: '%s' is not one of process, program, user, mapping" % (
-            options.group_by.decode("latin-1").encode("unicode_escape")))
+    if options.group_by is not None and options.group_by.decode("latin-1") not in mode.groups:
+        fail_own(console, b"--by: '%s' is not one of %s" % (
+            options.group_by.decode("latin-1").encode("unicode_escape"), ", ".join(mode.groups).encode()))
     if options.group_by not in (None, b"process") and options.sort in (b"oom", b"pid"):
         fail_own(console, b"--sort=%s goes with processes, not with --by=%s" % (options.sort, options.group_by))
     creating = mode.name == "create-rc"
@@ -337,7 +353,8 @@ def run(argv, environ, console):
         proc_root=options.proc_root if options.proc_root is not None else b"/proc",
         snapshot=options.proc_root is not None, json="--json" in given, capture_dir=options.capture_dir,
         diff_before=options.diff_before, sort=options.sort and options.sort.decode("latin-1"),
-        group_by=options.group_by and options.group_by.decode("latin-1"), bars="--bars" in given)
+        group_by=options.group_by and options.group_by.decode("latin-1"), bars="--bars" in given,
+        wide="--wide" in given)
     try:
         return report(invocation, console)
     except ReportError as error:

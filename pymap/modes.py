@@ -23,15 +23,16 @@ class Mode:
     --json gives its output as JSON instead of being a mode of its own,
     ``refuses`` {option: message} for options it cannot honour,
     ``sort_keys`` the keys --sort takes with it (the first is the default;
-    none: --sort does not go with it), ``all_pids`` whether it shows every
+    none: --sort does not go with it), ``groups`` the groupings --by takes
+    with it (the first is the default), ``all_pids`` whether it shows every
     process when no PID is given, ``pid_limit`` whether pmap's limit on the
     number of PIDs applies."""
 
-    __slots__ = ("name", "options", "target", "pmap", "takes_pids", "with_json", "refuses", "sort_keys", "all_pids",
-                 "pid_limit")
+    __slots__ = ("name", "options", "target", "pmap", "takes_pids", "with_json", "refuses", "sort_keys", "groups",
+                 "all_pids", "pid_limit")
 
     def __init__(self, name, options, target, pmap=False, takes_pids=True, with_json=False, refuses=None,
-                 sort_keys=(), all_pids=False, pid_limit=True):
+                 sort_keys=(), groups=(), all_pids=False, pid_limit=True):
         self.name = name
         self.options = options
         self.target = target
@@ -40,6 +41,7 @@ class Mode:
         self.with_json = with_json
         self.refuses = refuses or {}
         self.sort_keys = sort_keys
+        self.groups = groups
         self.all_pids = all_pids
         self.pid_limit = pid_limit
 
@@ -68,7 +70,8 @@ MODES = (
          sort_keys=("address", "kbytes", "rss", "dirty", "anon", "swap")),
     Mode("summary", ("--summary",), ".formats.summary:SummaryMode", with_json=True,
          refuses={"-A": b"option --summary covers whole processes: -A is not supported with it"},
-         sort_keys=("pss", "rss", "uss", "swap", "oom", "pid", "command"), all_pids=True, pid_limit=False),
+         sort_keys=("pss", "rss", "uss", "swap", "oom", "pid", "command"),
+         groups=("process", "program", "user", "mapping"), all_pids=True, pid_limit=False),
 )
 
 _BY_NAME = {mode.name: mode for mode in MODES}
@@ -122,16 +125,17 @@ class Invocation:
     the /proc to read (b"/proc" unless --proc-root), ``json`` whether --json
     was given, ``capture_dir`` --capture's folder, ``diff_before`` --diff's
     folder, ``sort`` --sort's key (None: the mode's own order),
-    ``group_by`` --by's grouping, ``bars`` whether --bars was given."""
+    ``group_by`` --by's grouping, ``bars`` whether --bars was given, ``wide``
+    whether --wide (-w) was given."""
 
     __slots__ = ("mode", "compat", "program", "environ", "language", "pids", "quiet", "show_path", "kernel_names",
                  "range_low", "range_high", "table_level", "rc", "proc_root", "snapshot", "json", "capture_dir",
-                 "diff_before", "sort", "group_by", "bars")
+                 "diff_before", "sort", "group_by", "bars", "wide")
 
     _DEFAULTS = {"pids": (), "quiet": False, "show_path": False, "kernel_names": False, "range_low": 0,
                  "range_high": (1 << 64) - 1, "table_level": 0, "rc": None, "proc_root": b"/proc",
                  "snapshot": False, "json": False, "capture_dir": None, "environ": {}, "language": None,
-                 "diff_before": None, "sort": None, "group_by": None, "bars": False}
+                 "diff_before": None, "sort": None, "group_by": None, "bars": False, "wide": False}
 
     def __init__(self, mode, compat, program, **values):
         unknown = set(values) - set(self.__slots__)

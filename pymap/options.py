@@ -54,7 +54,8 @@ OPTIONS = (
                usage=(b" -q, --quiet                 do not display header and footer\n",)),
     OptionSpec("p", "show-path", None, "Show full path to files in the mapping column.",
                usage=(b" -p, --show-path             show path in the mapping\n",)),
-    OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings.", since="4.0.6",
+    OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings (procps-ng 4.0.6 and "
+               "later; an invalid option, as in pmap, when pymap follows an earlier release).", since="4.0.6",
                usage=(b" -k, --use-kernel-name       use names provided by kernel\n",)),
     OptionSpec("A", "range", "low[,high]", "Limit results to the given range to low and high address "
                "range. Notice that the low and high arguments are single string separated with comma.",
@@ -87,7 +88,7 @@ OPTIONS = (
     OptionSpec(None, "sort", "key",
                "Order --diff's rows by the growth of kbytes, rss, dirty, anon or swap, largest first "
                "(default: address); --summary's by pss (the default), rss, uss, swap or oom, largest first, "
-               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key"),
+               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key:"),
     OptionSpec(None, "summary", None,
                "Show who uses the memory: one row per process (every process when no PID is given), with RSS, "
                "PSS, USS, swap, the anon/file/shmem split of RSS, oom_score and oom_score_adj, sorted by PSS, "
@@ -95,9 +96,13 @@ OPTIONS = (
                brief="show the memory of every process, or of each pid"),
     OptionSpec(None, "by", "group",
                "Group --summary's rows by program, user or mapping (the mapped files across processes), or "
-               "show each process (the default).", pymap_only=True, brief="group --summary's rows"),
+               "show each process (the default).", pymap_only=True, brief="group --summary's rows by group:"),
     OptionSpec(None, "bars", None, "Show each row's share of the total as a bar (--summary).", pymap_only=True,
                brief="show each row's share as a bar"),
+    OptionSpec(None, "wide", None,
+               "Never cut --summary's rows: on a terminal they are cut to its width (COLUMNS, else the "
+               "terminal's own), as ps cuts them; to a pipe or a file they are whole. -w is the same, with "
+               "--summary.", pymap_only=True, brief="with --summary: never cut the rows (also -w)"),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
@@ -105,11 +110,15 @@ OPTIONS = (
 )
 
 
-def short_options(compat):
-    """The optstring pmap hands to getopt_long, for this release."""
+def short_options(compat, summary=False):
+    """The optstring pmap hands to getopt_long, for this release; with
+    ``summary`` (--summary was given: no pmap command line), pymap's -w too,
+    which without it stays an invalid option, as for pmap."""
     letters = "xXrdqA:hVcC:nN:p"
     if compat.has_kernel_names:
         letters += "k"
+    if summary:
+        letters += "w"
     return letters
 
 
@@ -163,7 +172,8 @@ def usage_text(program, compat, translate=None):
     manual = b"pmap(1)"
     if program != b"pmap":
         parts.append(b"\npymap's own options:\n")
-        parts += [own_option_line(spec) + b"\n" for spec in OPTIONS if spec.pymap_only]
+        parts += [own_option_line(spec) + b"\n" + b"".join(own_option_details(spec))
+                  for spec in OPTIONS if spec.pymap_only]
         manual = b"pymap(1)"
     parts.append(_(b"\nFor more details see %s.\n") % manual)
     return b"".join(parts)
@@ -173,6 +183,20 @@ def own_option_line(spec):
     """A line of --help for one of pymap's own options, in pmap's layout."""
     flags = "     --%s" % spec.long + ("=<%s>" % spec.metavar if spec.metavar else "")
     return ("%-29s%s" % (flags, spec.brief)).encode("ascii")
+
+
+def own_option_details(spec):
+    """The lines under --sort's and --by's line in --help: the keys and
+    groupings each mode takes (modes.MODES, where they are defined)."""
+    from .modes import MODES
+
+    if spec.long == "sort":
+        return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.sort_keys).encode())
+                for mode in MODES if mode.sort_keys]
+    if spec.long == "by":
+        return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.groups).encode())
+                for mode in MODES if mode.groups]
+    return []
 
 
 def build_parser():

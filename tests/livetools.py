@@ -278,3 +278,38 @@ def run_as_nobody(code, args):
                           capture_output=True, timeout=TIMEOUT, user=NOBODY, group=NOBODY, extra_groups=[],
                           env={"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": code, "PYTHONPATH": code,
                                "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def on_terminal(args, environ, columns=None):
+    """(status, output) of ``python -m pymap ARGS`` with stdout on a pty
+    (``columns`` wide when given), stderr on a pipe."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        if columns is not None:
+            import fcntl
+            import struct
+            import termios
+
+            fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        child = subprocess.Popen([sys.executable, "-m", "pymap"] + [str(arg) for arg in args], cwd=ROOT, env=environ,
+                                 stdout=terminal, stderr=subprocess.PIPE)
+        os.close(terminal)
+        terminal = None
+        output = b""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not chunk:
+                break
+            output += chunk
+        child.wait(timeout=TIMEOUT)
+        return child.returncode, output
+    finally:
+        os.close(controller)
+        if terminal is not None:
+            os.close(terminal)

@@ -196,31 +196,7 @@ def evil_target(folder):
 
 
 def _on_pty(args, environ):
-    """What pymap writes to a terminal: run with stdout on a pty."""
-    import pty
-
-    controller, terminal = pty.openpty()
-    try:
-        child = subprocess.Popen([sys.executable, "-m", "pymap"] + args, cwd=ROOT, env=environ, stdout=terminal,
-                                 stderr=subprocess.PIPE)
-        os.close(terminal)
-        terminal = None
-        output = b""
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the child closed its end
-                break
-            if not chunk:
-                break
-            output += chunk
-        child.wait(timeout=TIMEOUT)
-        return child.returncode, output
-    finally:
-        os.close(controller)
-        if terminal is not None:
-            os.close(terminal)
+    return livetools.on_terminal(args, environ)
 
 
 @pytest.mark.parametrize("locale", ["C", "C.UTF-8"])

@@ -474,3 +474,42 @@ def test_comm_and_mapping_names_cannot_forge_rows(tmp_path):
         keys = {row[by.decode()].encode("utf-8", "surrogateescape") for row in _rows(
             subprocess.CompletedProcess([], 0, out, err))}
         assert (comm if by == b"program" else mapping) in keys
+
+
+def test_rows_are_cut_to_the_terminal_only(tmp_path):
+    """One process with 3,000 arguments: on a terminal its row is cut to the
+    terminal's width (COLUMNS first, as ps), whole with -w/--wide and in a
+    pipe.  (Read from a capture: a shared page's Pss moves between reads.)"""
+    arguments = ["argument-%04d" % index for index in range(3000)]
+    environ = livetools.base_environ()
+    with livetools.stopped_process("", argv_tail=arguments) as pid:
+        assert run_captured([b"pymap", b"--capture", bytes(tmp_path / "cap"), b"%d" % pid], {})[0] == 0
+    summary = ["--summary", "--proc-root", tmp_path / "cap"]
+    piped = subprocess.run([sys.executable, "-m", "pymap"] + [str(arg) for arg in summary], cwd=livetools.ROOT,
+                           env=dict(environ, COLUMNS="60"), capture_output=True, timeout=TIMEOUT)
+    whole = piped.stdout.split(b"\n")
+    assert whole[1].endswith(b"argument-2999") and len(whole[1]) > 30000
+    for columns, extra, width in ((100, {}, 100), (100, {"COLUMNS": "60"}, 60), (100, {}, None)):
+        options = ["-w"] if width is None else []
+        status, output = livetools.on_terminal(summary + options, dict(environ, **extra), columns=columns)
+        lines = output.replace(b"\r\n", b"\n").split(b"\n")[:-1]
+        assert status == 0 and len(lines) == 3, output[:300]
+        assert lines == [line if width is None else line[:width] for line in whole[:3]]
+    status, output = livetools.on_terminal(summary + ["--wide"], environ, columns=80)
+    assert output.replace(b"\r\n", b"\n").split(b"\n")[1] == whole[1]
+    # -w is pymap's only with --summary: without it, an invalid option, as for pmap
+    result = subprocess.run([sys.executable, "-m", "pymap", "-w", "1"], cwd=livetools.ROOT, env=environ,
+                            capture_output=True, timeout=TIMEOUT)
+    assert result.returncode == 1 and result.stderr.startswith(b"pymap: invalid option -- 'w'\n")
+
+
+def test_help_lists_every_sort_key_and_grouping():
+    """--help names each key --sort accepts and each grouping --by accepts
+    (the keys as the refusal of a wrong one lists them)."""
+    help_text = _pymap("--help").stdout
+    for mode, extra in (("--summary", []), ("--diff", ["/"])):
+        refusal = _pymap(mode, *extra, "--sort=nonsense", "1").stderr
+        keys = re.search(rb"is not one of (.*)\n", refusal).group(1).split(b", ")
+        assert b"  %s: %s\n" % (mode.encode(), b" ".join(keys)) in help_text, mode
+    groups = re.search(rb"is not one of (.*)\n", _pymap("--summary", "--by=nonsense").stderr).group(1).split(b", ")
+    assert b"  --summary: %s\n" % b" ".join(groups) in help_text.split(b"--by=<group>")[1]

@@ -519,13 +519,16 @@ class SummaryMode(OutputMode):
         # the User column reads better left-justified
         left = {1} if headings[:2] == (b"PID", b"User") else set()
 
+        columns = self._terminal_columns()
+
         def line(row, name, bar):
             parts = [(b"%-*s" if index in left else b"%*s") % (width, cell)
                      for index, (width, cell) in enumerate(zip(widths, row))]
             if self.bars:
                 parts.append(bar)
             parts.append(terminal_safe(name, self.utf8))
-            return b" ".join(parts).rstrip(b" ") + b"\n"
+            text = b" ".join(parts).rstrip(b" ")
+            return (text if columns is None else self._cut(text, columns)) + b"\n"
 
         out = []
         if not quiet:
@@ -538,6 +541,31 @@ class SummaryMode(OutputMode):
         if not quiet and total_cells is not None:
             out.append(line(total_cells, total_name, b" " * (_BAR_WIDTH + 7)))
         console.write(b"".join(out))
+
+    def _terminal_columns(self):
+        """The width rows are cut to, as ps cuts them: on a terminal unless
+        --wide, COLUMNS when it is a number, else the terminal's own width;
+        None (whole rows) to a pipe or a file."""
+        session = self.session
+        if session.invocation.wide or session.console.terminal is None:
+            return None
+        value = session.invocation.environ.get(b"COLUMNS", b"")
+        if value.isdigit() and 0 < int(value) < 1 << 20:
+            return int(value)
+        try:
+            return os.get_terminal_size(1).columns or None
+        except (OSError, ValueError):
+            return None
+
+    def _cut(self, text, columns):
+        """``text`` cut to ``columns`` characters (a UTF-8 character is one,
+        as the bars' blocks are)."""
+        if len(text) <= columns:
+            return text
+        if not self.utf8:
+            return text[:columns]
+        characters = text.decode("utf-8", "surrogateescape")
+        return characters[:columns].encode("utf-8", "surrogateescape")
 
     def _bar(self, share, total):
         """A bar of share/total, _BAR_WIDTH characters, and the percentage."""
