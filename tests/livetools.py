@@ -22,13 +22,17 @@ from pymap.compat import RELEASES
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")
 
 
-# builds of other procps-ng releases, as pmap-4.0.3 ... pmap-main (see README,
-# "Testing against other releases"); tests that need one skip without it
-RELEASE_BUILDS = os.environ.get("PYMAP_RELEASE_BUILDS", "/work/procps-builds/bin")
+# builds of other procps-ng releases, as pmap-4.0.3 ... pmap-main, in the
+# folder PYMAP_RELEASE_BUILDS names (see README, "Testing against other
+# releases"); tests that need one skip without it
+RELEASE_BUILDS = os.environ.get("PYMAP_RELEASE_BUILDS") or None
 
 
 def release_build(release):
-    """The path of a build of pmap ``release`` ("4.0.3" ... "main"), or None."""
+    """The path of a build of pmap ``release`` ("4.0.3" ... "main"), or None
+    (PYMAP_RELEASE_BUILDS unset, or no such build in it)."""
+    if RELEASE_BUILDS is None:
+        return None
     path = os.path.join(RELEASE_BUILDS, "pmap-" + release)
     return path if os.access(path, os.X_OK) else None
 

@@ -198,7 +198,8 @@ def test_messages_land_where_pmap_puts_them(large, sleeper, oracle):
     lands after the last whole 4 KiB block of the table."""
     tool = livetools.PMAP if oracle == "installed" else livetools.release_build("main")
     if tool is None:
-        pytest.skip("no build of upstream's development line in %s" % livetools.RELEASE_BUILDS)
+        pytest.skip("no build of upstream's development line (PYMAP_RELEASE_BUILDS: %s)"
+                    % (livetools.RELEASE_BUILDS or "unset"))
     release = livetools.pmap_version() if oracle == "installed" else "main"
     folder = tempfile.mkdtemp(prefix="pymap-broken-")
     try:
