@@ -399,6 +399,30 @@ def test_reconcile_table_prints_the_gaps(target):
     assert b"oom_score_adj 0, oom_score %d (kernel)" % record["oom"]["oom_score"] in text
 
 
+def _c_divide(numerator, denominator):
+    """C's / on longs: the quotient truncated toward zero."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator < 0) == (denominator < 0) else -quotient
+
+
+def kernel_oom_score(status, meminfo, adj, page_kb):
+    """/proc/PID/oom_score as the kernel computes it, from the files the
+    kernel's counters show (fs/proc/base.c proc_oom_score(), mm/oom_kill.c
+    oom_badness()): rss + swap entries + page-table pages, plus adj x
+    totalpages / 1000, where totalpages is RAM + swap in pages; then
+    (1000 + badness x 1000 / totalpages) x 2 / 3 in C's long arithmetic."""
+    totalpages = (meminfo["MemTotal"] + meminfo["SwapTotal"]) // page_kb
+    if adj == -1000:
+        return 0
+    badness = (status["VmRSS"] // page_kb + status.get("VmSwap", 0) // page_kb + status["VmPTE"] // page_kb
+               + adj * (totalpages // 1000))
+    return _c_divide((1000 + _c_divide(badness * 1000, totalpages)) * 2, 3)
+
+
+def _counters(data):
+    return {key.decode(): int(value) for key, value in re.findall(rb"(?m)^(\w+):\s+(\d+) kB", data)}
+
+
 @pytest.mark.parametrize("adjust", [0, 500, 1000])  # lowering it takes CAP_SYS_RESOURCE
 def test_reconcile_oom_badness_matches_the_kernel(adjust):
     folder = tempfile.mkdtemp(prefix="pymap-oom-")
@@ -410,13 +434,48 @@ def test_reconcile_oom_badness_matches_the_kernel(adjust):
                 kernel = int(handle.read())
             assert oom["oom_score"] == kernel and oom["oom_score_adj"] == adjust
             assert oom["predicted_oom_score"] == kernel
-            assert oom["adj_pages"] == adjust * (oom["totalpages"] // 1000)
-            assert oom["badness_pages"] == (oom["rss_pages"] + oom["swap_pages"] + oom["page_table_pages"]
-                                            + oom["adj_pages"])
+            # the terms from the kernel's own files, read here
+            with open("/proc/%d/status" % pid, "rb") as handle:
+                status = _counters(handle.read())
+            with open("/proc/meminfo", "rb") as handle:
+                totalpages = sum(value for key, value in _counters(handle.read()).items()
+                                 if key in ("MemTotal", "SwapTotal")) // PAGE_KB
+            assert (oom["rss_pages"], oom["swap_pages"], oom["page_table_pages"], oom["adj_pages"]) == (
+                status["VmRSS"] // PAGE_KB, status["VmSwap"] // PAGE_KB, status["VmPTE"] // PAGE_KB,
+                adjust * (totalpages // 1000))
             text = pymap("--reconcile", pid).stdout
             assert b"predicted oom_score %d\n" % kernel in text
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("adjust, swap_kb", [(-500, 0), (-999, 0), (-300, 4 << 20), (0, 1 << 20), (700, 123456)])
+def test_reconcile_oom_score_as_the_kernel_computes_it(target, adjust, swap_kb):
+    """What this machine cannot show live (no CAP_SYS_RESOURCE to lower
+    oom_score_adj, no swap): a snapshot edited to a negative oom_score_adj
+    (C truncates toward zero, Python's // toward minus infinity) and to swapped
+    pages (the OOM killer counts them), against the kernel's formula."""
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps"])
+    try:
+        folder = os.path.join(root, str(target))
+        with open(os.path.join(folder, "status"), "rb") as handle:
+            status_text = handle.read()
+        status_text = re.sub(rb"(?m)^VmSwap:\s+\d+ kB", b"VmSwap:\t%8d kB" % swap_kb, status_text)
+        with open(os.path.join(folder, "status"), "wb") as handle:
+            handle.write(status_text)
+        with open(os.path.join(folder, "oom_score_adj"), "wb") as handle:
+            handle.write(b"%d\n" % adjust)
+        with open("/proc/meminfo", "rb") as handle:
+            meminfo_text = handle.read()
+        with open(os.path.join(root, "meminfo"), "wb") as handle:
+            handle.write(meminfo_text)
+        status, meminfo = _counters(status_text), _counters(meminfo_text)
+        assert status["VmSwap"] == swap_kb
+        record = json_lines(pymap("--reconcile", "--json", "--proc-root", root, target).stdout)[0]
+        assert record["oom"]["swap_pages"] == swap_kb // PAGE_KB
+        assert record["oom"]["predicted_oom_score"] == kernel_oom_score(status, meminfo, adjust, PAGE_KB)
+    finally:
+        shutil.rmtree(root)
 
 
 def test_reconcile_oom_score_adj_minimum_is_never_chosen(target):

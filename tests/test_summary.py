@@ -513,3 +513,110 @@ def test_help_lists_every_sort_key_and_grouping():
         assert b"  %s: %s\n" % (mode.encode(), b" ".join(keys)) in help_text, mode
     groups = re.search(rb"is not one of (.*)\n", _pymap("--summary", "--by=nonsense").stderr).group(1).split(b", ")
     assert b"  --summary: %s\n" % b" ".join(groups) in help_text.split(b"--by=<group>")[1]
+
+
+# --- what the kernel and ps say, against what --summary says -------------------------
+
+
+def test_user_is_the_effective_one():
+    """A process whose real, effective and saved uids differ (setresuid(0,
+    nobody, 0)): User and uid are the effective one, as ps -o euid= says."""
+    code = "import os\nos.setresuid(0, 65534, 0)\n"
+    with livetools.stopped_process(code) as pid:
+        euid = subprocess.run(["ps", "-o", "euid=", "-p", str(pid)], capture_output=True, timeout=TIMEOUT,
+                              env=livetools.base_environ()).stdout.strip()
+        ruid = subprocess.run(["ps", "-o", "ruid=", "-p", str(pid)], capture_output=True, timeout=TIMEOUT,
+                              env=livetools.base_environ()).stdout.strip()
+        assert (euid, ruid) == (b"65534", b"0")
+        (row,) = _rows(_pymap("--summary", "--json", "-q", str(pid)))
+        assert row["uid"] == int(euid) and row["user"] == "nobody"
+        (group,) = _rows(_pymap("--summary", "--json", "-q", "--by=user", str(pid)))
+        assert group["user"] == "nobody"
+
+
+def _meminfo_kb(name):
+    with open("/proc/meminfo", "rb") as handle:
+        return int(re.search(rb"(?m)^%s:\s+(\d+) kB" % name.encode(), handle.read()).group(1))
+
+
+def test_sort_oom_puts_the_kernels_choice_first():
+    """A process holding about 1.2% of RAM + swap with oom_score_adj 0, and a
+    small one with oom_score_adj 5 (0.5%): the first row of --sort=oom is the
+    process with the highest /proc/PID/oom_score, the big one, though its
+    adj is the lower."""
+    total_kb = _meminfo_kb("MemTotal") + _meminfo_kb("SwapTotal")
+    pages = total_kb * 12 // 1000 // PAGE_KB
+    shapes = [(pages, 1, 1, "0"), (10, 1, 1, "5")]
+    folder = tempfile.mkdtemp(prefix="pymap-summary-oom-")
+    path = os.path.join(folder, "data.bin")
+    with open(path, "wb") as handle:
+        handle.write(b"\0" * PAGE_KB * 1024)
+    contexts = []
+    try:
+        pids = []
+        for anon, file_pages, shmem, adj in shapes:
+            contexts.append(livetools.stopped_process(TARGET, [str(anon), str(file_pages), str(shmem), path, adj]))
+            pids.append(contexts[-1].__enter__())
+        scores = {pid: _kernel_figures(pid)[3] for pid in pids}
+        assert scores[pids[0]] > scores[pids[1]], scores  # the kernel would choose the big one
+        rows = _rows(_pymap("--summary", "--json", "-q", "--sort=oom", *map(str, reversed(pids))))
+        assert rows[0]["pid"] == max(scores, key=scores.get) == pids[0]
+        assert [row["oom_score"] for row in rows] == sorted(scores.values(), reverse=True)
+    finally:
+        for context in contexts:
+            context.__exit__(None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_process_that_exits_while_it_is_read_is_counted(monkeypatch):
+    """A process that exits between its status and its smaps_rollup (made to
+    exit there: the read of its rollup first kills and reaps it) is counted
+    on stderr's line and in the JSON totals' "unreadable" alike."""
+    from pymap import procfs
+
+    with livetools.stopped_process("") as victim:
+        real = procfs._ProcessFiles.read if hasattr(procfs, "_ProcessFiles") else None
+        assert real is not None
+
+        def read(self, name, limit=None):
+            if self.pid == victim and name == b"smaps_rollup":
+                os.kill(victim, 9)
+                os.waitpid(victim, 0)
+            return real(self, name, limit)
+
+        monkeypatch.setattr(procfs._ProcessFiles, "read", read)
+        status, out, err = run_captured([b"pymap", b"--summary", b"--json"], {})
+    rows = [json.loads(line) for line in out.splitlines()]
+    counted = int(re.match(rb"pymap: (\d+) process", err).group(1))
+    assert status == 0 and rows[-1]["unreadable"] == counted >= 1
+    assert re.search(rb"exited while being read[^\n]*PIDs? [0-9, ]*\b%d\b" % victim, err), err
+    assert victim not in [row.get("pid") for row in rows]
+
+
+def test_by_mapping_figures_are_its_own_smaps(snapshot, targets):
+    """--by=mapping: each name's Rss, Pss, Uss (Private_Clean + Private_Dirty),
+    Swap and Anonymous are its smaps records' sums, read here from the
+    capture."""
+    sums = {}
+    clean = {}
+    for pid in targets:
+        with open(os.path.join(snapshot, str(pid), "smaps"), "rb") as handle:
+            name = None
+            for line in handle:
+                header = re.match(rb"[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+ *(.*)\n", line)
+                if header:
+                    name = header.group(1) or b"[anon]"
+                    entry = sums.setdefault(name, dict.fromkeys(("Rss", "Pss", "Uss", "Swap", "Anonymous"), 0))
+                    continue
+                key, _, value = line.partition(b":")
+                figure = {b"Private_Clean": "Uss", b"Private_Dirty": "Uss"}.get(key, key.decode())
+                if figure in entry:
+                    entry[figure] += int(value.split()[0])
+                if key == b"Private_Clean":
+                    clean[name] = clean.get(name, 0) + int(value.split()[0])
+    rows = {row["mapping"].encode("utf-8", "surrogateescape"): row
+            for row in _rows(_pymap("--summary", "--json", "--by=mapping", "--proc-root", snapshot))}
+    assert set(rows) == set(sums)
+    for name, expected in sums.items():
+        assert {figure: rows[name][figure] for figure in expected} == expected, name
+    assert any(clean.values()), "private clean pages somewhere (else Uss would be Private_Dirty alone)"
