@@ -284,7 +284,7 @@ FIELDS = ("Rss", "Pss", "Pss_Anon", "Private_Clean", "Private_Dirty", "Swap", "S
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.dictionaries(st.sampled_from(FIELDS), st.integers(0, 10 ** 12)),
                           st.integers(0, 10 ** 9), st.integers(-1000, 1000)), min_size=1, max_size=5),
-       st.sampled_from(["pss", "rss", "uss", "pid"]))
+       st.sampled_from(["pss", "rss", "uss", "swap", "pid"]))
 def test_generated_rollups(tmp_path_factory, processes, sort):
     root = tmp_path_factory.mktemp("proc")
     for index, (fields, anon, adj) in enumerate(processes):
@@ -309,9 +309,13 @@ def test_generated_rollups(tmp_path_factory, processes, sort):
         assert row["SwapPss"] == fields.get("SwapPss", 0) and row["RssAnon"] == anon
         assert row["oom_score_adj"] == adj and row["oom_score"] is None
     assert totals["totals"]["Rss"] == sum(fields.get("Rss", 0) for fields, _, _ in processes)
-    key = {"pss": "Pss", "rss": "Rss", "uss": "Uss"}.get(sort)
-    if key:
-        assert [row[key] for row in rows] == sorted((row[key] for row in rows), reverse=True)
+    key = {"pss": "Pss", "rss": "Rss", "uss": "Uss", "swap": "Swap"}.get(sort)
+    if key:  # largest first, ties by PID
+        assert [(row[key], row["pid"]) for row in rows] == sorted(((row[key], row["pid"]) for row in rows),
+                                                                  key=lambda item: (-item[0], item[1]))
+        assert [row["Swap"] for row in rows] == [processes[row["pid"] - 100][0].get("Swap", 0) for row in rows]
+    else:
+        assert [row["pid"] for row in rows] == sorted(row["pid"] for row in rows)
 
 
 # the reading of status and smaps_rollup, stated as patterns (the module
