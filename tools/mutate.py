@@ -37,6 +37,10 @@ TESTS = {
                                  "tests/test_odd_lines.py"],
     "pymap/formats/listing_blocks.py": ["tests/test_listing_blocks.py", "tests/test_edges.py"],
     "pymap/formats/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
+    "pymap/formats/summary.py": ["tests/test_summary.py", "tests/test_json_schema.py"],
+    "pymap/formats/diff.py": ["tests/test_diff.py", "tests/test_json_schema.py"],
+    "pymap/formats/reconcile.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
+    "pymap/capture.py": ["tests/test_capture.py", "tests/test_hostile.py"],
 }
 TIMEOUT = 900
 
