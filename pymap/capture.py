@@ -26,7 +26,9 @@ Safety:
 
 * a PID folder is written in full under a temporary name beside it
   (DIR/.PID.partial-XXXX) and renamed into place when complete: a capture
-  that fails (a full disk, SIGTERM) leaves nothing that reads as a process;
+  that fails (a full disk, SIGTERM, SIGHUP, Ctrl-C) leaves nothing that reads
+  as a process: a signal is acted on between writes, after which pymap
+  removes the temporary folder and ends by that signal;
 * DIR must be the caller's own folder, writable by no one else (as ssh
   refuses a key file others can write): another user could otherwise swap
   maps and smaps before they are read; it is made (mode 0700) when missing;
@@ -186,10 +188,11 @@ def _check_private(fd, shown):
 class _PidFolder:
     """One PID folder being written under a temporary name."""
 
-    def __init__(self, directory, directory_fd, pid):
+    def __init__(self, directory, directory_fd, pid, checkpoint=lambda: None):
         self.directory = directory
         self.directory_fd = directory_fd
         self.pid = pid
+        self.checkpoint = checkpoint  # raises where a signal asks the capture to stop
         self.name = b"%d" % pid
         self.temporary = b".%d.partial-%s" % (pid, os.urandom(6).hex().encode())
         self.fd = None
@@ -232,7 +235,7 @@ class _PidFolder:
             raise CaptureError(b"%s: %s" % (_shown(self.directory, self.pid), _reason(error))) from None
         try:
             self.fd = os.open(self.temporary, _DIR_FLAGS, dir_fd=self.directory_fd)
-        except BaseException as error:  # (SIGTERM comes as SystemExit) the empty folder goes too
+        except BaseException as error:  # (Ctrl-C under python -m pymap: KeyboardInterrupt) the empty folder goes too
             try:
                 os.rmdir(self.temporary, dir_fd=self.directory_fd)
             except OSError:
@@ -244,6 +247,7 @@ class _PidFolder:
 
     def create(self, file_name):
         """A descriptor of a new file in the folder."""
+        self.checkpoint()
         try:
             fd = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=self.fd)
         except OSError as error:
@@ -252,6 +256,7 @@ class _PidFolder:
         return fd
 
     def write(self, fd, file_name, data):
+        self.checkpoint()
         try:
             view = memoryview(data)
             while view:
@@ -268,6 +273,7 @@ class _PidFolder:
 
     def commit(self):
         """Rename the complete folder into place (never over another)."""
+        self.checkpoint()  # the last point where stopping leaves nothing
         try:
             os.fsync(self.fd)
             _rename_no_replace(self.temporary, self.name, self.directory_fd)
@@ -281,7 +287,11 @@ class _PidFolder:
     def __exit__(self, *exception):
         if self.fd is not None:
             if self.temporary is not None:  # not committed: nothing of it stays
-                for file_name in self.written:
+                try:  # (what it holds: a file may have been made just before an exception)
+                    names = os.listdir(self.fd)
+                except OSError:
+                    names = self.written
+                for file_name in names:
                     try:
                         os.unlink(file_name, dir_fd=self.fd)
                     except OSError:
@@ -398,10 +408,11 @@ def _copy_smaps(root, pid, folder, state):
                 os.close(fd)
 
 
-def _write_machine_files(root, directory, directory_fd):
+def _write_machine_files(root, directory, directory_fd, checkpoint=lambda: None):
     """DIR/meminfo, unless an earlier capture into DIR wrote it (written under
     a temporary name and linked into place, never over a file)."""
     for name in MACHINE_FILES:
+        checkpoint()
         try:
             data = procfs.read_machine_file(root, name)
         except ProcessError:
@@ -447,7 +458,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     done = set()
     wanted = set(pids)
     try:
-        with _terminate_as_exit():
+        with _Signals() as signals:
             for pid in pids:
                 if pid in done:
                     continue
@@ -471,7 +482,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                         continue
                     done.add(one_pid)
                     try:
-                        with _PidFolder(directory, directory_fd, one_pid) as folder:
+                        with _PidFolder(directory, directory_fd, one_pid, signals.checkpoint) as folder:
                             written, complete = _write_process(root, folder, one_pid, one_files, one_problems,
                                                                with_memory, message)
                             status |= written
@@ -488,7 +499,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                         status |= EXIT_FAILURE
             if done:
                 try:
-                    _write_machine_files(root, directory, directory_fd)
+                    _write_machine_files(root, directory, directory_fd, signals.checkpoint)
                 except CaptureError as error:
                     message(error.message)
                     status |= EXIT_FAILURE
@@ -499,10 +510,25 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     return status
 
 
-class _terminate_as_exit:
-    """While a capture writes, SIGTERM (and SIGHUP) end it through Python, so
-    that its temporary folder is removed; their dispositions are restored
-    after."""
+class _Terminated(BaseException):
+    """SIGTERM, SIGHUP or SIGINT came while a capture wrote: raised at the
+    next checkpoint, once the writing can stop cleanly."""
+
+    def __init__(self, number):
+        super().__init__(number)
+        self.number = number
+
+
+class _Signals:
+    """While a capture writes, SIGTERM, SIGHUP and SIGINT (those not
+    ignored) only note that they came; checkpoint() raises _Terminated at
+    points where stopping leaves no partial folder behind (never between a
+    rename and its bookkeeping).  After the temporary folder is removed, the
+    dispositions are restored and the signal is raised again, so pymap ends
+    by it as a C program would."""
+
+    def __init__(self):
+        self.pending = None
 
     def __enter__(self):
         try:
@@ -510,20 +536,27 @@ class _terminate_as_exit:
         except ImportError:  # pragma: no cover
             import signal
 
-        def stop(number, frame):
-            raise SystemExit(128 + number)
+        def note(number, frame):
+            if self.pending is None:
+                self.pending = number
 
         self.signal = signal
         self.previous = {}
-        for number in (signal.SIGTERM, signal.SIGHUP):
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             if signal.getsignal(number) is signal.SIG_DFL:
-                self.previous[number] = signal.signal(number, stop)
+                self.previous[number] = signal.signal(number, note)
         return self
 
-    def __exit__(self, *exception):
+    def checkpoint(self):
+        if self.pending is not None:
+            raise _Terminated(self.pending)
+
+    def __exit__(self, kind, value, traceback):
         for number, handler in self.previous.items():
             self.signal.signal(number, handler)
-        return False
+        if self.pending is not None:
+            os.kill(os.getpid(), self.pending)  # (its default: pymap ends here)
+        return kind is _Terminated
 
 
 class CaptureMode:

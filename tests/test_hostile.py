@@ -237,26 +237,67 @@ def test_read_process_checks_its_arguments(pid, proc_root, error):
 
 # -- captures ----------------------------------------------------------------------
 
-def test_interrupted_capture_leaves_nothing_that_reads_as_a_process(tmp_path):
-    """SIGTERM in the middle of a capture: no DIR/PID folder (a partial one
-    would read back as a smaller process), nothing of the temporary folder."""
+def _partial(destination, pid):
+    """The temporary folder of PID's capture in ``destination``, or None."""
+    try:
+        names = os.listdir(destination)
+    except FileNotFoundError:
+        return None
+    return next((os.path.join(destination, name) for name in names if name.startswith(".%d.partial-" % pid)), None)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_interrupted_capture_leaves_nothing_that_reads_as_a_process(tmp_path, number):
+    """SIGTERM (or Ctrl-C, or SIGHUP) in the middle of a capture: no DIR/PID
+    folder (a partial one would read back as a smaller process), nothing of
+    the temporary folder, and pymap ends by that signal.  The capture is
+    stopped (SIGSTOP) at a point where its temporary folder is seen, holding
+    what each phase has written; the signal comes while it is stopped, so it
+    lands there whatever the machine's load."""
     code = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else "
             "mmap.PROT_READ | mmap.PROT_WRITE)) for i in range(30000)]\n")
+    phases = {
+        "folder made": lambda partial: True,
+        "smaps under way": lambda partial: os.path.exists(os.path.join(partial, "smaps")),
+        "maps long": lambda partial: os.path.getsize(os.path.join(partial, "maps")) > 100_000
+        if os.path.exists(os.path.join(partial, "maps")) else False,
+    }
     with livetools.stopped_process(code) as pid:
-        for delay in (0.05, 0.15, 0.3):
-            destination = tmp_path / ("snap%s" % delay)
-            runner = subprocess.Popen([sys.executable, "-m", "pymap", "--capture", str(destination), str(pid)],
-                                      cwd=ROOT, env=livetools.base_environ(), stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE)
-            time.sleep(delay)
-            runner.send_signal(signal.SIGTERM)
-            _, stderr = runner.communicate(timeout=TIMEOUT)
-            assert b"Traceback" not in stderr
-            left = sorted(os.listdir(destination)) if destination.exists() else []
-            if runner.returncode == 0:  # it finished first
-                assert str(pid) in left
-                continue
-            assert str(pid) not in left and not [name for name in left if "partial" in name], left
+        for phase, reached in phases.items():
+            for attempt in range(20):  # the capture may finish before a phase is seen: again
+                destination = tmp_path / ("snap-%s-%d" % (phase.replace(" ", "-"), attempt))
+                runner = subprocess.Popen([sys.executable, "-m", "pymap", "--capture", str(destination), str(pid)],
+                                          cwd=ROOT, env=livetools.base_environ(), stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE)
+                stopped = False
+                deadline = time.monotonic() + TIMEOUT
+                while runner.poll() is None and time.monotonic() < deadline:
+                    partial = _partial(destination, pid)
+                    try:
+                        if partial is None or not reached(partial):
+                            continue
+                    except OSError:
+                        continue  # renamed or removed meanwhile
+                    runner.send_signal(signal.SIGSTOP)
+                    try:
+                        livetools.wait_stopped(runner.pid)
+                    except RuntimeError:
+                        break  # it ended first
+                    stopped = _partial(destination, pid) is not None  # still under way
+                    if stopped:
+                        runner.send_signal(number)
+                    runner.send_signal(signal.SIGCONT)
+                    break
+                _, stderr = runner.communicate(timeout=TIMEOUT)
+                assert b"Traceback" not in stderr
+                if not stopped:
+                    continue
+                left = sorted(os.listdir(destination))
+                assert runner.returncode == -number, (phase, runner.returncode)
+                assert str(pid) not in left and not [name for name in left if "partial" in name], (phase, left)
+                break
+            else:
+                pytest.fail("the capture was never caught in phase %r" % phase)
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make files of another user's")
