@@ -148,6 +148,27 @@ def wait_until_exec(pid, comm, timeout=20.0):
     raise RuntimeError("process %d did not exec %r" % (pid, comm))
 
 
+# nanosleep and clock_nanosleep, by machine: what /proc/PID/syscall shows of
+# a process asleep in sleep(1)
+_SLEEP_CALLS = {"x86_64": (b"35", b"230"), "aarch64": (b"101", b"115"), "riscv64": (b"101", b"115"),
+                "ppc64le": (b"162", b"248"), "s390x": (b"162", b"262")}.get(os.uname().machine)
+
+
+def wait_asleep(pid, timeout=20.0):
+    """Wait until ``pid`` (a sleep(1) just started) is blocked in its
+    nanosleep: its libraries are mapped and its address space settled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/syscall" % pid, "rb") as handle:
+            call = handle.read().split(b" ", 1)[0]
+        with open("/proc/%d/wchan" % pid, "rb") as handle:
+            wchan = handle.read()
+        if (_SLEEP_CALLS is not None and call in _SLEEP_CALLS) or b"nanosleep" in wchan:
+            return
+        time.sleep(0.01)
+    raise RuntimeError("process %d did not fall asleep" % pid)
+
+
 @contextlib.contextmanager
 def stopped_process(code, argv_tail=(), executable=None, **popen):
     """Run ``code`` in a child Python that then stops itself; yield its pid

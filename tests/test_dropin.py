@@ -42,9 +42,7 @@ def sleeper():
     child = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL, env=livetools.base_environ())
     try:
         livetools.wait_until_exec(child.pid, b"sleep")
-        import time
-
-        time.sleep(0.05)  # its libraries mapped
+        livetools.wait_asleep(child.pid)  # its libraries mapped
         os.kill(child.pid, signal.SIGSTOP)
         livetools.wait_stopped(child.pid)
         yield str(child.pid)
