@@ -292,9 +292,7 @@ def main():
             child.wait(timeout=TIMEOUT)
     try:
         if options.memory_mappings:
-            memory(pymap, environ, scratch, options.memory_mappings)
-        if options.sorted_diff_mappings:
-            sorted_diff_memory(pymap, environ, scratch, options.sorted_diff_mappings)
+            memory(pymap, environ, scratch, options.memory_mappings, options.sorted_diff_mappings)
     finally:
         import shutil
 
@@ -317,8 +315,9 @@ def measured(argv, environ, scratch):
     return seconds, int(lines[-1]), status
 
 
-def memory(pymap, environ, scratch, count):
-    """Peak RSS of every mode on a target with ``count`` mappings."""
+def memory(pymap, environ, scratch, count, sorted_count):
+    """Peak RSS of every mode on a target with ``count`` mappings, then of
+    --diff --sort on generated snapshots of ``sorted_count`` mappings."""
     with open("/proc/sys/vm/max_map_count", "rb") as handle:
         allowed = int(handle.read())
     if count + 1000 > allowed:
@@ -351,6 +350,8 @@ def memory(pymap, environ, scratch, count):
                 theirs = measured([PMAP] + arguments + [pid], environ, scratch)
                 line += "   pmap %6.2f s  %5.1f MiB" % (theirs[0], theirs[1] / 1024)
             print(line)
+        if sorted_count:
+            worst = max(worst, sorted_diff_memory(pymap, environ, scratch, sorted_count))
         print("memory: the largest peak is %.1f MiB: %s" % (
             worst / 1024, "within the target" if worst <= MEMORY_TARGET_MIB * 1024 else "OVER THE TARGET"))
     finally:
@@ -385,12 +386,14 @@ def sorted_diff_memory(pymap, environ, scratch, count):
     changed (the rows it must order), against --diff unsorted."""
     before, after = changed_pair(scratch, count)
     print("memory: --diff of two generated snapshots, %d mappings, every one changed" % count)
+    worst = 0
     for sort in ([], ["--sort=rss"], ["--sort=rss", "--json"]):
         seconds, peak, status = measured(pymap + ["--diff", before, "--proc-root", after] + sort + ["7"], environ,
                                          scratch)
-        print("  pymap --diff %-20s %6.2f s  peak RSS %6.1f MiB%s  (target: <= %d MiB)"
-              % (" ".join(sort) or "(address order)", seconds, peak / 1024, "  (exit %d)" % status if status else "",
-                 MEMORY_TARGET_MIB))
+        worst = max(worst, peak)
+        print("  pymap --diff %-22s %6.2f s  peak RSS %6.1f MiB%s"
+              % (" ".join(sort) or "(address order)", seconds, peak / 1024, "  (exit %d)" % status if status else ""))
+    return worst
 
 
 if __name__ == "__main__":
