@@ -115,6 +115,23 @@ def test_translated_modes_and_messages(sleeper, language):
             assert_same(args, environ)
 
 
+@pytest.mark.parametrize("language", [""] + LANGUAGES)
+def test_messages_name_the_path_typed_in_every_language(language):
+    """Typed as a path, pmap's getopt complaints (glibc's, argv[0] as given)
+    name that path and its own messages the short name, in every language:
+    pymap typed as a path to a link named pmap says the same of its own."""
+    if language and not have_catalog(language, "libc"):
+        pytest.skip("this machine has no %s catalog of libc" % language)
+    environ = livetools.base_environ("C.UTF-8", **({"LANGUAGE": language} if language else {}))
+    ours = os.path.join(livetools.launcher_dir(), "pmap")
+    for args in USAGE_ERRORS + [["-A", "zz", "1"]]:
+        real = subprocess.run([livetools.PMAP] + args, env=environ, capture_output=True, timeout=TIMEOUT)
+        mine = subprocess.run([ours] + args, env=dict(environ, PYMAP_COMPAT=livetools.pmap_version()),
+                              capture_output=True, timeout=TIMEOUT)
+        expected = (real.returncode, real.stdout, real.stderr.replace(livetools.PMAP.encode(), b"PATH"))
+        assert (mine.returncode, mine.stdout, mine.stderr.replace(ours.encode(), b"PATH")) == expected, args
+
+
 @pytest.mark.parametrize("environ", [
     {"LC_ALL": "C", "LANGUAGE": "de"},
     {"LANG": "C.UTF-8", "LC_MESSAGES": "C", "LANGUAGE": "de"},
