@@ -11,7 +11,7 @@ instead of comparing version strings.
 
 import os
 
-RELEASES = ("4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main")
+RELEASES = ("3.3.15", "3.3.16", "3.3.17", "4.0.2", "4.0.3", "4.0.4", "4.0.5", "4.0.6", "main")
 DEFAULT_RELEASE = "main"
 
 
@@ -47,17 +47,50 @@ class Compat:
 
     @property
     def cmdline_escaping(self):
-        """Which of library/escape.c's rewrites escapes the command line."""
+        """How the header's command line is made, by the escape.c of the
+        release: "3.3.15" (3.3.15 and 3.3.16) and "3.3.17" build it as
+        libprocps did (the arguments escaped one by one into a 512-byte
+        buffer, zombies without " <defunct>", the raw name in brackets);
+        "4.0.2", "4.0.4" and "4.0.5" name library/escape.c's rewrites."""
         if self._at_least("4.0.5"):
             return "4.0.5"
         if self._at_least("4.0.4"):
             return "4.0.4"
-        return "4.0.2"
+        if self._at_least("4.0.2"):
+            return "4.0.2"
+        return "3.3.17" if self._at_least("3.3.17") else "3.3.15"
 
     @property
     def empty_cmdline(self):
-        """What the header shows when escaping leaves nothing at all."""
+        """What the header shows when escaping leaves nothing at all (3.3
+        shows nothing)."""
+        if not self._at_least("4.0.2"):
+            return b""
         return b"-" if self._at_least("4.0.6") else b"?"
+
+    @property
+    def shows_thread_group(self):
+        """A thread's ID shows and reads its process's (status' Tgid), from
+        4.0.2; 3.3 shows the ID given and reads /proc/TID (status unread)."""
+        return self._at_least("4.0.2")
+
+    @property
+    def honours_hide_kernel(self):
+        """LIBPROC_HIDE_KERNEL hides kernel threads (4.x's library)."""
+        return self._at_least("4.0.2")
+
+    @property
+    def no_pid_fails(self):
+        """Arguments that leave no PID (/proc/self alone) fail with "library
+        failed pids statistics" (4.x); 3.3 prints nothing, status 0."""
+        return self._at_least("4.0.2")
+
+    @property
+    def skips_partial_headers(self):
+        """The classic modes skip a maps/smaps line that does not scan all
+        seven header fields (3.3, which checks sscanf's count); 4.x goes on
+        with what the variables held (extra rows, other totals)."""
+        return not self._at_least("4.0.2")
 
     @property
     def per_pid_totals(self):
@@ -71,8 +104,9 @@ class Compat:
 
     @property
     def max_pids(self):
-        """The library refused to select more PIDs than this (None: no limit)."""
-        return None if self._at_least("4.0.6") else 255
+        """The library refused to select more PIDs than this (None: no limit,
+        as in 3.3's libprocps and from 4.0.6)."""
+        return 255 if self._at_least("4.0.2") and not self._at_least("4.0.6") else None
 
     @property
     def messages_flush_stdout(self):
@@ -101,7 +135,9 @@ class InstalledPmap:
 
 def release_for_version(version):
     """(release, note): the known release that behaves as procps-ng
-    ``version`` (bytes), and a note when it is only the nearest."""
+    ``version`` (bytes), and a note when it is only the nearest.  A release
+    is followed by the nearest one of its own line (3.3 and 4.x rest on
+    two libraries): 4.0.0 and 4.0.1 as 4.0.2, 3.3.14 and older as 3.3.15."""
     text = version.decode("ascii", "replace")
     if text in RELEASES:
         return text, None
@@ -120,9 +156,10 @@ def release_for_version(version):
         # a development snapshot after the newest release is what "main" is;
         # a later release is newer than pymap knows
         return "main", None if numbers == known[-1] else "newer than pymap knows"
-    if numbers < known[0]:
-        return RELEASES[0], "older than pymap knows"
-    nearest = max(release for release in known if release <= numbers)
+    same_line = [release for release in known if release[0] == numbers[0]] or known
+    if numbers < same_line[0]:
+        return ".".join(map(str, same_line[0])), "older than pymap knows"
+    nearest = max(release for release in same_line if release <= numbers)
     name = ".".join(map(str, nearest))
     return name, None if nearest == numbers else "not a release pymap knows"
 

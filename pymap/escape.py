@@ -330,6 +330,8 @@ def escape_command_line(cmdline, comm, state, charset, flavour, empty):
     ``flavour`` the escape.c rewrite (Compat.cmdline_escaping) and ``empty``
     what is shown when nothing is left (Compat.empty_cmdline).
     """
+    if flavour.startswith("3.3"):
+        return command_line_33(cmdline, comm, charset, flavour)
     text = command_line_text(cmdline)
     if text is not None:
         shown = _escape_string(text, charset, flavour)
@@ -344,3 +346,147 @@ def escape_command_line(cmdline, comm, state, charset, flavour, empty):
         if state == b"Z":
             shown += b" <defunct>"
     return shown if shown else empty
+
+
+# --- command lines as procps 3.3's libprocps made them (proc/readproc.c,
+# proc/escape.c): pmap's escape_command(cmdbuf, p, 512, 0xfffff,
+# ESC_ARGS|ESC_BRACKETS) -------------------------------------------------------
+
+_TITLE_BUFFER_33 = 512  # pmap's cmdbuf
+_CELLS_33 = 0xFFFFF  # pmap's maxcmd
+_ASCII_PRINTABLE = frozenset(range(0x20, 0x7F))
+
+
+def argument_vector_33(cmdline):
+    """file2strvec(): the arguments of raw /proc/PID/cmdline bytes, split at
+    NULs and newlines (a last one without its NUL kept); None for an empty
+    file, whose name is shown in brackets instead."""
+    if not cmdline:
+        return None
+    if not cmdline.endswith(b"\0"):
+        cmdline += b"\0"
+    return cmdline.replace(b"\n", b"\0").split(b"\0")[:-1]
+
+
+def command_line_33(cmdline, comm, charset, flavour):
+    """pmap 3.3's header command line: the arguments escaped one by one and
+    joined with spaces into 512 bytes (at most 511 shown; every empty
+    argument, a last one included, still costs its space), or the name from
+    stat (its raw first 63 bytes, "" when stat did not parse) in brackets,
+    with no " <defunct>" for a zombie."""
+    cells = [_CELLS_33]
+    arguments = argument_vector_33(cmdline)
+    if arguments:
+        out = b""
+        index = 0
+        while True:  # escape_strlist()
+            out += _escape_33(arguments[index], _TITLE_BUFFER_33 - len(out), cells, charset, flavour)
+            if _TITLE_BUFFER_33 - len(out) < 3:
+                break
+            index += 1
+            if index >= len(arguments) or cells[0] <= 1:
+                break
+            out += b" "
+            cells[0] -= 1
+        return out
+    cells[0] -= 2  # the brackets
+    name = (comm or b"")[:_NAME_BUFFER - 1]
+    return b"[" + _escape_33(name, _TITLE_BUFFER_33 - 2, cells, charset, flavour) + b"]"
+
+
+def _escape_33(text, size, cells, charset, flavour):
+    """escape_str() of 3.3 into a buffer of ``size`` bytes, ``cells`` (a
+    one-item list) the display cells left, taken down by what is used."""
+    if size <= 0 or cells[0] <= 0:
+        return b""
+    if not charset.is_utf8 or all(byte in _ASCII_PRINTABLE for byte in text):
+        # ESC_tab: controls '.', bytes from 0x80 '?' (printable ASCII is
+        # itself in both branches, one byte and one cell each)
+        taken = text[:min(size, cells[0] + 1) - 1].translate(_ESC_TABLE_OLD)
+        cells[0] -= len(taken)
+        return taken
+    return _escape_utf8_33(text, size, cells, flavour)
+
+
+def _escape_utf8_33(text, size, cells, flavour):
+    """escape_str_utf8() of 3.3, with the C library's own mbrtowc(),
+    iswprint() and wcwidth() in the locale pmap would have set (this
+    process's LC_CTYPE is that one: language.from_environment)."""
+    mbrtowc, iswprint, wcwidth = _wide_functions()
+    import ctypes
+
+    state = ctypes.create_string_buffer(32)
+    wide = ctypes.c_uint32()
+    source = ctypes.create_string_buffer(text + b"\0" * 8)
+    base = ctypes.addressof(source)
+    out = bytearray()
+    used_cells = used_bytes = 0
+    position = 0
+    old = flavour == "3.3.15"
+    while used_cells < cells[0] and used_bytes + 1 < size:
+        length = mbrtowc(ctypes.byref(wide), base + position, 6, state)
+        if length == 0:
+            break
+        if length >= 1 << 63:  # (size_t)-1 or -2: not a valid character here
+            ctypes.memset(state, 0, 32)
+            out.append(0x3F)
+            position += 1
+            used_cells += 1
+            used_bytes += 1
+            continue
+        if length == 1:
+            byte = text[position]
+            out.append(byte if byte in _ASCII_PRINTABLE else 0x3F)
+            position += 1
+            used_cells += 1
+            used_bytes += 1
+            continue
+        if not iswprint(wide.value):
+            out.append(0x3F)  # one '?' for the whole character
+            position += length
+            used_cells += 1
+            used_bytes += 1
+            continue
+        width = wcwidth(wide.value)
+        sequence = text[position:position + length]
+        if old and width <= 0:  # 3.3.15 and 3.3.16: no room check first
+            out.append(0x3F)
+            position += length
+            used_cells += 1
+            used_bytes += 1
+            continue
+        if width > cells[0] - used_cells or length >= size - (used_bytes + 1):
+            break
+        if old and 0x9B in sequence:  # (a CSI byte inside the character)
+            out.append(0x3F)
+            used_cells += 1
+            used_bytes += 1
+        else:
+            out += sequence
+            used_bytes += length
+            if width > 0:
+                used_cells += width
+        position += length
+    cells[0] -= used_cells
+    return bytes(out)
+
+
+_WIDE = None
+
+
+def _wide_functions():
+    """The C library's mbrtowc, iswprint and wcwidth (ctypes, loaded once)."""
+    global _WIDE
+    if _WIDE is None:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mbrtowc = libc.mbrtowc
+        mbrtowc.argtypes = (ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+        mbrtowc.restype = ctypes.c_size_t
+        iswprint = libc.iswprint
+        iswprint.argtypes = (ctypes.c_uint32,)
+        wcwidth = libc.wcwidth
+        wcwidth.argtypes = (ctypes.c_uint32,)
+        _WIDE = (mbrtowc, iswprint, wcwidth)
+    return _WIDE

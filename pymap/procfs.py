@@ -417,17 +417,21 @@ class StatInfo:
 
 
 def parse_stat(data):
-    """Parse /proc/PID/stat as procps's stat2proc() does: the name runs from
-    the first '(' to the last ')', two bytes after which sscanf() reads the
-    state and the numbers (creading.scan_stat_fields); fields that do not
-    scan leave the rest at zero (a kernel thread's start_stack is 0)."""
-    info = StatInfo()
+    """Parse /proc/PID/stat as procps's stat2proc() does, on the file read
+    as a C string: the name runs from the first '(' to the last ')', two
+    bytes after which sscanf() reads the state and the numbers
+    (creading.scan_stat_fields); fields that do not scan leave the rest at
+    zero (a kernel thread's start_stack is 0).  Without a '(', a ')' after
+    it and a byte after that, stat2proc() gives up: no name (``comm`` None,
+    which 4.x's header prints as "(null)"), everything zero."""
+    data = c_string(data)
     opening = data.find(b"(")
     if opening < 0:
-        return info
+        return StatInfo(comm=None)
     closing = data.rfind(b")")
     if closing < opening + 1 or closing + 1 >= len(data):
-        return info
+        return StatInfo(comm=None)
+    info = StatInfo()
     info.comm = data[opening + 1:closing]
     values = scan_stat_fields(c_string(data[closing + 2:]))
     if values:
@@ -483,16 +487,18 @@ def why_not_selected(root, pid):
     return None
 
 
-def select_process(root, pid, hide_kernel=False):
+def select_process(root, pid, hide_kernel=False, thread_group=True):
     """The model.Process for a PID argument as procps's library selects it,
     or None when it counts as not found: no /proc/PID (or a link there), an
     unreadable or empty stat, or a kernel thread hidden by
-    LIBPROC_HIDE_KERNEL."""
+    LIBPROC_HIDE_KERNEL.  ``thread_group``: a thread's ID stands for its
+    process (status' Tgid, as 4.x's library reads it); else for itself (3.3,
+    which never reads status)."""
     from .model import Process
 
     if not exists(root, pid):
         return None
-    tgid = read_tgid(root, pid)
+    tgid = read_tgid(root, pid) if thread_group else pid
     try:
         stat = read_stat(root, pid)
     except ProcessError:

@@ -37,7 +37,7 @@ class Session:
         self.root = invocation.proc_root
         self.snapshot = invocation.snapshot
         environ = invocation.environ
-        self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ
+        self.hide_kernel = b"LIBPROC_HIDE_KERNEL" in environ and self.compat.honours_hide_kernel
         language = invocation.language
         self.charset = charset_of_codeset(language.codeset if language is not None else b"ANSI_X3.4-1968")
         words = Words(language.translate(b"procps-ng") if language is not None else None)
@@ -52,7 +52,7 @@ class Session:
     def select(self, pid):
         """select_process(), and for a snapshot a word on why a PID whose
         folder is there counts as not found."""
-        process = select_process(self.root, pid, self.hide_kernel)
+        process = select_process(self.root, pid, self.hide_kernel, self.compat.shows_thread_group)
         if process is None and self.snapshot:
             self.explain_missing(pid)
         return process

@@ -21,9 +21,17 @@ from pymap.compat import RELEASES, installed_pmap, release_for_version
     (b"4.0.10", ("main", "newer than pymap knows")),
     (b"4.1.0", ("main", "newer than pymap knows")),
     (b"5", ("main", "newer than pymap knows")),
-    (b"3.3.17", ("4.0.2", "older than pymap knows")),
+    (b"3.3.17", ("3.3.17", None)),
+    (b"3.3.15", ("3.3.15", None)),
+    # the nearest release of the same line (3.3's libprocps, 4.x's libproc2)
     (b"4.0.1", ("4.0.2", "older than pymap knows")),
+    (b"4.0.0", ("4.0.2", "older than pymap knows")),
     (b"4.0.x", ("4.0.2", "older than pymap knows")),
+    (b"3.3.12", ("3.3.15", "older than pymap knows")),
+    (b"3.3.9", ("3.3.15", "older than pymap knows")),
+    (b"3.2.8", ("3.3.15", "older than pymap knows")),
+    (b"3.3.16-2ubuntu1", ("3.3.16", None)),
+    (b"3.3.18", ("3.3.17", "not a release pymap knows")),
     (b"4.0.5-rc1", ("4.0.5", None)),
     (b"4.0.3.1", ("4.0.3", None)),
     (b"4.0.4a", ("4.0.4", None)),
@@ -126,7 +134,8 @@ def test_catalog_folder(tmp_path):
 
 
 @pytest.mark.parametrize("version, release, note", [(b"4.1.2", "main", "newer than pymap knows"),
-                                                    (b"0.9.1", "4.0.2", "older than pymap knows"),
+                                                    (b"0.9.1", "3.3.15", "older than pymap knows"),
+                                                    (b"3.3.10", "3.3.15", "older than pymap knows"),
                                                     (b"9", "main", "newer than pymap knows")])
 def test_version_notes(tmp_path, version, release, note):
     folder = tmp_path / "bin"
