@@ -44,7 +44,8 @@ class Session:
         self.display = Display(self.charset, self.compat.name_escaping, quiet=invocation.quiet,
                                show_path=invocation.show_path, kernel_names=invocation.kernel_names,
                                range_low=invocation.range_low, range_high=invocation.range_high,
-                               find_shm_minor=self.find_shm_minor, words=words)
+                               find_shm_minor=self.find_shm_minor, words=words,
+                               skip_partial_headers=self.compat.skips_partial_headers)
         self._shm_minor = _UNKNOWN
         self._reading = None  # (process, file name) of the map being read
         self._inferred = set()  # snapshot processes whose SysV mappings were looked at

@@ -113,13 +113,17 @@ def _undefined_in_pmap(text, mode):
 
 
 def _assert_same(target, folders, text, modes=MODES):
+    from pymap.compat import Compat
+
     root, folder, _ = folders
     for name in ("maps", "smaps"):
         with open(os.path.join(folder, name), "wb") as handle:
             handle.write(text)
     for oracle, release in livetools.oracles():
         for mode in modes:
-            if "-X" not in mode and "-XX" not in mode and _undefined_in_pmap(text, mode):
+            # (3.3 skips a header that does not scan whole: nothing is left undefined)
+            if "-X" not in mode and "-XX" not in mode and not Compat(release).skips_partial_headers \
+                    and _undefined_in_pmap(text, mode):
                 continue
             real = _real(oracle, target, folder, mode)
             assert real.stdout.startswith(b"%d:   " % target) or real.returncode, real.stderr
@@ -139,7 +143,18 @@ def _assert_same(target, folders, text, modes=MODES):
     b"1000-2000 r--p 00000000 00:00 0 /lib/x\nSize: 4 kB\nRss:  1 2 kB\nSwap: 0 kB\n",
     b"1000-2000 rw-p 00000000 00:00 0 /" + b"n" * 1500 + b"/end\nRss: 4 kB\nSwap: 0 kB\n"
     b"3000-4000 rw-p 00000000 00:00 0 \nRss: 8 kB\nSwap: 0 kB\n",
-], ids=["overwritten name", "MB", "negative", "saturated", "two numbers", "long name"])
+    # a header line that does not scan all seven fields, between the good ones and between a
+    # header and its Swap line (3.3 skips it, keeping what the scan assigned; 4.x prints it)
+    b"00400000-00401000 r--p 00000000 08:01 11 /lib/a\nRss: 4 kB\nSwap: 0 kB\n"
+    b"00500000-00502000 rw-p 00000000 08:01\nRss: 8 kB\nSwap: 0 kB\n"
+    b"00600000-00601000 rw-p 00000000 08:01 12 /lib/b\nRss: 4 kB\nSwap: 0 kB\n",
+    b"00400000-00401000 r-xp 00000000 08:01 11 a\nRss: 8 kB\n5-6 XYZW\nSwap: 0 kB\n",
+    b"00400000-00401000 r-xp 00000000 08:01 11 a\nRss: 8 kB\nabc zzz\nSwap: 0 kB\n",
+    b"00400000-00401000 r-xp 00000000 08:01 11 /" + b"d" * 1100 + b"/lib.so\nRss: 4 kB\nPrivate_Dirty: 8 kB\n"
+    b"Swap: 0 kB\n",
+    b"00400000-00401000 rw-p 00000000 08:01 11 /x\nhello world\n\nRss: 4 kB\nSwap: 0 kB\n",
+], ids=["overwritten name", "MB", "negative", "saturated", "two numbers", "long name", "no inode", "partial perms",
+        "partial start", "name past the buffer", "garbage lines"])
 def test_issue_examples(target, folders, case):
     _assert_same(target, folders, case)
 

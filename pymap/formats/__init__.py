@@ -14,16 +14,19 @@ class Display:
     SysV shared memory (None when unknown, as when pmap's probe fails), and
     ``find_shm_minor`` a function that finds it when a mapping first needs
     it (None: it is not to be looked for).  ``words`` are pmap's strings in
-    the user's language (words.Words).
+    the user's language (words.Words).  ``skip_partial_headers`` is
+    Compat.skips_partial_headers (3.3's classic modes).
     """
 
     __slots__ = ("quiet", "show_path", "kernel_names", "range_low", "range_high",
-                 "charset", "name_method", "shm_minor", "find_shm_minor", "words")
+                 "charset", "name_method", "shm_minor", "find_shm_minor", "words", "skip_partial_headers")
 
     def __init__(self, charset, name_method="mblen", quiet=False, show_path=False, kernel_names=False,
-                 range_low=0, range_high=MASK64, shm_minor=None, find_shm_minor=None, words=None):
+                 range_low=0, range_high=MASK64, shm_minor=None, find_shm_minor=None, words=None,
+                 skip_partial_headers=False):
         self.charset = charset
         self.name_method = name_method
+        self.skip_partial_headers = skip_partial_headers
         self.quiet = quiet
         self.show_path = show_path
         self.kernel_names = kernel_names

@@ -230,8 +230,13 @@ class Listing:
     def header_line(self, piece):
         header = self.header
         text = c_string(piece)
-        scan_maps_header(text, header)
+        count = scan_maps_header(text, header)
         display = self.display
+        if count != 7 and display.skip_partial_headers:
+            # (3.3) the line is skipped, but what the scan assigned stays,
+            # and the line stays in the buffer as read
+            self.since_header.append(piece)
+            return
         if (header.end - 1) & MASK64 < display.range_low:
             self.since_header.append(piece)  # in the buffer as read, uncleaned
             return
