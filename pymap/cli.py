@@ -132,7 +132,7 @@ def _compat_from(environ, argv, console, installed, given=None):
         if installed.note:
             note = b"%s is procps-ng %s, %s: following %s" % (installed.path, installed.version,
                                                             installed.note.encode(), installed.release.encode())
-        return Compat(installed.release, b"as " + installed.path, note)
+        return Compat(installed.release, b"as " + installed.path, note, installed.version)
     try:
         return Compat(value.decode("ascii"), b"from " + source)
     except (UnknownRelease, UnicodeDecodeError):
@@ -199,10 +199,14 @@ def parse_arguments(argv, environ, console, installed=None):
             if key == "h":
                 usage(console, compat, to_stdout=True)
             elif key == "V":
-                console.write(b"%s from pymap %s (procps-ng %s, %s)\n" % (
-                    console.program, __version__.encode(), compat.release.encode(), compat.source))
-                if compat.note:
-                    console.message(compat.note)
+                if console.program == b"pmap":  # a drop-in: pmap's own line, which scripts parse
+                    console.write(console.pmap_text(b"%s from %s\n", console.program,
+                                                    b"procps-ng " + compat.version))
+                else:  # pymap's: which release it follows, and why
+                    console.write(b"%s from pymap %s (procps-ng %s, %s)\n" % (
+                        console.program, __version__.encode(), compat.release.encode(), compat.source))
+                    if compat.note:
+                        console.message(compat.note)
                 raise Exit(EXIT_SUCCESS)
             elif key == "r":
                 console.pmap_message(b"option -r is ignored as SunOS compatibility")

@@ -22,15 +22,17 @@ class UnknownRelease(ValueError):
 class Compat:
     """The behaviour of one procps-ng release."""
 
-    __slots__ = ("release", "_rank", "source", "note")
+    __slots__ = ("release", "_rank", "source", "note", "version")
 
-    def __init__(self, release=DEFAULT_RELEASE, source=b"pymap's default", note=None):
+    def __init__(self, release=DEFAULT_RELEASE, source=b"pymap's default", note=None, version=None):
         if release not in RELEASES:
             raise UnknownRelease(release)
         self.release = release
         self._rank = RELEASES.index(release)
         self.source = source  # why this release (-V says it)
         self.note = note  # for -V: the installed pmap's release is only near this one
+        # what pmap -V names (bytes): the installed binary's own version, else the release
+        self.version = release.encode() if version is None else version
 
     def _at_least(self, release):
         return self._rank >= RELEASES.index(release)

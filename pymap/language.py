@@ -304,3 +304,42 @@ def from_environment(environ):
         _locale.setlocale(_locale.LC_CTYPE, "C")
     language.codeset = _locale.nl_langinfo(_locale.CODESET).encode("ascii", "replace")
     return language
+
+
+def printf(translated, english, arguments):
+    """C's printf() of a catalog's format with ``arguments``: a translation
+    may take them in another order ("%2$s ... %1$s", as glibc allows); the
+    English format when Python's % cannot take the translation."""
+    try:
+        return _positional(translated, arguments)
+    except (TypeError, ValueError, IndexError):
+        return english % arguments
+
+
+def _positional(text, arguments):
+    """``text`` % ``arguments``, its "%N$" conversions taken in their order."""
+    if b"$" not in text:
+        return text % arguments
+    order = []
+    parts = []
+    position = 0
+    while True:
+        percent = text.find(b"%", position)
+        if percent < 0:
+            break
+        if text[percent + 1:percent + 2] == b"%":
+            position = percent + 2
+            continue
+        digits = percent + 1
+        while digits < len(text) and 48 <= text[digits] <= 57:
+            digits += 1
+        if digits > percent + 1 and text[digits:digits + 1] == b"$":
+            order.append(int(text[percent + 1:digits]) - 1)
+            parts.append(text[position:percent + 1])
+            position = digits + 1
+        else:
+            raise ValueError("positional and plain conversions mixed")
+    parts.append(text[position:])
+    if sorted(set(order)) != list(range(len(arguments))):
+        raise ValueError("the conversions do not take each argument")
+    return b"".join(parts) % tuple(arguments[index] for index in order)

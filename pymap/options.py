@@ -280,10 +280,9 @@ class GetoptError(Exception):
         """The complaint as glibc prints it, through ``translate`` (the libc
         catalog's lookup; None for English)."""
         if translate is not None:
-            try:
-                return translate(self.msgid) % self.arguments + self.tail
-            except (TypeError, ValueError):  # a translation Python's % cannot take
-                pass
+            from .language import printf
+
+            return printf(translate(self.msgid), self.msgid, self.arguments) + self.tail
         return self.msgid % self.arguments + self.tail
 
 

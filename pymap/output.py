@@ -159,10 +159,9 @@ class Console:
         text = self.translate(msgid) if self.translate is not None else msgid
         if not arguments:
             return text
-        try:
-            return text % arguments
-        except (TypeError, ValueError):  # a translation Python's % cannot take
-            return msgid % arguments
+        from .language import printf
+
+        return printf(text, msgid, arguments)
 
     def pmap_message(self, msgid, *arguments):
         """One of pmap's messages, in the user's language."""

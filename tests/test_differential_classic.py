@@ -278,7 +278,6 @@ def test_write_to_dev_full(zoo_pid, options):
             results.append(subprocess.run(["pmap"] + options + [str(zoo_pid)], executable=tool, env=environ,
                                           stdout=full, stderr=subprocess.PIPE, timeout=TIMEOUT))
     expected, actual = results
-    # (-V's line differs on purpose, but not what a failed write of it says)
     assert (actual.stderr, actual.returncode) == (expected.stderr, expected.returncode)
     if options in (["-V"], ["-h"]):
         assert expected.returncode == 1 and expected.stderr.endswith(b": No space left on device\n")

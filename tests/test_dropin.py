@@ -24,7 +24,7 @@ LOCALEDIR = "/usr/share/locale"
 LANGUAGES = ["de", "es", "fr", "ka", "ko", "pl", "pt_BR", "ro", "sv", "uk", "vi", "zh_CN"]
 MODES = [[], ["-x"], ["-d"], ["-q"], ["-x", "-q"], ["-d", "-q"], ["-X"], ["-XX"], ["-X", "-q"], ["-p"]]
 USAGE_ERRORS = [["-h"], ["-z"], ["--bogus", "1"], ["-A"], ["--ext=1", "1"], ["--re", "1"], ["-x", "-d", "1"],
-                [], ["-n", "-q"], ["-A", "zz", "1"], ["-r", "-z"], ["0x"], ["1", "-N"]]
+                [], ["-n", "-q"], ["-A", "zz", "1"], ["-r", "-z"], ["0x"], ["1", "-N"], ["-V"]]
 # columns whose figures move with who else maps the target's pages at that
 # moment: Pss, and whether a clean page counts as shared or private (pymap,
 # a Python, maps the same libc as sleep; pmap does too, but not as often)
@@ -98,7 +98,8 @@ def test_follows_the_installed_release_by_default(sleeper):
     """No PYMAP_COMPAT: the installed pmap's output, whatever it is."""
     for mode in MODES + [["-x", sleeper, "2"], ["-X", sleeper, sleeper]]:
         assert_same(mode + ([sleeper] if sleeper not in mode else []), livetools.base_environ("C.UTF-8"))
-    version = livetools.run_pymap(["-V"], compat="")
+    assert_same(["-V"], livetools.base_environ("C.UTF-8"))
+    version = livetools.run_pymap(["-V"], compat="", name="pymap")
     assert version.stdout.endswith(b"(procps-ng %s, as %s)\n" % (livetools.pmap_version().encode(),
                                                                livetools.PMAP.encode()))
 

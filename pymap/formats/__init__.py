@@ -103,12 +103,10 @@ class Words:
 
 
 def _printf(translated, english, arguments):
-    """printf() of a translated format (the English one where Python's %
-    cannot take the translation)."""
-    try:
-        return translated % arguments
-    except (TypeError, ValueError):
-        return english % arguments
+    """printf() of a translated format (language.printf)."""
+    from ..language import printf
+
+    return printf(translated, english, arguments)
 
 
 ENGLISH = Words()
