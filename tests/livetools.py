@@ -338,3 +338,66 @@ def on_terminal(args, environ, columns=None):
         os.close(controller)
         if terminal is not None:
             os.close(terminal)
+
+
+def public_launcher(folder):
+    """A launcher named pmap in ``folder`` (a public_folder) that any user
+    may run: the shell half, and a Python half with the system's python3
+    and a public copy of the package."""
+    code = public_copy_of_pymap(folder)
+    bin_folder = os.path.join(folder, "bin")
+    os.mkdir(bin_folder)
+    os.chmod(bin_folder, 0o755)
+    shutil.copy(os.path.join(ROOT, "bin", "pymap"), os.path.join(bin_folder, "pmap"))
+    with open(os.path.join(ROOT, "bin", "pymap-python")) as handle:
+        body = handle.read().split("\n", 1)[1]
+    with open(os.path.join(bin_folder, "pymap-python"), "w") as handle:
+        handle.write("#!%s\nimport sys\nsys.path.insert(1, %r)\n%s" % (SYSTEM_PYTHON, code, body))
+    for name in ("pmap", "pymap-python"):
+        os.chmod(os.path.join(bin_folder, name), 0o755)
+    return os.path.join(bin_folder, "pmap")
+
+
+def wait_zombie(pid, timeout=20.0):
+    """Wait until ``pid`` (a child not waited for) is a zombie."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            if handle.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                return
+        time.sleep(0.01)
+    raise RuntimeError("process %d did not become a zombie" % pid)
+
+
+# -X/-XX columns whose figures move with who else maps the target's pages at
+# that moment: Pss, and whether a clean page counts as shared or private (a
+# Python reader maps the same libc as sleep; pmap does too, but not as often)
+READER_DEPENDENT = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss", b"Shared_Clean",
+                    b"Private_Clean"}
+
+
+def without_pss(output, heading=None):
+    """-X/-XX output with the Pss family blanked (rows, heading and totals);
+    ``heading`` names the columns of a -q table, which has none.  (Headings
+    may be words of several words, translated; field names are one.)"""
+    lines = output.split(b"\n")
+    heading = next((line for line in lines if b"Size" in line.split()), heading)
+    if heading is None:
+        return output
+    tokens = heading.split()
+    fields = tokens[tokens.index(b"Size"):]
+    drop = {index for index, word in enumerate(fields) if word in READER_DEPENDENT}
+    kept = []
+    for number, line in enumerate(lines):
+        parts = line.split()
+        if line is heading or line == heading:
+            first = len(tokens) - len(fields)  # the heading's words before the fields
+        elif parts and (parts[0].startswith(b"=") or parts[-1] == b"KB"):
+            first = 0  # the footer: field columns only
+        elif number == 0 or len(parts) < 6:
+            kept.append(line)
+            continue
+        else:
+            first = 5  # a row: Address, Perm, Offset, Device, Inode, then the fields
+        kept.append(b" ".join(part for index, part in enumerate(parts) if index - first not in drop))
+    return b"\n".join(kept)

@@ -10,7 +10,6 @@ reader).
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -25,11 +24,6 @@ LANGUAGES = ["de", "es", "fr", "ka", "ko", "pl", "pt_BR", "ro", "sv", "uk", "vi"
 MODES = [[], ["-x"], ["-d"], ["-q"], ["-x", "-q"], ["-d", "-q"], ["-X"], ["-XX"], ["-X", "-q"], ["-p"]]
 USAGE_ERRORS = [["-h"], ["-z"], ["--bogus", "1"], ["-A"], ["--ext=1", "1"], ["--re", "1"], ["-x", "-d", "1"],
                 [], ["-n", "-q"], ["-A", "zz", "1"], ["-r", "-z"], ["0x"], ["1", "-N"], ["-V"]]
-# columns whose figures move with who else maps the target's pages at that
-# moment: Pss, and whether a clean page counts as shared or private (pymap,
-# a Python, maps the same libc as sleep; pmap does too, but not as often)
-READER_DEPENDENT = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss", b"Shared_Clean",
-                    b"Private_Clean"}
 
 
 def have_catalog(language, domain="procps-ng"):
@@ -52,30 +46,7 @@ def sleeper():
 
 
 def without_pss(output, heading=None):
-    """-X/-XX output with the Pss family blanked (rows, heading and totals);
-    ``heading`` names the columns of a -q table, which has none.  (Headings
-    may be words of several words, translated; field names are one.)"""
-    lines = output.split(b"\n")
-    heading = next((line for line in lines if b"Size" in line.split()), heading)
-    if heading is None:
-        return output
-    tokens = heading.split()
-    fields = tokens[tokens.index(b"Size"):]
-    drop = {index for index, word in enumerate(fields) if word in READER_DEPENDENT}
-    kept = []
-    for number, line in enumerate(lines):
-        parts = line.split()
-        if line is heading or line == heading:
-            first = len(tokens) - len(fields)  # the heading's words before the fields
-        elif parts and (parts[0].startswith(b"=") or parts[-1] == b"KB"):
-            first = 0  # the footer: field columns only
-        elif number == 0 or len(parts) < 6:
-            kept.append(line)
-            continue
-        else:
-            first = 5  # a row: Address, Perm, Offset, Device, Inode, then the fields
-        kept.append(b" ".join(part for index, part in enumerate(parts) if index - first not in drop))
-    return b"\n".join(kept)
+    return livetools.without_pss(output, heading)
 
 
 def assert_same(args, environ):
