@@ -150,3 +150,30 @@ def test_empty_path_entry_is_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     found = installed_pmap({b"PATH": b":/nonexistent"})
     assert (found.path, found.version) == (b"./pmap", b"4.0.3")
+
+
+@pytest.mark.parametrize("version", [b"3.3.15", b"3.3.16", b"3.3.17"])
+def test_an_installed_33_pmap_is_followed_without_a_flag(tmp_path, version):
+    """A machine whose pmap is a 3.3 release (RHEL 8 and 9, Debian 10 and
+    11, Ubuntu 20.04 and 22.04): with nothing said, pymap prints what that
+    release printed for the golden snapshots, zombies, threads, long and odd
+    command lines included, and pmap -V names it."""
+    import goldens
+    from pymap.cli import run_captured
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    _program(folder, content=_elf(version))
+    rows = [case for case in goldens.cases() if case.version == version.decode()
+            and case.case in ("zombie", "longargs", "oddargs", "titles", "thread-ids")]
+    assert len(rows) >= 5 * 4
+    for case in rows:
+        environ = case.environ()
+        environ[b"PATH"] = os.fsencode(folder)
+        del environ[b"PYMAP_COMPAT"]
+        status, stdout, stderr = run_captured(case.argv(), environ)
+        assert (stdout, status) == (case.expected_stdout(), case.exit_status), case
+    environ = {b"PATH": os.fsencode(folder), b"LANG": b"C"}
+    assert run_captured([b"pmap", b"-V"], environ)[1] == b"pmap from procps-ng %s\n" % version
+    assert run_captured([b"pymap", b"-V"], environ)[1].endswith(b"(procps-ng %s, as %s/pmap)\n" % (
+        version, os.fsencode(folder)))
