@@ -73,7 +73,8 @@ OPTIONS = (
                "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True,
                brief="save what pmap reads of each pid under dir"),
     OptionSpec(None, "compat", "version",
-               "Emulate this procps-ng release: 4.0.2 to 4.0.6, or main (overrides PYMAP_COMPAT).",
+               "Emulate this procps-ng release: 3.3.15, 3.3.16, 3.3.17, 4.0.2 to 4.0.6, or main (overrides "
+               "PYMAP_COMPAT).",
                pymap_only=True, brief="behave as this procps-ng release"),
     OptionSpec(None, "json", None,
                "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
