@@ -110,7 +110,10 @@ def test_goldens(path):
         for display in _displays():
             for release in RELEASES:
                 taken += _check(data, display, level, rc, release, seed=taken)
-    if data and "synthetic" not in path:  # (the synthetic ones have names pmap cuts at 127 bytes)
+    # (the synthetic cases have names pmap cuts at 127 bytes; the recorded odd-headers, titles and
+    # thread-ids cases hold files written by hand)
+    case = os.path.basename(os.path.dirname(os.path.dirname(os.path.dirname(path))))
+    if data and case in ("rich", "longargs", "oddargs", "two-processes"):
         assert taken, "a live process's smaps should take the one-pass table"
 
 
