@@ -248,7 +248,7 @@ def main():
             floor = ["/bin/cat", "/proc/%d/%s" % (big.pid, "maps" if label == "default" else "smaps")]
             # pymap without the site module (it needs nothing from
             # site-packages): what pymap costs apart from the interpreter's set-up
-            third = [python, "-S", "-c", "import sys; from pymap.cli import launch; sys.exit(launch(sys.argv[1:]))",
+            third = [python, "-S", "-c", "import sys; from pymap.command.cli import launch; sys.exit(launch(sys.argv[1:]))",
                      "pymap"] + arguments + [str(big.pid)]
             keep = (os.path.join(scratch, "pymap.out"), os.path.join(scratch, "pmap.out"))
             results = rounds([first, second, third, floor], environ, options.pairs, keep)

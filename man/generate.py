@@ -5,7 +5,7 @@
     python man/generate.py --check    exit 1 when the committed page is stale
 
 What goes into the page is configured in setup.cfg's [build_manpages]
-section, argparse-manpage's own format: the parser (pymap.options
+section, argparse-manpage's own format: the parser (pymap.command.options
 build_parser), the title, and man/pymap.1.include with the sections
 argparse cannot describe (ENVIRONMENT, FILES, EXIT STATUS, EXAMPLES, ...).
 The project name and version come from setup.cfg and pymap.__version__.

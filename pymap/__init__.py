@@ -8,15 +8,15 @@ __all__ = ["__version__", "read_process", "Process", "Mapping", "PymapError", "P
 import os
 
 from .errors import AccessDenied, NoSuchProcess, ProcessError, PymapError, UnreadableProcess
-from .model import Mapping, Process
+from .parse.smaps import Mapping, Process
 
 
 def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathLike[bytes]" = "/proc") -> Process:
     """Read one process and its mappings, with every smaps field.
 
-    The same reading the command uses: procfs (one read of each file) and
-    model (parse_smaps), with the process selected as pmap selects it
-    (procfs.select_process).  ``proc_root`` may name a snapshot written by
+    The same reading the command uses: the source layer (source.ProcRoot,
+    one read of each file) and parse.smaps.parse_smaps, with the process
+    selected as pmap selects it (parse.procps.select_process).  ``proc_root`` may name a snapshot written by
     ``pymap --capture``.  Returns a Process whose ``mappings`` is a list of
     Mapping in the kernel's order.
 
@@ -36,17 +36,17 @@ def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathL
                         % type(proc_root).__name__)
     if b"\0" in os.fsencode(proc_root):
         raise ValueError("read_process: proc_root holds a NUL byte")
-    from . import procfs
-    from .model import SmapsFormatError, parse_smaps
+    from .parse.procps import select_process
+    from .parse.smaps import SmapsFormatError, parse_smaps
+    from .source import ProcRoot
 
-    root = os.fsencode(proc_root)
-    process = procfs.select_process(root, pid)
+    root = ProcRoot(os.fsencode(proc_root))
+    process = select_process(root, pid)
     if process is None:
-        raise NoSuchProcess(pid, os.fsdecode(procfs.process_path(root, pid)), "No such process")
-    data = procfs.read_file(root, process.tgid, b"smaps", whole_map=True, state=process.state)
+        raise NoSuchProcess(pid, os.fsdecode(root.path_of(pid)), "No such process")
+    data = root.whole_map(process.tgid, b"smaps", state=process.state)
     try:
         process.mappings = parse_smaps(data)
     except SmapsFormatError as error:
-        raise UnreadableProcess(pid, os.fsdecode(procfs.process_path(root, process.tgid, b"smaps")),
-                                str(error)) from None
+        raise UnreadableProcess(pid, os.fsdecode(root.path_of(process.tgid, b"smaps")), str(error)) from None
     return process

@@ -1,9 +1,23 @@
-"""The few exceptions that cross the procfs boundary.
+"""The few exceptions that cross the source layer's boundary, pymap's exit
+statuses, and how a mode gives up.
 
 Everything the kernel (or a snapshot folder) can do wrong while pymap reads
-a process is mapped to one of these in procfs.py, so no OSError or
+a process is mapped to one of these in source.py, so no OSError or
 UnicodeDecodeError ever reaches the formatters or the command line.
 """
+
+# pmap's exit statuses (or-ed over the PIDs of a call)
+EXIT_SUCCESS = 0
+EXIT_FAILURE = 1  # bad options, an unreadable rc file, a process whose map could not be read
+EXIT_NOT_FOUND = 42  # a PID that was not found
+
+
+class Exit(Exception):
+    """Leave the command with this status (its messages already written)."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
 
 
 class PymapError(Exception):
@@ -35,3 +49,12 @@ class AccessDenied(ProcessError):
 
 class UnreadableProcess(ProcessError):
     """The process exists but one of its files could not be read whole."""
+
+
+class Failure(PymapError):
+    """A mode gives up as pmap does: ``message`` (bytes, one line) is shown
+    after the program's name, and the status is 1."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message

@@ -10,7 +10,7 @@ import pytest
 
 import livetools
 import pymap
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 TARGET = "import mmap\nblock = mmap.mmap(-1, 1 << 20)\nblock.write(b'y' * 200000)\n"
 
@@ -94,7 +94,8 @@ def test_read_process_errors(tmp_path):
 def test_public_functions_are_typed():
     package = os.path.dirname(pymap.__file__)
     assert os.path.isfile(os.path.join(package, "py.typed"))
-    from pymap import capture, model
+    from pymap.parse import smaps as model
+    from pymap.report import capture
 
     for function in (pymap.read_process, model.parse_smaps, model.parse_maps, model.parse_maps_line,
                      capture.capture):

@@ -92,7 +92,7 @@ def test_help_under_pymaps_own_name_lists_its_options(args, stream):
     """Under its own name pymap's usage text is pmap's, then a block naming
     every option of pymap's own; through a link named pmap it is pmap's
     alone (test_arguments compares that byte for byte)."""
-    from pymap.options import OPTIONS
+    from pymap.command.options import OPTIONS
 
     as_pmap = livetools.run_pymap(args)
     as_pymap = livetools.run_pymap(args, name="pymap")

@@ -6,7 +6,7 @@ import os
 import pytest
 
 import livetools
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 TARGET = r"""
 import ctypes, mmap, threading, time
@@ -198,16 +198,17 @@ def test_capture_with_an_unreadable_identity_file_is_not_committed(tmp_path, mon
     """A folder that misses a file the live process had would read as
     another process (no command line: "[comm]", status 0): it is not
     committed, the file is named, status 1, and nothing is left behind."""
-    from pymap import procfs
+    from pymap.errors import UnreadableProcess
+    from pymap.source import ProcRoot
 
-    real = procfs.read_file
+    real = ProcRoot.read
 
     def failing(root, pid, file_name, *args, **kwargs):
         if file_name == name and pid == target:
-            raise procfs.UnreadableProcess(pid, "/proc/%d/%s" % (pid, name.decode()), "Input/output error")
+            raise UnreadableProcess(pid, "/proc/%d/%s" % (pid, name.decode()), "Input/output error")
         return real(root, pid, file_name, *args, **kwargs)
 
-    monkeypatch.setattr(procfs, "read_file", failing)
+    monkeypatch.setattr(ProcRoot, "read", failing)
     folder = str(tmp_path / "snap")
     status, stdout, stderr = pymap("--capture", folder, target)
     assert (status, stdout) == (1, b"")

@@ -1,9 +1,11 @@
 """Pieces of the classic listings: Mode column, Mapping column, -A."""
 
 from pymap.escape import Charset
-from pymap.formats import Display
-from pymap.formats.listing import DefaultListing, ExtendedListing, edit_perms, mapping_label
-from pymap.model import Mapping
+from pymap.emulate.labels import edit_perms, mapping_label
+from pymap.emulate.listing import DefaultListing, ExtendedListing
+from pymap.emulate.words import ViewOptions
+from pymap.modes.listing import feed
+from pymap.parse.smaps import Mapping
 
 
 def mode_text(perms):
@@ -23,7 +25,7 @@ def _listing(listing_class, start_stack, mappings, display):
     out = []
     listing = listing_class(start_stack, display, out.append)
     listing.start()
-    listing.feed(b"".join(lines))
+    feed(listing, b"".join(lines))
     listing.finish()
     return b"".join(out)
 
@@ -37,7 +39,7 @@ def extended_listing(start_stack, mappings, display):
 
 
 def display(**options):
-    return Display(Charset("ascii"), "isprint", **options)
+    return ViewOptions(Charset("ascii"), "isprint", **options)
 
 
 def test_mode_text():

@@ -159,7 +159,7 @@ def test_an_installed_33_pmap_is_followed_without_a_flag(tmp_path, version):
     release printed for the golden snapshots, zombies, threads, long and odd
     command lines included, and pmap -V names it."""
     import goldens
-    from pymap.cli import run_captured
+    from pymap.command.cli import run_captured
 
     folder = tmp_path / "bin"
     folder.mkdir()

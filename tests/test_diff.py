@@ -15,8 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 import livetools
 from conftest import TIMEOUT
-from pymap.formats.diff import match
-from pymap.model import Mapping
+from pymap.report.diff import match
+from pymap.parse.smaps import Mapping
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 KB = PAGE // 1024
@@ -380,7 +380,7 @@ def _generated_pair(root, count, seed):
 
 
 def _diff(root, *options):
-    from pymap.cli import run_captured
+    from pymap.command.cli import run_captured
 
     return run_captured([b"pymap", b"--diff", os.fsencode(os.path.join(root, "before")), b"--proc-root",
                          os.fsencode(os.path.join(root, "after"))] + [option.encode() for option in options] + [b"7"],
@@ -400,15 +400,15 @@ def test_sort_by_swap_and_every_figure(tmp_path):
 def test_sorting_many_rows_spills_and_keeps_the_order(tmp_path, monkeypatch):
     """Rows beyond _RUN_BYTES go to a temporary file in sorted runs, merged at
     the end: the same bytes as sorting them all in memory, text and JSON."""
-    from pymap.formats import diff
+    from pymap.report import diff
 
     changed = _generated_pair(str(tmp_path), 2000, seed=9)
     whole = {options: _diff(str(tmp_path), *options) for options in (("--sort=rss",), ("--sort=swap", "--json"))}
     monkeypatch.setattr(diff, "_RUN_BYTES", 8192)
     monkeypatch.setattr(diff, "_MERGE_BYTES", 1024)
     spills = []
-    real = diff._SortedLines._write_run
-    monkeypatch.setattr(diff._SortedLines, "_write_run", lambda self: spills.append(1) or real(self))
+    real = diff.SortedLines._write_run
+    monkeypatch.setattr(diff.SortedLines, "_write_run", lambda self: spills.append(1) or real(self))
     for options, expected in whole.items():
         assert _diff(str(tmp_path), *options) == expected
     assert len(spills) > 10
@@ -422,7 +422,7 @@ def test_sorted_rows_take_bounded_memory(tmp_path, monkeypatch):
     unsorted, runs and read buffers aside (holding them took 3 MB more)."""
     import tracemalloc
 
-    from pymap.formats import diff
+    from pymap.report import diff
 
     _generated_pair(str(tmp_path), 8000, seed=3)
     monkeypatch.setattr(diff, "_RUN_BYTES", 64 << 10, raising=False)

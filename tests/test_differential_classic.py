@@ -200,7 +200,7 @@ def _nobody_launcher(folder):
     os.chmod(folder, 0o755)
     script = os.path.join(folder, "pmap")
     with open(script, "w") as handle:
-        handle.write("#!/usr/bin/python3\nimport sys\nsys.path.insert(0, %r)\nfrom pymap.cli import main\n"
+        handle.write("#!/usr/bin/python3\nimport sys\nsys.path.insert(0, %r)\nfrom pymap.command.cli import main\n"
                      "sys.exit(main())\n" % folder)
     os.chmod(script, 0o755)
     return script
@@ -310,8 +310,8 @@ def large_pid():
 @pytest.mark.parametrize("options", [[], ["-x"], ["-d"], ["-q"], ["-xq"], ["-p"], ["-xp"]], ids=" ".join)
 def test_large_process(large_pid, options):
     """3,000 mappings: blocks of smaps/maps read by the accelerators
-    (formats/listing_blocks.py)."""
-    from pymap.formats import listing
+    (emulate/listing_fast.py)."""
+    from pymap.modes import listing
 
     with open("/proc/%d/smaps" % large_pid, "rb") as handle:
         assert len(handle.read()) > 4 * listing.FAST_MINIMUM

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import livetools
 from conftest import TIMEOUT
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 MASK64 = (1 << 64) - 1
 
@@ -238,21 +238,24 @@ def test_tables_with_stack_on_edge(target, folders, name):
 
 @pytest.mark.parametrize("mode, reads", [([], "maps"), (["-x"], "smaps"), (["-d"], "maps")])
 def test_large_layout_is_accelerated(monkeypatch, mode, reads):
-    """The large layout is read by listing_blocks.py's accelerators (the
+    """The large layout is read by listing_fast.py's accelerators (the
     edges of the examples above included), the small one by step() alone:
     what each accelerator takes is counted."""
-    from pymap.formats import listing, listing_blocks
+    from pymap.emulate import listing_fast
+    from pymap.modes import listing
 
     assert len(LARGE.maps) >= listing.FAST_MINIMUM and len(LARGE.smaps) >= listing.FAST_MINIMUM
     assert len(SMALL.smaps) < listing.FAST_MINIMUM
     taken = []
-    for accelerator in (listing_blocks._MapsAccelerator, listing_blocks._ExtendedAccelerator):
-        def counting(self, listing_, block, position, original=accelerator.take):
-            end = original(self, listing_, block, position)
+    for listing_format in ("default", "device", "extended"):
+        accelerator = listing_fast.accelerator_for(listing_format)
+
+        def counting(listing_, block, position, original=accelerator.read_table):
+            end = original(listing_, block, position)
             taken.append(block[position:end])
             return end
 
-        monkeypatch.setattr(accelerator, "take", counting)
+        monkeypatch.setattr(accelerator, "read_table", counting)
     root = tempfile.mkdtemp(prefix="pymap-edges-")
     try:
         for name, layout in LAYOUTS.items():

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import livetools
 from conftest import TIMEOUT
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 needs_bind_mount = pytest.mark.skipif(not (livetools.have_pmap() and livetools.can_unshare()),
                                       reason="needs %s, root and unshare -m" % livetools.PMAP)

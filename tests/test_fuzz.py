@@ -15,7 +15,7 @@ import tempfile
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 PID = 4242
 HEADER = re.compile(rb"-?[0-9]+:   ")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pymap.options import GetoptError, LongOption, getopt_long
+from pymap.command.options import GetoptError, LongOption, getopt_long
 
 LONG = [LongOption(b"extended", False, "x"), LongOption(b"device", False, "d"), LongOption(b"range", True, "A"),
         LongOption(b"read-rc", False, "c"), LongOption(b"read-rc-from", True, "C"),

@@ -3,7 +3,7 @@
 import pytest
 
 import goldens
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 CASES = goldens.cases()
 

@@ -172,7 +172,7 @@ def test_numbers_as_c_reads_them(folder, name, data):
 
 
 def test_address_beyond_64_bits_saturates():
-    from pymap.model import parse_maps_line
+    from pymap.parse.smaps import parse_maps_line
 
     mapping = parse_maps_line(b"10000000000000000-10000000000001000 rw-p 00000000 00:00 0 /big")
     assert (mapping.start, mapping.end, mapping.name) == ((1 << 64) - 1, (1 << 64) - 1, b"/big")
@@ -369,16 +369,18 @@ def test_capture_refuses_a_folder_whose_parent_others_may_change(tmp_path, paren
 def test_capture_of_a_process_killed_before_its_smaps(tmp_path, monkeypatch):
     """A process that dies between its stat and its smaps is not saved as
     one with no memory."""
-    from pymap import capture, procfs
+    from pymap.errors import NoSuchProcess
+    from pymap.report import capture
+    from pymap.source import ProcRoot
 
-    real = procfs.read_line_blocks
+    real = ProcRoot.line_blocks
 
     def dying(root, pid, name, *args, **kwargs):
         if name == b"smaps":
-            raise procfs.NoSuchProcess(pid, "/proc/%d/smaps" % pid, "process exited while it was read")
+            raise NoSuchProcess(pid, "/proc/%d/smaps" % pid, "process exited while it was read")
         return real(root, pid, name, *args, **kwargs)
 
-    monkeypatch.setattr(procfs, "read_line_blocks", dying)
+    monkeypatch.setattr(ProcRoot, "line_blocks", dying)
     messages = []
     status = capture.capture(str(tmp_path / "snap"), [os.getpid()], messages.append)
     assert status == 1 and len(messages) == 1 and b"exited" in messages[0]

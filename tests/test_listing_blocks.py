@@ -1,6 +1,6 @@
-"""The accelerators of the classic listings (formats/listing_blocks.py) give
-exactly what the listing's own step() gives for the same file, whatever
-the blocks: the same rows, totals and final state."""
+"""The accelerators of the classic listings (emulate/listing_fast.py) give
+exactly what the engine's own step_pieces() gives for the same file,
+whatever the blocks: the same rows, totals and final state."""
 
 import os
 import random
@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from goldens import snapshot_files
 from pymap.escape import Charset
-from pymap.formats import MASK64, Display
-from pymap.formats import listing
+from pymap.emulate import listing
+from pymap.emulate.words import ViewOptions
+from pymap.modes import listing as listing_mode
+from pymap.parse.c_rules import MASK64
 
 
 @pytest.fixture(autouse=True, params=["accelerated from any size", "accelerated from FAST_MINIMUM"])
@@ -19,7 +21,7 @@ def fast_minimum(request, monkeypatch):
     """Snapshots are small: offer them to the accelerators too, in blocks
     small enough that records go on from one block into the next."""
     if request.param == "accelerated from any size":
-        monkeypatch.setattr(listing, "FAST_MINIMUM", 0)
+        monkeypatch.setattr(listing_mode, "FAST_MINIMUM", 0)
 
 
 def _files(name):
@@ -58,7 +60,7 @@ def _synthetic():
 
 
 def _blocks(data, seed):
-    """Line-aligned blocks of random sizes, as procfs.read_line_blocks yields;
+    """Line-aligned blocks of random sizes, as ProcRoot.line_blocks yields;
     with an odd seed, cut before header lines where it can, as it does with
     whole_records=True."""
     rng = random.Random(seed)
@@ -77,12 +79,12 @@ def _blocks(data, seed):
 def _displays():
     for method in ("isprint", "mblen"):
         for charset in (Charset("ascii"), Charset("utf8")):
-            yield Display(charset, method)
-    yield Display(Charset("utf8"), "mblen", quiet=True, show_path=True)
-    yield Display(Charset("utf8"), "mblen", kernel_names=True)
-    yield Display(Charset("utf8"), "mblen", range_low=0x20000, range_high=0x7fffffffffff)
-    yield Display(Charset("utf8"), "mblen", range_low=0, range_high=0x40000)
-    yield Display(Charset("utf8"), "mblen", shm_minor=0)
+            yield ViewOptions(charset, method)
+    yield ViewOptions(Charset("utf8"), "mblen", quiet=True, show_path=True)
+    yield ViewOptions(Charset("utf8"), "mblen", kernel_names=True)
+    yield ViewOptions(Charset("utf8"), "mblen", range_low=0x20000, range_high=0x7fffffffffff)
+    yield ViewOptions(Charset("utf8"), "mblen", range_low=0, range_high=0x40000)
+    yield ViewOptions(Charset("utf8"), "mblen", sysv_minor=lambda: 0)
 
 
 def _run(listing_class, data, display, blocks, start_stack):
@@ -92,16 +94,16 @@ def _run(listing_class, data, display, blocks, start_stack):
     shown = listing_class(start_stack, display, out.append)
     shown.start()
     if blocks is None:
-        shown.step_all(data)
+        shown.step_pieces(data)
     else:
         for block in blocks:
-            shown.feed(block)
+            listing_mode.feed(shown, block)
             if shown.stopped:
                 break
     shown.finish()
     header = shown.header
     state = (header.start, header.end, bytes(header.perms), header.offset, header.major, header.minor,
-             header.inode, shown.diff, shown.totals, shown.total_rss, shown.total_shared_dirty,
+             header.inode, shown.size, shown.totals, shown.total_rss, shown.total_shared_dirty,
              shown.total_private_dirty, shown.label, shown.rss, shown.stopped)
     return b"".join(out), state
 
@@ -145,7 +147,7 @@ def test_long_lines_are_left_to_step(length):
     record = _record(950, _KERNEL).split(b"\n", 1)[1]
     data = plain + head + b"/" + b"n" * (length - len(head) - 1) + b"\n" + record + plain
     maps = b"".join(line + b"\n" for line in data.split(b"\n") if line[:1].islower() or line[:1].isdigit())
-    display = Display(Charset("utf8"), "mblen")
+    display = ViewOptions(Charset("utf8"), "mblen")
     _compare(data, True, display)
     _compare(maps, False, display)
 
@@ -154,8 +156,7 @@ def test_long_lines_are_left_to_step(length):
 @pytest.mark.parametrize("block_size", [1, 100, 20000, 1 << 18])
 @pytest.mark.parametrize("ending", [b"", b"7f-8f rw-p 0 00:00 0 no newline"], ids=["newline", "no newline"])
 def test_read_line_blocks(tmp_path, whole_records, block_size, ending):
-    from pymap import procfs
-    from pymap.creading import is_field_line
+    from pymap.source import ProcRoot, is_field_line
 
     def starts_record(block):
         return block[:1] not in (b"", b"\n") and not is_field_line(block)
@@ -163,7 +164,7 @@ def test_read_line_blocks(tmp_path, whole_records, block_size, ending):
     data = list(_synthetic())[0] * 30 + ending
     (tmp_path / "7").mkdir()
     (tmp_path / "7" / "smaps").write_bytes(data)
-    blocks = list(procfs.read_line_blocks(os.fsencode(tmp_path), 7, b"smaps", block_size, whole_records))
+    blocks = list(ProcRoot(os.fsencode(tmp_path)).line_blocks(7, b"smaps", block_size, whole_records))
     assert b"".join(blocks) == data
     assert len(blocks) > 1
     assert all(block.endswith(b"\n") for block in blocks[:-1])

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, TIMEOUT
 from pymap.compat import RELEASES, Compat
-from pymap.options import OPTIONS, build_parser, long_options, short_options
+from pymap.command.options import OPTIONS, build_parser, long_options, short_options
 
 PAGE = os.path.join(ROOT, "man", "pymap.1")
 

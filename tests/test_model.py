@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from goldens import snapshot_files
-from pymap import model
+from pymap.parse import smaps as model
 
 
 def _fields(mapping):

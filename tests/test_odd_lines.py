@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import livetools
 from conftest import TIMEOUT
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 MODES = [[], ["-x"], ["-d"], ["-X"], ["-XX"], ["-x", "-q"], ["-p"], ["-x", "-p"], ["-k"], ["-x", "-k"],
          ["-A", "20000,40000"], ["-x", "-A", "18000,30000"], ["-X", "-A", "20000,40000"]]
@@ -95,7 +95,7 @@ def _undefined_in_pmap(text, mode):
     variables inside its loop (-d prints them for a header line that does
     not scan as far).  pymap keeps the last values read, as Debian's build of
     4.0.2 happens to; such input is not compared."""
-    from pymap.creading import MapsHeader, c_string, fgets_pieces, is_field_line, scan_key_value, \
+    from pymap.parse.c_rules import MapsHeader, c_string, fgets_pieces, is_field_line, scan_key_value, \
         scan_maps_header
 
     end_known = False

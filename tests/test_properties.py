@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import livetools
-from pymap.cli import run_captured
-from pymap.model import parse_maps, parse_smaps
+from pymap.command.cli import run_captured
+from pymap.parse.smaps import parse_maps, parse_smaps
 
 PAGE = 4096
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
@@ -249,7 +249,7 @@ def live_target():
 
 
 def _live_shm_minor():
-    from pymap import shm
+    from pymap import sysv as shm
 
     return shm.probe_live_minor()
 

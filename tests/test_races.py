@@ -16,8 +16,8 @@ import time
 import pytest
 
 from conftest import TIMEOUT
-from pymap import procfs
-from pymap.cli import run_captured
+from pymap import source as procfs
+from pymap.command.cli import run_captured
 
 MAPPINGS = 3000
 CHILD = r'''

@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 import livetools
-from pymap import rcfile
+from pymap.emulate import rcfile
 
 needs_pmap = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
 
@@ -319,7 +319,7 @@ def test_create_on_a_full_disk(home, monkeypatch):
     failed, removes the cut file and says it could not create it."""
     import errno
 
-    from pymap.cli import run_captured
+    from pymap.command.cli import run_captured
 
     path = os.path.join(home, "full-rc")
     real_write = os.write

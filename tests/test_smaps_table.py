@@ -16,9 +16,10 @@ import livetools
 from conftest import TIMEOUT
 import zoo
 from pymap.compat import Compat
-from pymap import creading
-from pymap.formats import Display, table as smaps_table
-from pymap.formats.table_blocks import ONE_PASS_MINIMUM
+from pymap.parse import c_rules as creading
+from pymap.emulate import table as smaps_table, table_layout
+from pymap.emulate.words import ViewOptions
+from pymap.emulate.table_fast import ONE_PASS_MINIMUM
 from pymap.escape import charset_from_environment
 
 PSS_FAMILY = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss"}
@@ -99,24 +100,24 @@ HEADER = b"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemo
 
 
 def _display(quiet=False, show_path=False):
-    return Display(charset_from_environment({}), quiet=quiet, show_path=show_path)
+    return ViewOptions(charset_from_environment({}), quiet=quiet, show_path=show_path)
 
 
 def test_inconsistent_field_is_pmaps_error():
     data = HEADER + b"Size: 4 kB\nRss: 4 kB\n" + HEADER + b"Size: 4 kB\nPss: 4 kB\n"
-    with pytest.raises(smaps_table.SmapsTableError) as caught:
-        smaps_table.render(data, _display(), 2, None, smaps_table.TableState(Compat("4.0.2")))
+    with pytest.raises(table_layout.SmapsTableError) as caught:
+        smaps_table.render(data, _display(), 2, None, table_layout.TableState(Compat("4.0.2")))
     assert caught.value.message == b"ERROR: inconsistent detail field in smaps file, line:\n Pss: 4 kB\n"
 
 
 def test_unknown_format():
-    with pytest.raises(smaps_table.SmapsTableError) as caught:
-        smaps_table.render(b"garbage\n", _display(), 1, None, smaps_table.TableState(Compat("4.0.2")))
+    with pytest.raises(table_layout.SmapsTableError) as caught:
+        smaps_table.render(b"garbage\n", _display(), 1, None, table_layout.TableState(Compat("4.0.2")))
     assert caught.value.message == b"Unknown format in smaps file!"
 
 
 def test_empty_smaps_prints_nothing_then_old_columns_footer():
-    state = smaps_table.TableState(Compat("4.0.2"))
+    state = table_layout.TableState(Compat("4.0.2"))
     assert smaps_table.render(b"", _display(), 1, None, state) == b""
     first = smaps_table.render(HEADER + b"Size: 4 kB\n", _display(), 1, None, state)
     assert first.endswith(b"KB \n")
@@ -128,7 +129,7 @@ def test_empty_smaps_prints_nothing_then_old_columns_footer():
 def test_totals_per_pid_from_4_0_4():
     data = HEADER + b"Size: 4 kB\n"
     for release, second_total in (("4.0.2", b"8"), ("4.0.4", b"4")):
-        state = smaps_table.TableState(Compat(release))
+        state = table_layout.TableState(Compat(release))
         smaps_table.render(data, _display(), 1, None, state)
         second = smaps_table.render(data, _display(), 1, None, state)
         assert second.splitlines()[-1].split() == [second_total, b"KB"]
@@ -227,7 +228,7 @@ def large_pid():
 @needs_pmap
 @pytest.mark.parametrize("options", LIVE_OPTIONS + (["-X", "-q", "-p"],), ids=" ".join)
 def test_live_large_tables(large_pid, options):
-    """3,000 mappings: the one-pass table (table_blocks.render_blocks)."""
+    """3,000 mappings: the one-pass table (table_fast.render_blocks)."""
     with open("/proc/%d/smaps" % large_pid, "rb") as handle:
         assert len(handle.read()) > 4 * ONE_PASS_MINIMUM
     level_flag = "-XX" if "XX" in "".join(options) else "-X"

@@ -4,7 +4,7 @@ import ctypes
 
 from hypothesis import given, settings, strategies as st
 
-from pymap.creading import ULONG_MAX, strtoul
+from pymap.parse.c_rules import ULONG_MAX, strtoul
 
 libc = ctypes.CDLL(None)
 libc.strtoul.restype = ctypes.c_ulong

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import livetools
 from conftest import TIMEOUT
-from pymap.cli import run_captured
+from pymap.command.cli import run_captured
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -337,15 +337,18 @@ LINE = st.tuples(st.sampled_from(KEYS + [b""]), st.sampled_from([b":", b": ", b"
 @example(lines=[b"Rss:    12 kB", b"Pss: 3 kB", b"Rss: 12 MB", b"Rss:x"], ending=b"")  # the last Rss line has no value
 @example(lines=[b"RssAnon: 4 kB", b"Uid:\t0\t0", b"RssAnon:"], ending=b"\n")
 def test_status_and_rollup_lines_as_the_patterns_read_them(lines, ending):
-    from pymap.creading import strtoul
-    from pymap.formats import summary
+    from pymap.parse.c_rules import strtoul
+    from pymap.parse.proc_files import counters, is_kilobytes, number
 
     text = b"\n".join(lines) + ending
-    assert summary._last_lines(text, summary._STATUS_KEYS, summary._status_value) == dict(STATUS_SPEC.findall(text))
-    assert summary._last_lines(text, summary._ROLLUP_KEYS, summary._rollup_value) == dict(ROLLUP_SPEC.findall(text))
+    status_keys = (b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"RssFile", b"RssShmem", b"VmSwap")
+    rollup_keys = (b"Rss", b"Pss", b"Private_Clean", b"Private_Dirty", b"Swap", b"SwapPss")
+    assert counters(text, status_keys) == dict(STATUS_SPEC.findall(text))
+    assert {key: value[:-3] for key, value in counters(text, rollup_keys, is_kilobytes).items()} == dict(
+        ROLLUP_SPEC.findall(text))
     for value in dict(STATUS_SPEC.findall(text)).values():
         expected = strtoul(value, 10)[0] if value[:1].isdigit() else 0
-        assert summary._number(value) == expected, value
+        assert number(value) == expected, value
 
 
 def test_smaps_without_rollup(tmp_path):
@@ -366,14 +369,14 @@ def test_smaps_without_rollup(tmp_path):
 def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
     """Many PIDs are read by forked helpers as well (their rows come back
     through a pipe); a helper that fails leaves its share to pymap itself."""
-    from pymap.formats import summary
+    from pymap.modes import summary
 
     argv = [b"pymap", b"--summary", b"--json", b"--by=process", b"--proc-root", os.fsencode(snapshot)]
-    monkeypatch.setattr(summary, "_READERS", 1)
+    monkeypatch.setattr(summary, "READERS", 1)
     alone = run_captured(argv, {})
     by_mapping = run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {})
-    monkeypatch.setattr(summary, "_READERS", 3)
-    monkeypatch.setattr(summary, "_FORKED_MINIMUM", 1)
+    monkeypatch.setattr(summary, "READERS", 3)
+    monkeypatch.setattr(summary, "FORKED_MINIMUM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     forks = []
     fork = os.fork
@@ -388,7 +391,10 @@ def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
     assert run_captured(argv, {}) == alone and len(forks) == 2
     assert run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {}) == by_mapping
     # helpers that die before they send anything
-    monkeypatch.setattr(summary, "_marshal_rows", lambda rows: os._exit(3))
+    parent = os.getpid()
+    real = summary.read_process_row
+    monkeypatch.setattr(summary, "read_process_row",
+                        lambda *arguments: os._exit(3) if os.getpid() != parent else real(*arguments))
     assert run_captured(argv, {}) == alone and len(forks) == 6
 
 
@@ -576,11 +582,10 @@ def test_a_process_that_exits_while_it_is_read_is_counted(monkeypatch):
     """A process that exits between its status and its smaps_rollup (made to
     exit there: the read of its rollup first kills and reaps it) is counted
     on stderr's line and in the JSON totals' "unreadable" alike."""
-    from pymap import procfs
+    from pymap.source import ProcessFiles
 
     with livetools.stopped_process("") as victim:
-        real = procfs._ProcessFiles.read if hasattr(procfs, "_ProcessFiles") else None
-        assert real is not None
+        real = ProcessFiles.read
 
         def read(self, name, limit=None):
             if self.pid == victim and name == b"smaps_rollup":
@@ -588,7 +593,7 @@ def test_a_process_that_exits_while_it_is_read_is_counted(monkeypatch):
                 os.waitpid(victim, 0)
             return real(self, name, limit)
 
-        monkeypatch.setattr(procfs._ProcessFiles, "read", read)
+        monkeypatch.setattr(ProcessFiles, "read", read)
         status, out, err = run_captured([b"pymap", b"--summary", b"--json"], {})
     rows = [json.loads(line) for line in out.splitlines()]
     counted = int(re.match(rb"pymap: (\d+) process", err).group(1))
@@ -602,7 +607,6 @@ def test_by_mapping_figures_are_its_own_smaps(snapshot, targets):
     Swap and Anonymous are its smaps records' sums, read here from the
     capture."""
     sums = {}
-    clean = {}
     for pid in targets:
         with open(os.path.join(snapshot, str(pid), "smaps"), "rb") as handle:
             name = None
@@ -616,11 +620,31 @@ def test_by_mapping_figures_are_its_own_smaps(snapshot, targets):
                 figure = {b"Private_Clean": "Uss", b"Private_Dirty": "Uss"}.get(key, key.decode())
                 if figure in entry:
                     entry[figure] += int(value.split()[0])
-                if key == b"Private_Clean":
-                    clean[name] = clean.get(name, 0) + int(value.split()[0])
     rows = {row["mapping"].encode("utf-8", "surrogateescape"): row
             for row in _rows(_pymap("--summary", "--json", "--by=mapping", "--proc-root", snapshot))}
     assert set(rows) == set(sums)
     for name, expected in sums.items():
         assert {figure: rows[name][figure] for figure in expected} == expected, name
-    assert any(clean.values()), "private clean pages somewhere (else Uss would be Private_Dirty alone)"
+
+
+def test_by_mapping_uss_counts_clean_private_pages(tmp_path):
+    """A snapshot whose mappings hold private clean pages (a file read by
+    one process alone): each name's Uss is its Private_Clean + Private_Dirty."""
+    root = tmp_path / "proc"
+    expected = {}
+    for pid, (clean, dirty) in ((31, (40, 8)), (32, (4, 0))):
+        folder = root / str(pid)
+        folder.mkdir(parents=True)
+        (folder / "status").write_bytes(b"Name:\tx\nTgid:\t%d\nUid:\t0\t0\t0\t0\nVmSize:\t 8 kB\n" % pid)
+        (folder / "stat").write_bytes(b"%d (x) S 1 1 1 0" % pid)
+        (folder / "cmdline").write_bytes(b"x\0")
+        (folder / "smaps").write_bytes(
+            b"1000-30000 r--p 00000000 08:01 9 /lib/shared.so\nRss: %d kB\nPrivate_Clean: %d kB\n"
+            b"Private_Dirty: %d kB\n40000-41000 rw-p 00000000 00:00 0 \nRss: 4 kB\nPrivate_Dirty: 4 kB\n"
+            % (clean + dirty, clean, dirty))
+        expected[b"/lib/shared.so"] = expected.get(b"/lib/shared.so", 0) + clean + dirty
+        expected[b"[anon]"] = expected.get(b"[anon]", 0) + 4
+    status, out, err = run_captured([b"pymap", b"--summary", b"--json", b"--by=mapping", b"--proc-root",
+                                     bytes(root)], {})
+    assert (status, err) == (0, b"")
+    assert {row["mapping"].encode(): row["Uss"] for row in map(json.loads, out.splitlines())} == expected

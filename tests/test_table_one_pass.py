@@ -1,4 +1,4 @@
-"""The one-pass -X/-XX/-c table (table_blocks.render_blocks) prints exactly
+"""The one-pass -X/-XX/-c table (table_fast.render_blocks) prints exactly
 what render() replays from the whole file and leaves the same TableState
 behind, or steps aside (Fallback) with the TableState untouched."""
 
@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from goldens import GOLDENS, snapshot_files
 from pymap.compat import Compat
 from pymap.escape import Charset
-from pymap.formats import Display, table as smaps_table, table_blocks
-from pymap.rcfile import RcConfig
+from pymap.emulate import table as smaps_table, table_fast as table_blocks, table_layout
+from pymap.emulate.words import ViewOptions
+from pymap.emulate.rcfile import RcConfig
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,7 @@ def small_blocks(monkeypatch):
 
 
 def _blocks(data, seed):
-    """Line-aligned blocks of random sizes, as procfs.read_line_blocks yields."""
+    """Line-aligned blocks of random sizes, as ProcRoot.line_blocks yields."""
     rng = random.Random(seed)
     position = 0
     while position < len(data):
@@ -47,33 +48,33 @@ RELEASES = ["4.0.2", "4.0.4", "main"]
 
 def _displays():
     ascii_ = Charset("ascii")
-    yield Display(ascii_)
-    yield Display(ascii_, quiet=True)
-    yield Display(ascii_, show_path=True)
-    yield Display(ascii_, quiet=True, show_path=True)
-    yield Display(ascii_, range_low=0x10000, range_high=0x7fffffffffff)
+    yield ViewOptions(ascii_)
+    yield ViewOptions(ascii_, quiet=True)
+    yield ViewOptions(ascii_, show_path=True)
+    yield ViewOptions(ascii_, quiet=True, show_path=True)
+    yield ViewOptions(ascii_, range_low=0x10000, range_high=0x7fffffffffff)
 
 
 def _check(data, display, level, rc, release, previous=(), seed=0):
     """True when render_blocks() took ``data`` (and agreed with render()),
     False when it stepped aside."""
-    slow = smaps_table.TableState(Compat(release))
-    fast = smaps_table.TableState(Compat(release))
+    slow = table_layout.TableState(Compat(release))
+    fast = table_layout.TableState(Compat(release))
     for earlier in previous:
         for state in (slow, fast):
             smaps_table.render(earlier, display, level, rc, state)
     before = _state(fast)
     try:
         expected = smaps_table.render(data, display, level, rc, slow)
-    except smaps_table.SmapsTableError:
+    except table_layout.SmapsTableError:
         expected = None
     # and again with nothing kept between the passes: the file is read twice
-    twice = smaps_table.TableState(Compat(release))
+    twice = table_layout.TableState(Compat(release))
     for earlier in previous:
         smaps_table.render(earlier, display, level, rc, twice)
     try:
         pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, fast)
-    except table_blocks.Fallback:
+    except table_blocks.Declined:
         assert _state(fast) == before
         return False
     actual = b"".join(pieces)
@@ -88,7 +89,8 @@ def _check(data, display, level, rc, release, previous=(), seed=0):
 
     original, table_blocks.STORE_LIMIT = table_blocks.STORE_LIMIT, 0
     try:
-        pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, twice, reread=reread)
+        pieces = table_blocks.render_blocks(_blocks(data, seed), display, level, rc, twice, reread=reread,
+                                            engine=lambda: smaps_table.TwoPassTable(display, level, rc, twice))
     finally:
         table_blocks.STORE_LIMIT = original
     assert not readings, "the second pass reads the file only when it prints"
@@ -268,7 +270,7 @@ def _until_error(pieces):
     try:
         for piece in pieces:
             out.append(piece)
-    except smaps_table.SmapsTableError as error:
+    except table_layout.SmapsTableError as error:
         return b"".join(out), error.message
     return b"".join(out), None
 
@@ -284,19 +286,22 @@ def test_second_reading_differs(monkeypatch, second):
     for level, rc in LEVELS:
         for display in list(_displays())[:4]:
             for release in ("4.0.2", "main"):
-                slow = smaps_table.TableState(Compat(release))
-                fast = smaps_table.TableState(Compat(release))
-                expected = _until_error(smaps_table.replay(smaps_table.pieces_of(PLAIN),
-                                                           smaps_table.pieces_of(later), display, level, rc, slow))
-                actual = _until_error(table_blocks.render_blocks(_blocks(PLAIN, level), display, level, rc, fast,
-                                                                 reread=lambda: _blocks(later, 7)))
+                slow = table_layout.TableState(Compat(release))
+                fast = table_layout.TableState(Compat(release))
+                expected = _until_error(smaps_table.replay(table_layout.pieces_of(PLAIN),
+                                                           table_layout.pieces_of(later), display, level, rc, slow))
+                actual = _until_error(table_blocks.render_blocks(
+                    _blocks(PLAIN, level), display, level, rc, fast, reread=lambda: _blocks(later, 7),
+                    engine=lambda: smaps_table.TwoPassTable(display, level, rc, fast)))
                 assert actual == expected
                 assert _state(fast) == _state(slow)
     if second == "a wider inode":  # pmap widens the column from that row on
-        table = smaps_table.render(PLAIN, _displays().__next__(), 1, None, smaps_table.TableState(Compat("main")))
+        table = smaps_table.render(PLAIN, _displays().__next__(), 1, None, table_layout.TableState(Compat("main")))
+        state = table_layout.TableState(Compat("main"))
+        view = next(_displays())
         rows = b"".join(table_blocks.render_blocks(
-            _blocks(PLAIN, 0), next(_displays()), 1, None, smaps_table.TableState(Compat("main")),
-            reread=lambda: _blocks(later, 0))).split(b"\n")[1:41]
+            _blocks(PLAIN, 0), view, 1, None, state, reread=lambda: _blocks(later, 0),
+            engine=lambda: smaps_table.TwoPassTable(view, 1, None, state))).split(b"\n")[1:41]
         inode_ends = [re.match(rb"(\s*\S+){5}", row).end() for row in rows]
         before = re.match(rb"(\s*\S+){5}", table.split(b"\n")[1]).end()
         assert inode_ends[0] == before and len(set(inode_ends[1:])) == 1 and inode_ends[1] > before
@@ -366,7 +371,7 @@ def _snapshot(tmp_path, smaps):
 
 
 def _run(root, pid, *options):
-    from pymap.cli import run_captured
+    from pymap.command.cli import run_captured
 
     return run_captured([b"pmap", b"--proc-root", os.fsencode(root)] + [option.encode() for option in options]
                         + [pid.encode()], {b"LANG": b"C", b"HOME": os.fsencode(os.path.dirname(root))})
@@ -397,7 +402,7 @@ def test_report(tmp_path, monkeypatch, tail, options):
     def spy(*arguments, **keywords):
         try:
             pieces = one_pass(*arguments, **keywords)
-        except table_blocks.Fallback as fallback:
+        except table_blocks.Declined as fallback:
             taken.append(fallback.data is None and "read again" or "whole")
             raise
         taken.append("one pass")
@@ -408,7 +413,7 @@ def test_report(tmp_path, monkeypatch, tail, options):
     assert taken == (["read again"] if TAILS[tail] else ["one pass"])
 
     def refuse(*arguments, **keywords):
-        raise table_blocks.Fallback
+        raise table_blocks.Declined
 
     monkeypatch.setattr(table_blocks, "render_blocks", refuse)
     assert actual == _run(root, pid, *options)
@@ -419,14 +424,14 @@ def test_report(tmp_path, monkeypatch, tail, options):
 
 
 def test_report_small_file_is_read_once(tmp_path, monkeypatch):
-    from pymap import procfs
+    from pymap.source import ProcRoot
 
     monkeypatch.setattr(table_blocks, "ONE_PASS_MINIMUM", 1 << 16)
     root, pid = _snapshot(tmp_path, PLAIN)
     whole_reads = []
-    read_file = procfs.read_file
-    monkeypatch.setattr(procfs, "read_file", lambda *arguments, **options: whole_reads.append(arguments[2])
-                        or read_file(*arguments, **options))
+    line_blocks = ProcRoot.line_blocks
+    monkeypatch.setattr(ProcRoot, "line_blocks", lambda self, *arguments, **options: whole_reads.append(arguments[1])
+                        or line_blocks(self, *arguments, **options))
     status, stdout, _ = _run(root, pid, "-X")
     assert status == 0 and stdout.count(b"\n") == 2 + 40 + 2  # PID line, heading, rows, rule, totals
-    assert b"smaps" not in whole_reads
+    assert whole_reads.count(b"smaps") == 1  # read once, for both passes

@@ -1,8 +1,9 @@
 """The pymap command: pmap's options, messages and exit statuses.
 
-The order of checks follows pmap's main(): options as getopt returns them,
-then the mutual exclusions, the rc file, the PID arguments; then the
-Invocation goes to report.run().  Every message is one line "NAME: ..." on
+The order of checks follows pmap's main(): options as getopt returns them
+(options.OPTIONS says what each does to the Request), then the mutual
+exclusions and each mode's own checks, the rc file, the PID arguments; then
+the Request goes to run.run().  Every message is one line "NAME: ..." on
 stderr, where NAME is the basename of argv[0], as pmap's
 program_invocation_short_name.
 """
@@ -14,39 +15,11 @@ except ImportError:  # pragma: no cover
     import signal
 import sys
 
-from . import __version__
-from .compat import RELEASES, Compat, UnknownRelease
-from .creading import ULONG_MAX, strtoul
-from .options import GetoptError, getopt_long, long_options, short_options, usage_text
-
-EXIT_SUCCESS = 0
-EXIT_FAILURE = 1
-EXIT_NOT_FOUND = 42
-
-
-class Exit(Exception):
-    """Leave run() with this status (messages already written)."""
-
-    def __init__(self, status):
-        super().__init__(status)
-        self.status = status
-
-
-class _Options:
-    """What the options asked for, as getopt hands them over (pmap's flags)."""
-
-    def __init__(self):
-        self.given = set()  # option names as the exclusion messages write them: "-x", "--json"
-        self.table_level = 0
-        self.quiet = self.show_path = self.kernel_names = False
-        self.range_low = 0
-        self.range_high = ULONG_MAX
-        self.rc_filename = None
-        self.proc_root = None
-        self.capture_dir = None
-        self.diff_before = None
-        self.sort = None
-        self.group_by = None
+from .. import __version__
+from ..compat import RELEASES, Compat, UnknownRelease
+from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_SUCCESS, Exit, Failure
+from ..parse.c_rules import strtoul
+from .options import OPTION_BY_KEY, GetoptError, getopt_long, long_options, short_options, usage_text
 
 
 def _program_argv0(argv):
@@ -142,22 +115,24 @@ def _compat_from(environ, argv, console, installed, given=None):
             shown, source, ", ".join(RELEASES).encode()))
 
 
-def _parse_range(argument, options, console):
+def _parse_range(argument, current, console):
     """-A LOW[,HIGH] as pmap's range_arguments(): hex, either side may be
-    empty, a single value is both bounds."""
+    empty (that bound stays as it was), a single value is both bounds."""
     first, comma, second = argument.partition(b",")
     if not comma:
         second = first
+    low, high = current
     first_rest = first
     second_rest = second
     if first:
-        options.range_low, used = strtoul(first, 16)
+        low, used = strtoul(first, 16)
         first_rest = first[used:]
     if second:
-        options.range_high, used = strtoul(second, 16)
+        high, used = strtoul(second, 16)
         second_rest = second[used:]
     if first_rest or second_rest:
         fail_own(console, b"%s: '%s'" % (console.pmap_text(b"failed to parse argument"), argument))
+    return low, high
 
 
 def _parse_pid_arguments(operands, console, compat):
@@ -177,68 +152,66 @@ def _parse_pid_arguments(operands, console, compat):
     return pids
 
 
-# the options whose argument is only kept, and the _Options field it goes to
-_STORED = {"C": "rc_filename", "N": "rc_filename", "--proc-root": "proc_root", "--capture": "capture_dir",
-           "--diff": "diff_before", "--sort": "sort", "--by": "group_by"}
-
-
 def parse_arguments(argv, environ, console, installed=None):
-    """(compat, _Options, operands) of argv, acting on -h, -V, -r and -A at
-    once as pmap does; ``installed`` is the installed pmap (or None)."""
+    """(compat, {Request field: value}, the options given, operands) of
+    argv, acting on -h, -V, -r and -A at once as pmap does; ``installed``
+    is the installed pmap (or None)."""
     given_compat, summary = _prescan(argv, environ)
     compat = _compat_from(environ, argv, console, installed, given_compat)
     console.flushing_messages = compat.messages_flush_stdout
     if len(argv) < 2:
         usage(console, compat)
-    options = _Options()
+    values = {}
+    given = set()
     operands = []
     permute = b"POSIXLY_CORRECT" not in environ
     try:
         for key, value in getopt_long(argv, short_options(compat, summary), long_options(compat), operands,
                                       permute):
-            if key == "h":
+            spec = OPTION_BY_KEY[key]
+            action = spec.action
+            if action == "help":
                 usage(console, compat, to_stdout=True)
-            elif key == "V":
-                if console.program == b"pmap":  # a drop-in: pmap's own line, which scripts parse
-                    console.write(console.pmap_text(b"%s from %s\n", console.program,
-                                                    b"procps-ng " + compat.version))
-                else:  # pymap's: which release it follows, and why
-                    console.write(b"%s from pymap %s (procps-ng %s, %s)\n" % (
-                        console.program, __version__.encode(), compat.release.encode(), compat.source))
-                    if compat.note:
-                        console.message(compat.note)
-                raise Exit(EXIT_SUCCESS)
-            elif key == "r":
+            elif action == "version":
+                _version(console, compat)
+            elif action == "warn":
                 console.pmap_message(b"option -r is ignored as SunOS compatibility")
-            elif key == "A":
-                _parse_range(value, options, console)
-            elif key == "X":
-                options.table_level += 1
-            elif key == "q":
-                options.quiet = True
-            elif key == "p":
-                options.show_path = True
-            elif key == "k":
-                options.kernel_names = True
-            elif key == "w":
-                key = "--wide"
-            elif key in _STORED:
-                setattr(options, _STORED[key], value)
-            if key == "--compat":
-                continue  # read before parsing: it decides which options exist
-            options.given.add(key if key.startswith("--") else "-" + key)
+            elif action == "range":
+                values[spec.dest] = _parse_range(value, values.get(spec.dest, spec.default), console)
+            elif action == "count":
+                values[spec.dest] = values.get(spec.dest, spec.default) + 1
+            elif action == "flag":
+                values[spec.dest] = True
+            elif action == "store":
+                values[spec.dest] = value
+            elif action == "text":
+                values[spec.dest] = value.decode("latin-1")
+            if action != "compat":  # (read before parsing: it decides which options exist)
+                given.add(spec.given_name)
     except GetoptError as error:
         console.raw_error(error.text(console.translate_libc))
         usage(console, compat)
-    return compat, options, operands
+    return compat, values, given, operands
 
 
-def _check_exclusions(options, operands, console):
-    """pmap's mutual exclusions, then pymap's for its own modes; the chosen
-    modes.Mode."""
-    from .modes import exclusion_message, selected_modes
+def _version(console, compat):
+    """-V: through a link named pmap, pmap's own line (which scripts parse);
+    under pymap's name, which release it follows, and why."""
+    if console.program == b"pmap":
+        console.write(console.pmap_text(b"%s from %s\n", console.program, b"procps-ng " + compat.version))
+    else:
+        console.write(b"%s from pymap %s (procps-ng %s, %s)\n" % (
+            console.program, __version__.encode(), compat.release.encode(), compat.source))
+        if compat.note:
+            console.message(compat.note)
+    raise Exit(EXIT_SUCCESS)
 
-    given = options.given
+
+def _check_exclusions(given, values, console):
+    """pmap's mutual exclusions, then pymap's for its own modes and what
+    each mode's table entry says; the chosen modes.Mode."""
+    from ..modes import MODES, exclusion_message, selected_modes
+
     pmap_modes = sum(option in given for option in ("-c", "-C", "-d", "-n", "-N", "-x", "-X"))
     if pmap_modes > 1:
         fail(console, b"options -c, -C, -d, -n, -N, -x, -X are mutually exclusive")
@@ -250,41 +223,31 @@ def _check_exclusions(options, operands, console):
     for option, message in mode.refuses.items():
         if option in given:
             fail_own(console, message)
-    if options.sort is not None:
-        _check_sort(mode, options.sort, console)
-    if mode.name != "summary":
-        for option in ("--by", "--bars", "--wide"):
-            if option in given:
-                fail_own(console, b"option %s goes with --summary" % option.encode())
-    if options.group_by is not None and options.group_by.decode("latin-1") not in mode.groups:
-        fail_own(console, b"--by: '%s' is not one of %s" % (
-            options.group_by.decode("latin-1").encode("unicode_escape"), ", ".join(mode.groups).encode()))
-    if options.group_by not in (None, b"process") and options.sort in (b"oom", b"pid"):
-        fail_own(console, b"--sort=%s goes with processes, not with --by=%s" % (options.sort, options.group_by))
-    creating = mode.name == "create-rc"
-    if creating and (options.quiet or options.show_path):
-        fail(console, b"options -p, -q are mutually exclusive with -n, -N")
-    if creating and operands:
-        fail(console, b"too many arguments")
+    sort = values.get("sort")
+    if sort is not None:
+        if not mode.sort_keys:
+            fail_own(console, b"option --sort goes with %s" % b" or ".join(
+                other.options[0].encode() for other in MODES if other.sort_keys))
+        if sort not in mode.sort_keys:
+            fail_own(console, b"--sort: '%s' is not one of %s" % (sort.encode("unicode_escape"),
+                                                                 ", ".join(mode.sort_keys).encode()))
+    for other in MODES:
+        if other is not mode:
+            for option in other.own_options:
+                if option in given:
+                    fail_own(console, b"option %s goes with %s" % (option.encode(), other.options[0].encode()))
+    group = values.get("group_by")
+    if group is not None and group not in mode.groups:
+        fail_own(console, b"--by: '%s' is not one of %s" % (group.encode("unicode_escape"),
+                                                           ", ".join(mode.groups).encode()))
     return mode
-
-
-def _check_sort(mode, key, console):
-    from .modes import MODES
-
-    keys = mode.sort_keys
-    if not keys:
-        fail_own(console, b"option --sort goes with %s" % b" or ".join(
-            other.options[0].encode() for other in MODES if other.sort_keys))
-    if key.decode("latin-1") not in keys:
-        fail_own(console, b"--sort: '%s' is not one of %s" % (
-            key.decode("latin-1").encode("unicode_escape"), ", ".join(keys).encode()))
 
 
 def run(argv, environ, console):
     """pmap's main() for ``argv`` (bytes): the exit status."""
-    from .compat import installed_pmap
-    from .language import from_environment
+    from ..compat import installed_pmap
+    from ..language import from_environment
+    from .request import Request
 
     installed = installed_pmap(environ)
     language = from_environment(environ)  # nls_initialize(): setlocale(LC_ALL, ""), the catalogs
@@ -293,44 +256,30 @@ def run(argv, environ, console):
     console.translate = language.translate(b"procps-ng")
     console.translate_libc = language.translate(b"libc")
     if console.stdout.buffering == "line":  # a terminal: names never reach it raw
-        from .escape import terminal_safe
+        from ..escape import terminal_safe
 
         utf8 = language.codeset.upper() in (b"UTF-8", b"UTF8")
         console.terminal = lambda data: terminal_safe(data, utf8)
-    compat, options, operands = parse_arguments(argv, environ, console, installed)
-    mode = _check_exclusions(options, operands, console)
-    given = options.given
-    if given & {"-n", "-N", "-c", "-C"}:
-        from . import rcfile
-        from .formats import Words
-
-        words = Words(console.translate)
-
-    if "-N" in given:
-        if rcfile.create(options.rc_filename, console, words):
-            console.pmap_message(b"rc file successfully created, feel free to edit the content")
-            return EXIT_SUCCESS
-        fail(console, b"couldn't create the rc file")
-    if "-n" in given:
-        path = rcfile.default_path(environ, console)
-        if path is None:
-            return EXIT_FAILURE
-        if rcfile.create(path, console, words):
-            console.pmap_message(b"~/.%src file successfully created, feel free to edit the content", console.program)
-            return EXIT_SUCCESS
-        fail(console, b"couldn't create ~/.%src", console.program)
+    compat, values, given, operands = parse_arguments(argv, environ, console, installed)
+    mode = _check_exclusions(given, values, console)
+    fields = dict(values, mode=mode.name, compat=compat, program=console.program, environ=environ,
+                  language=language, given=frozenset(given))
+    mode_class = mode.load() if mode.target is not None else None
+    if mode_class is not None:
+        _checked(mode_class.check(Request(**fields), operands), console)
+    if not mode.takes_pids:  # (-n, -N: before the PIDs and the rc file are looked at)
+        return _run(Request(**fields), console)
 
     if not operands and not mode.all_pids:
         fail(console, b"argument missing")
-    if options.proc_root is not None:
-        _check_proc_root(options.proc_root, console)
-    if options.diff_before is not None:
-        _check_proc_root(options.diff_before, console, b"--diff")
+    for option, folder in ((b"--proc-root", values.get("proc_root")), (b"--diff", values.get("diff_before"))):
+        if folder is not None:
+            _check_proc_root(folder, console, option)
 
-    rc = None
-    show_path = options.show_path
     if "-c" in given or "-C" in given:
-        path = options.rc_filename if "-C" in given else rcfile.default_path(environ, console)
+        from ..emulate import rcfile
+
+        path = values.get("rc_path") if "-C" in given else rcfile.default_path(environ, console)
         if path is None:
             return EXIT_FAILURE
         rc = rcfile.read(path, console)
@@ -339,8 +288,9 @@ def run(argv, environ, console):
                 fail(console, b"couldn't read the rc file")
             console.pmap_message(b"couldn't read ~/.%src", console.program)
             return EXIT_FAILURE
+        fields["rc"] = rc
         if rc.show_path_toggles % 2:
-            show_path = not show_path
+            fields["show_path"] = not values.get("show_path", False)
 
     pids = _parse_pid_arguments(operands, console, compat)
     limit = compat.max_pids if mode.pid_limit else None
@@ -348,23 +298,27 @@ def run(argv, environ, console):
         return EXIT_SUCCESS  # (3.3: /proc/self alone selects nothing, silently)
     if (not pids and (operands or not mode.all_pids)) or (limit is not None and len(pids) > limit):
         fail(console, b"library failed pids statistics")
+    fields.update(pids=tuple(pids), snapshot=values.get("proc_root") is not None)
+    return _run(Request(**fields), console)
 
-    from .modes import Invocation
-    from .report import ReportError, run as report
 
-    invocation = Invocation(
-        mode.name, compat, console.program, environ=environ, language=language, pids=tuple(pids), quiet=options.quiet,
-        show_path=show_path, kernel_names=options.kernel_names, range_low=options.range_low,
-        range_high=options.range_high, table_level=options.table_level, rc=rc,
-        proc_root=options.proc_root if options.proc_root is not None else b"/proc",
-        snapshot=options.proc_root is not None, json="--json" in given, capture_dir=options.capture_dir,
-        diff_before=options.diff_before, sort=options.sort and options.sort.decode("latin-1"),
-        group_by=options.group_by and options.group_by.decode("latin-1"), bars="--bars" in given,
-        wide="--wide" in given)
+def _checked(problem, console):
+    """A mode's own check (its class's check()): None, or (message, pmap's)
+    where pmap's says it is one of pmap's messages (in the user's language)."""
+    if problem is not None:
+        message, pmaps = problem
+        if pmaps:
+            fail(console, message)
+        fail_own(console, message)
+
+
+def _run(request, console):
+    from .run import run as run_request
+
     try:
-        return report(invocation, console)
-    except ReportError as error:
-        fail_own(console, error.message)
+        return run_request(request, console)
+    except Failure as failure:
+        fail_own(console, failure.message)
 
 
 def _check_proc_root(root, console, option=b"--proc-root"):
@@ -406,7 +360,7 @@ def run_guarded(argv, environ, console):
 
 
 def _console(program, stdout_sink, stderr_sink, buffering):
-    from .output import Console, StdioStream
+    from ..output import Console, StdioStream
 
     return Console(program, StdioStream(stdout_sink, *buffering), StdioStream(stderr_sink, "unbuffered", 1))
 
@@ -447,8 +401,8 @@ def main(argv=None, sigpipe_ignored=False):
         argv[0] = argv0
     else:
         argv = [argv0]
-    from .language import original_environment
-    from .output import StdioStream
+    from ..language import original_environment
+    from ..output import StdioStream
 
     environ = original_environment()
     stdout = StdioStream.for_fd(1)

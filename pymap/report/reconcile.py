@@ -19,12 +19,12 @@ totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
 (1000 + badness x 1000 / totalpages) x 2 / 3.
 """
 
-from .. import procfs
-from ..creading import digits_value, scan_int
 from ..errors import ProcessError
-from . import OutputMode
+from ..parse.c_rules import scan_int
+from ..parse.proc_files import kilobytes
+from .sinks import Record
 
-__all__ = ["gather", "render_text", "is_shmem", "ReconcileMode"]
+__all__ = ["reconcile_figures", "render_text", "is_shmem", "Reconciliation"]
 
 _SHMEM_PREFIXES = (b"/dev/zero", b"/SYSV", b"/memfd:", b"/dev/shm/")
 # the gaps, by section of the text: the parts of the [ anon ] rows' gap
@@ -49,19 +49,6 @@ def is_shmem(mapping):
     return mapping.dev_major == 0 and mapping.inode != 0 and mapping.perms[3:4] == b"s"
 
 
-def _parse_counters(data):
-    """ "Name:   123 kB" lines as {name: int}; other lines skipped."""
-    result = {}
-    for line in data.split(b"\n"):
-        key, sep, rest = line.partition(b":")
-        if not sep:
-            continue
-        words = rest.split()
-        if words and words[0].isdigit() and (len(words) == 1 or words[1:] == [b"kB"]):
-            result[key.decode("latin-1")] = digits_value(words[0])
-    return result
-
-
 def _c_div(numerator, denominator):
     """C's integer division (truncates toward zero)."""
     quotient = abs(numerator) // abs(denominator)
@@ -69,37 +56,37 @@ def _c_div(numerator, denominator):
 
 
 class _Files:
-    """The optional files of a process (and meminfo), noting what is missing."""
+    """The optional files of a process (and meminfo) from ``root`` (a
+    source.ProcRoot), noting what is missing."""
 
-    def __init__(self, root, tgid, snapshot):
+    def __init__(self, root, tgid):
         self.root = root
         self.tgid = tgid
-        self.snapshot = snapshot
         self.missing = []
 
     def read(self, name):
         try:
-            return procfs.read_file(self.root, self.tgid, name)
+            return self.root.read(self.tgid, name)
         except ProcessError:
             self.missing.append(name.decode("latin-1"))
             return None
 
     def meminfo(self):
         try:
-            return procfs.read_machine_file(self.root, b"meminfo")
+            return self.root.machine_file(b"meminfo")
         except ProcessError:
             self.missing.append("meminfo")
             return None
 
 
-def gather(root, process, mappings, display, snapshot=False):
+def reconcile_figures(root, process, mappings, view):
     """Every figure of the reconciliation as a dict (the --json object)."""
-    files = _Files(root, process.tgid, snapshot)
-    pmap_view, smaps, parts, page_kb = _from_smaps(process, mappings, display)
+    files = _Files(root, process.tgid)
+    pmap_view, smaps, parts, page_kb = _from_smaps(process, mappings, view)
     rollup_data = files.read(b"smaps_rollup")
     rollup = None
     if rollup_data is not None:
-        fields = _parse_counters(rollup_data)
+        fields = kilobytes(rollup_data)
         rollup = {name: fields.get(name) for name in
                   ("Rss", "Pss", "Anonymous", "Swap", "Locked", "AnonHugePages")}
         if "Shared_Dirty" in fields or "Private_Dirty" in fields:
@@ -109,7 +96,7 @@ def gather(root, process, mappings, display, snapshot=False):
     status_data = files.read(b"status")
     status = None
     if status_data is not None:
-        fields = _parse_counters(status_data)
+        fields = kilobytes(status_data)
         status = {name: fields.get(name) for name in
                   ("VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE", "VmHWM",
                    "VmLck", "HugetlbPages")}
@@ -138,8 +125,8 @@ def _page_kb(size):
     return os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _from_smaps(process, mappings, display):
-    from .listing import ANON, STACK, mapping_label_kind
+def _from_smaps(process, mappings, view):
+    from ..emulate.labels import ANON, STACK, mapping_label_kind
 
     kbytes = rss = dirty = anon_rows = 0
     sums = dict.fromkeys(("Size", "Rss", "Anonymous", "Shmem", "File", "Swap", "Pss", "Locked", "Dirty",
@@ -167,7 +154,7 @@ def _from_smaps(process, mappings, display):
         sums["Hugetlb"] += fields.get("Shared_Hugetlb", 0) + fields.get("Private_Hugetlb", 0)
         if is_shmem(mapping):
             sums["Shmem"] += m_rss - m_anon
-        kind = mapping_label_kind(mapping, process.start_stack, display)[0]
+        kind = mapping_label_kind(mapping, process.start_stack, view)[0]
         if kind == ANON:
             anon_rows += m_rss
             anon_rows_not_anon += m_rss - m_anon
@@ -199,7 +186,7 @@ def _oom(files, status, page_kb):
         if data is not None:
             oom[key] = scan_int(data)
     if meminfo_data is not None:
-        fields = _parse_counters(meminfo_data)
+        fields = kilobytes(meminfo_data)
         oom["MemTotal"] = fields.get("MemTotal")
         oom["SwapTotal"] = fields.get("SwapTotal")
     if status is None or oom["MemTotal"] is None or not page_kb:
@@ -383,27 +370,18 @@ def _render_oom(oom):
     return b"".join(out)
 
 
-class ReconcileMode(OutputMode):
-    """--reconcile: per process, the reconciliation table under pmap's
-    header line (or, with --json, one JSON object)."""
+class Reconciliation(Record):
+    """The reconciliation of one process: its header and figures."""
 
-    def show(self, process):
-        from .json_lines import SCHEMA, dumps, error_object, mappings_of
+    def __init__(self, process, header, figures):
+        self.process = process
+        self.header = header
+        self.figures = figures
 
-        session = self.session
-        console = session.console
-        try:
-            figures = gather(session.root, process, mappings_of(session, process), session.display,
-                             session.snapshot)
-        except ProcessError as error:
-            if session.invocation.json:
-                console.write(dumps(error_object(process, error)))
-            else:
-                console.write(session.header(process))
-                session.message_of(error)
-            return 1
-        if session.invocation.json:
-            console.write(dumps(dict({"schema": SCHEMA}, **figures)))
-        else:
-            console.write(render_text(session.header(process), figures, session.report_name))
-        return 0
+    def text(self, context):
+        return render_text(self.header, self.figures, context.report_name)
+
+    def json_objects(self):
+        from .json_lines import SCHEMA
+
+        return [dict({"schema": SCHEMA}, **self.figures)]

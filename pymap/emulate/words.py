@@ -1,29 +1,28 @@
-"""The output modes (modes.py lists them) and what they share: the Display
-options, pmap's words, and the contract each mode's class follows."""
+"""How pmap shows a process: the options its formats share (ViewOptions),
+its strings in the user's language (PmapStrings), its header line."""
 
-from ..creading import MASK64
+from ..parse.c_rules import MASK64
 
-__all__ = ["Display", "OutputMode", "Words", "ENGLISH", "header_line", "MASK64"]
+__all__ = ["ViewOptions", "PmapStrings", "ENGLISH", "header_line"]
 
 
-class Display:
-    """How a process is to be shown: the options every formatter shares.
+class ViewOptions:
+    """How a process is to be shown: the options pmap's formats share.
 
     ``range_low``/``range_high`` are -A's bounds (inclusive, 64-bit),
-    ``name_method`` is Compat.name_escaping, ``shm_minor`` the device minor of
-    SysV shared memory (None when unknown, as when pmap's probe fails), and
-    ``find_shm_minor`` a function that finds it when a mapping first needs
-    it (None: it is not to be looked for).  ``words`` are pmap's strings in
-    the user's language (words.Words).  ``skip_partial_headers`` is
+    ``name_method`` is Compat.name_escaping, ``sysv_minor`` a function that
+    gives the device minor of SysV shared memory when a mapping first needs
+    it (the source's: ProcRoot.sysv_minor; None when it is unknown, as when
+    pmap's probe fails).  ``words`` are pmap's strings in the user's
+    language (PmapStrings).  ``skip_partial_headers`` is
     Compat.skips_partial_headers (3.3's classic modes).
     """
 
     __slots__ = ("quiet", "show_path", "kernel_names", "range_low", "range_high",
-                 "charset", "name_method", "shm_minor", "find_shm_minor", "words", "skip_partial_headers")
+                 "charset", "name_method", "sysv_minor", "words", "skip_partial_headers")
 
     def __init__(self, charset, name_method="mblen", quiet=False, show_path=False, kernel_names=False,
-                 range_low=0, range_high=MASK64, shm_minor=None, find_shm_minor=None, words=None,
-                 skip_partial_headers=False):
+                 range_low=0, range_high=MASK64, sysv_minor=None, words=None, skip_partial_headers=False):
         self.charset = charset
         self.name_method = name_method
         self.skip_partial_headers = skip_partial_headers
@@ -32,8 +31,7 @@ class Display:
         self.kernel_names = kernel_names
         self.range_low = range_low
         self.range_high = range_high
-        self.shm_minor = shm_minor
-        self.find_shm_minor = find_shm_minor
+        self.sysv_minor = sysv_minor if sysv_minor is not None else _no_minor
         self.words = ENGLISH if words is None else words
 
 
@@ -49,7 +47,7 @@ _START_WIDTHS = {"Address": 16, "Kbytes": 7, "RSS": 7, "Dirty": 7, "Mode": 5, "O
 _RIGHT = frozenset(("Kbytes", "RSS", "Dirty"))
 
 
-class Words:
+class PmapStrings:
     """The strings of one run of pmap, in its language."""
 
     def __init__(self, translate=None):
@@ -109,41 +107,11 @@ def _printf(translated, english, arguments):
     return printf(translated, english, arguments)
 
 
-ENGLISH = Words()
+ENGLISH = PmapStrings()
 
 
-class OutputMode:
-    """The contract of an output mode.
-
-    report.run() makes one instance for the command with its report.Session
-    and calls ``run(pids)``, which returns the exit status bits.  The usual
-    ``run`` selects each PID as procps does (a PID that counts as not found
-    adds 42) and calls ``show(process)`` for each: it writes through
-    ``session.console`` and returns 0, or 1 when the process could not be
-    read.  ``finish()`` follows the last process.  A mode that fails as pmap
-    fails (printing a message and exiting 1) raises report.ReportError."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def run(self, pids):
-        session = self.session
-        status = 0
-        missing = 0
-        for pid in pids:
-            process = session.select(pid)
-            if process is None:
-                missing += 1
-                continue
-            status |= self.show(process)
-        status |= self.finish()
-        return status | (42 if missing else 0)
-
-    def show(self, process):
-        raise NotImplementedError
-
-    def finish(self):
-        return 0
+def _no_minor():
+    return None
 
 
 def header_line(tgid, command_line):

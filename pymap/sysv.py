@@ -1,4 +1,5 @@
-"""The device minor of SysV shared memory, which pmap needs for [ shmid=0x... ].
+"""The device minor of SysV shared memory, which pmap needs for [ shmid=0x... ]
+(part of the source layer: ProcRoot.sysv_minor).
 
 The kernel shows a SysV segment as "/SYSV<key> (deleted)" on an internal
 tmpfs whose anonymous device minor varies from boot to boot.  pmap learns it
@@ -71,35 +72,35 @@ def _sysv_minor_at(line, address):
     return minor
 
 
-def infer_minor(mappings):
+def infer_minor(lines):
     """The SysV minor a probe would have found on the machine a snapshot
     came from: the minor of its "/SYSVkkkkkkkk (deleted)" shared mappings on
-    device major 0, when they all agree."""
-    minors = {mapping.dev_minor for mapping in mappings
-              if mapping.dev_major == 0 and mapping.perms[3:4] == b"s" and _is_sysv_name(mapping.name)}
+    device major 0 (of maps or smaps header ``lines``), when they all agree."""
+    minors = set()
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or parts[1][3:4] != b"s" or not _is_sysv_name(parts[5].strip()):
+            continue
+        major, colon, minor = parts[3].partition(b":")
+        try:
+            if colon and int(major, 16) == 0:
+                minors.add(int(minor, 16))
+        except ValueError:
+            continue
     if len(minors) == 1:
         return minors.pop()
     return None
 
 
-def may_need_minor(mappings):
-    """Whether any mapping could be SysV memory (pmap's test needs the minor)."""
-    return any(mapping.dev_major == 0 and b"/SYSV" in mapping.name for mapping in mappings)
-
-
-def candidates(blocks):
-    """The mappings of a maps or smaps file, given in line blocks, that could
+def candidate_lines(blocks):
+    """The lines of a maps or smaps file, given in line blocks, that could
     be SysV memory (what infer_minor() looks at)."""
-    from .creading import is_field_line
-    from .model import parse_maps_line
-
     found = []
     for block in blocks:
         if b"/SYSV" not in block:
             continue
-        for line in block.split(b"\n"):
-            if b"/SYSV" in line and not is_field_line(line):
-                mapping = parse_maps_line(line)
-                if mapping is not None and mapping.dev_major == 0:
-                    found.append(mapping)
+        found += [line for line in block.split(b"\n") if b"/SYSV" in line and line[:1] not in _UPPER]
     return found
+
+
+_UPPER = frozenset(range(ord("A"), ord("Z") + 1))  # a field line of smaps (source.is_field_line)

@@ -54,12 +54,13 @@ sides as the same process, 1 when a process could not be read.
 import errno
 import os
 
-from .. import procfs
-from ..errors import ProcessError
+from ..emulate.labels import edit_perms, mapping_label_kind
 from ..escape import terminal_safe
-from . import OutputMode
+from .json_lines import SCHEMA, clean_label, error_object, process_head, text
+from .sinks import Record
 
-__all__ = ["DiffMode", "match", "figures_of"]
+__all__ = ["match", "figures_of", "changed_pair", "DiffHeading", "Change", "DiffTotals", "NotCompared",
+           "UnreadableCapture", "UnreadableSide", "SortedLines", "FIGURES"]
 
 # the text's figure columns: heading, and how a mapping's figure is found
 FIGURES = ("Kbytes", "RSS", "Dirty", "Anon", "Swap")
@@ -107,197 +108,76 @@ def _signed(value):
     return b"%+d" % value if value else b"0"
 
 
-def _overlaps(mapping, display):
-    return (mapping.end - 1) & ((1 << 64) - 1) >= display.range_low and mapping.start <= display.range_high
+def overlaps(mapping, view):
+    """Whether the mapping overlaps -A's [low, high]."""
+    return (mapping.end - 1) & ((1 << 64) - 1) >= view.range_low and mapping.start <= view.range_high
 
 
-class _Row:
-    """One changed mapping, kept small (rows are held when sorted)."""
+def _safe(context, data):
+    """pymap's own lines show a name's control characters as '?' on every
+    stream (escape.terminal_safe)."""
+    return terminal_safe(data, context.charset.is_utf8)
 
-    __slots__ = ("start", "deltas", "line")
 
-    def __init__(self, start, deltas, line):
-        self.start = start
+def changed_pair(old, new, before, after, view):
+    """The Change of a matched pair (old, new: Mappings or None, of the
+    processes ``before`` and ``after``), or None when neither its range,
+    its permissions nor a figure of the text changed; ``view`` names it as
+    pmap's listings would."""
+    if old is None:
+        change, mapping, process, deltas = "appeared", new, after, figures_of(new)
+    elif new is None:
+        change, mapping, process, deltas = "gone", old, before, tuple(-value for value in figures_of(old))
+    else:
+        change, mapping, process = "changed", new, after
+        deltas = tuple(now - then for now, then in zip(figures_of(new), figures_of(old)))
+        if (old.start, old.end, old.perms) == (new.start, new.end, new.perms) and not any(deltas):
+            return None
+    return Change(change, old, new, mapping, process, deltas, mapping_label_kind(mapping, process.start_stack, view))
+
+
+class DiffHeading(Record):
+    """What comes before a process's changes: pmap's header line and (not
+    with -q) the column headings; nothing in JSON."""
+
+    def __init__(self, process, header):
+        self.process = process
+        self.header = header
+
+    def text(self, context):
+        out = _safe(context, self.header)
+        if not context.view.quiet:
+            words = context.view.words.headings
+            figures = b"".join(b" %*s" % (_WIDTH, words.get(name, name.encode())) for name in FIGURES)
+            out += b"  %-16s%s %-5s %s\n" % (words["Address"], figures, words["Mode"], words["Mapping"])
+        return out
+
+    def json_objects(self):
+        return []
+
+
+class Change(Record):
+    """One mapping that appeared, went away or changed, with the deltas of
+    FIGURES (``deltas``); ``mapping`` is the one described (the old one
+    when it went away), ``process`` the side it is of, ``label`` its
+    (kind, Mapping column) in pmap's listings."""
+
+    def __init__(self, change, old, new, mapping, process, deltas, label):
+        self.change = change
+        self.old = old
+        self.new = new
+        self.mapping = mapping
+        self.process = process
         self.deltas = deltas
-        self.line = line  # its text line or JSON object, made as it is read
+        self.label = label
 
-
-class DiffMode(OutputMode):
-    """--diff=BEFORE: per PID, the changed mappings and the totals' deltas."""
-
-    def __init__(self, session):
-        super().__init__(session)
-        invocation = session.invocation
-        self.before_root = invocation.diff_before
-        self.json = invocation.json
-        from ..modes import mode_named
-
-        # 0: address order, else 1 + the index of the figure
-        self.sort = mode_named("diff").sort_keys.index(invocation.sort or "address")
-        self.utf8 = session.charset.kind == "utf8"
-
-    def safe(self, data):
-        """pymap's own lines show a name's control characters as '?' on
-        every stream (escape.terminal_safe)."""
-        return terminal_safe(data, self.utf8)
-
-    def run(self, pids):
-        session = self.session
-        status = 0
-        for pid in pids:
-            after = session.select(pid)
-            before = procfs.select_process(self.before_root, pid)
-            if before is None:
-                problem = procfs.why_not_selected(self.before_root, pid)
-                if problem is not None:  # captured, but the capture cannot be read
-                    status |= self.unreadable_capture(pid, after, problem)
-                    continue
-            if before is None or after is None or before.start_time != after.start_time:
-                status |= self.not_compared(pid, before, after)
-                continue
-            status |= self.show(before, after)
-        return status
-
-    def not_compared(self, pid, before, after):
-        """A PID that is not the same process on both sides: 42."""
-        if before is not None and after is not None:
-            state, line = "restarted", (b"restarted since the capture (start time %d, now %d): another process, "
-                                        b"not compared" % (before.start_time, after.start_time))
-        elif after is not None:
-            state, line = "not captured", b"not in %s: nothing to compare with" % self.before_root
-        elif before is not None:
-            state, line = "gone", b"gone since the capture"
-        else:
-            return 42  # as pmap says nothing of a PID that does not exist
-        console = self.session.console
-        if self.json:
-            from .json_lines import SCHEMA, dumps
-
-            console.write(dumps({"schema": SCHEMA, "pid": pid, "state": state}))
-        else:
-            console.write(self.safe(self.session.header(after or before)))
-            console.write(b"  %s\n" % self.safe(line))
-        return 42
-
-    def unreadable_capture(self, pid, after, error):
-        """A PID whose folder in the capture cannot be read (another user's,
-        a link, a damaged stat): said, not compared, status 1."""
-        console = self.session.console
-        if self.json:
-            from .json_lines import SCHEMA, dumps
-
-            console.write(dumps({"schema": SCHEMA, "pid": pid, "state": "unreadable", "error": str(error)}))
-        elif after is not None:
-            console.write(self.safe(self.session.header(after)))
-        console.message(self.safe(b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or ""))))
-        return 1
-
-    def _smaps(self, root, process):
-        from ..model import iter_smaps
-
-        if root is self.before_root:
-            blocks = procfs.read_line_blocks(root, process.tgid, b"smaps", whole_records=True)
-        else:
-            blocks = self.session.blocks(process, b"smaps")
-        return iter_smaps(blocks, lenient=True)
-
-    def show(self, before, after):
-        session = self.session
-        console = session.console
-        display = session.display
-        rows = _SortedLines() if self.sort else None  # held only to be sorted
-        totals = [0] * len(FIGURES)
-        kb_totals = {}  # after - before of every kB field that adds up
-        console.hold()
-        if not self.json:
-            console.write(self.safe(session.header(after)))
-            if not display.quiet:
-                console.write(self._heading())
-        try:
-            for old, new in match(self._smaps(self.before_root, before), self._smaps(session.root, after)):
-                if not (old is not None and _overlaps(old, display) or new is not None and _overlaps(new, display)):
-                    continue
-                for mapping, sign in ((old, -1), (new, 1)):
-                    if mapping is not None:
-                        _add_kb(kb_totals, mapping, sign)
-                row = self._row(old, new, before, after)
-                if row is None:
-                    continue
-                for index, delta in enumerate(row.deltas):
-                    totals[index] += delta
-                if rows is None:
-                    console.write(row.line)
-                else:
-                    rows.add(-row.deltas[self.sort - 1], row.start, row.line)
-        except ProcessError as error:
-            return self._unreadable(before, after, error)
-        if rows is not None:
-            for line in rows.lines():
-                console.write(line)
-        if self.json:
-            from .json_lines import dumps, process_head
-
-            head = process_head(after)
-            head["totals"] = kb_totals
-            console.write(dumps(head))
-        elif not display.quiet:
-            console.write(b"  %s%s\n" % (b"-" * 16, b" --------" * len(FIGURES)))
-            console.write(b"  %-16s%s\n" % (display.words.total_kb, b"".join(b" %*s" % (_WIDTH, _signed(total))
-                                                                             for total in totals)))
-        console.release()
-        return 0
-
-    def _unreadable(self, before, after, error):
-        """A side that could not be read: what was held is dropped, the
-        process's header (or error object) and the file that failed are
-        said; status 1."""
-        session = self.session
-        console = session.console
-        if console.discard():
-            if self.json:
-                from .json_lines import dumps, error_object
-
-                console.write(dumps(error_object(after, error)))
-            else:
-                console.write(self.safe(session.header(after)))
-        console.message(self.safe(b"%s: %s" % (os.fsencode(error.path or "process %d" % after.pid),
-                                                os.fsencode(error.reason or "cannot be read"))))
-        return 1
-
-    def _heading(self):
-        words = self.session.display.words.headings
-        figures = b"".join(b" %*s" % (_WIDTH, words.get(name, name.encode())) for name in FIGURES)
-        return b"  %-16s%s %-5s %s\n" % (words["Address"], figures, words["Mode"], words["Mapping"])
-
-    def _row(self, old, new, before, after):
-        """The _Row of a matched pair, or None when neither its range, its
-        permissions nor a figure of the text changed."""
-        if old is None:
-            change, mapping, process = "appeared", new, after
-            deltas = figures_of(new)
-        elif new is None:
-            change, mapping, process = "gone", old, before
-            deltas = tuple(-value for value in figures_of(old))
-        else:
-            change, mapping, process = "changed", new, after
-            deltas = tuple(now - then for now, then in zip(figures_of(new), figures_of(old)))
-            if (old.start, old.end, old.perms) == (new.start, new.end, new.perms) and not any(deltas):
-                return None
-        if self.json:
-            return _Row(mapping.start, deltas, self._json_line(change, old, new, mapping, process))
-        return _Row(mapping.start, deltas, self._text_line(change, old, new, mapping, process, deltas))
-
-    def _label(self, mapping, process):
-        """(kind, Mapping column) of the mapping, as pmap's listings show it."""
-        from .listing import mapping_label_kind
-
-        return mapping_label_kind(mapping, process.start_stack, self.session.display)
-
-    def _text_line(self, change, old, new, mapping, process, deltas):
+    def text(self, context):
+        mapping, old, new = self.mapping, self.old, self.new
+        change = self.change
         line = b"%s %016x%s %-5s %s" % (b"+" if change == "appeared" else b"-" if change == "gone" else b"~",
                                         mapping.start, b"".join(b" %*s" % (_WIDTH, _signed(delta))
-                                                                 for delta in deltas), _mode(mapping.perms),
-                                        self.session.report_name(self._label(mapping, process)[1]))
+                                                                 for delta in self.deltas), _mode(mapping.perms),
+                                        context.report_name(self.label[1]))
         if change == "changed":
             was = []
             if (old.start, old.end) != (new.start, new.end):
@@ -308,25 +188,100 @@ class DiffMode(OutputMode):
                 line += b"  (was %s)" % b" ".join(was)
         return line + b"\n"
 
-    def _json_line(self, change, old, new, mapping, process):
-        from .json_lines import SCHEMA, clean_label, dumps, text
-
-        entry = {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "change": change,
+    def json_objects(self):
+        mapping, old, new, process = self.mapping, self.old, self.new, self.process
+        entry = {"schema": SCHEMA, "pid": process.pid, "tgid": process.tgid, "change": self.change,
                  "start": "%08x" % mapping.start, "end": "%08x" % mapping.end, "offset": "%08x" % mapping.offset,
                  "inode": "%d" % mapping.inode, "perms": text(mapping.perms), "device": mapping.device,
-                 "name": text(mapping.name), "label": text(clean_label(*self._label(mapping, process)))}
-        if change == "changed":
+                 "name": text(mapping.name), "label": text(clean_label(*self.label))}
+        if self.change == "changed":
             entry["before"] = {"start": "%08x" % old.start, "end": "%08x" % old.end, "offset": "%08x" % old.offset,
                                "perms": text(old.perms)}
         kb = {}
         for side, sign in ((old, -1), (new, 1)):
             if side is not None:
-                _add_kb(kb, side, sign)
+                add_kb(kb, side, sign)
         entry["kb"] = kb
-        return dumps(entry)
+        return [entry]
 
 
-class _SortedLines:
+class DiffTotals(Record):
+    """A process's totals: the deltas of FIGURES' columns (``totals``) in
+    text (not with -q), of every kB field that adds up (``kb``) in JSON."""
+
+    def __init__(self, process, totals, kb):
+        self.process = process
+        self.totals = totals
+        self.kb = kb
+
+    def text(self, context):
+        if context.view.quiet:
+            return b""
+        return b"  %s%s\n  %-16s%s\n" % (b"-" * 16, b" --------" * len(FIGURES), context.view.words.total_kb,
+                                         b"".join(b" %*s" % (_WIDTH, _signed(total)) for total in self.totals))
+
+    def json_objects(self):
+        head = process_head(self.process)
+        head["totals"] = self.kb
+        return [head]
+
+
+class NotCompared(Record):
+    """A PID that is not the same process on both sides (status 42):
+    ``state`` "restarted", "gone" or "not captured", ``line`` what the text
+    says under its header."""
+
+    def __init__(self, pid, state, process, header, line):
+        self.pid = pid
+        self.state = state
+        self.process = process
+        self.header = header
+        self.line = line
+
+    def text(self, context):
+        return _safe(context, self.header) + b"  %s\n" % _safe(context, self.line)
+
+    def json_objects(self):
+        return [{"schema": SCHEMA, "pid": self.pid, "state": self.state}]
+
+
+class UnreadableCapture(Record):
+    """A PID whose folder in the capture cannot be read (another user's, a
+    link, a damaged stat): said, not compared (status 1)."""
+
+    def __init__(self, pid, header, error):
+        self.pid = pid
+        self.header = header  # (None: the live process is not there either)
+        self.error = error
+        self.message = terminal_safe(b"%s: %s" % (os.fsencode(error.path or ""), os.fsencode(error.reason or "")),
+                                     False)
+
+    def text(self, context):
+        return b"" if self.header is None else _safe(context, self.header)
+
+    def json_objects(self):
+        return [{"schema": SCHEMA, "pid": self.pid, "state": "unreadable", "error": str(self.error)}]
+
+
+class UnreadableSide(Record):
+    """A side whose smaps could not be read while it was compared: its
+    header (or error object) and the file that failed (status 1)."""
+
+    def __init__(self, process, header, error):
+        self.process = process
+        self.header = header
+        self.error = error
+        self.message = terminal_safe(b"%s: %s" % (os.fsencode(error.path or "process %d" % process.pid),
+                                                   os.fsencode(error.reason or "cannot be read")), False)
+
+    def text(self, context):
+        return _safe(context, self.header)
+
+    def json_objects(self):
+        return [error_object(self.process, self.error)]
+
+
+class SortedLines:
     """Lines ordered by (key, address), in the order they came when both are
     equal, in bounded memory whatever their number: up to _RUN_BYTES of them
     are held (each as one bytes object whose first _PREFIX bytes sort as key,
@@ -392,9 +347,9 @@ def _spill_error(error):
     """pymap's own temporary file failed (a full TMPDIR): one line, status 1."""
     import tempfile
 
-    from ..report import ReportError
+    from ..errors import Failure
 
-    return ReportError(b"--sort: a temporary file in %s: %s" % (os.fsencode(tempfile.gettempdir()),
+    return Failure(b"--sort: a temporary file in %s: %s" % (os.fsencode(tempfile.gettempdir()),
                                                                os.fsencode(error.strerror or str(error))))
 
 
@@ -430,7 +385,7 @@ _RUN_BYTES = 16 << 20  # lines held before a sorted run goes to the temporary fi
 _MERGE_BYTES = 8 << 20  # read buffers of the merge, shared among the runs
 
 
-def _add_kb(totals, mapping, sign):
+def add_kb(totals, mapping, sign):
     """Add (sign 1) or take away (-1) the mapping's kB fields that add up."""
     unitless = mapping.unitless
     for name, value in mapping.fields.items():
@@ -440,8 +395,6 @@ def _add_kb(totals, mapping, sign):
 
 def _mode(perms):
     """pmap -x's Mode column of a maps permission word."""
-    from .listing import edit_perms
-
     buffer = bytearray(32)
     buffer[:len(perms[:31])] = perms[:31]
     return edit_perms(buffer)

@@ -6,20 +6,28 @@ page is generated from build_parser(), an argparse.ArgumentParser made from
 the same table, and a test keeps the two in agreement.
 """
 
-__all__ = ["OPTIONS", "SHORT_OPTIONS", "long_options", "usage_text", "build_parser", "LongOption", "GetoptError",
-           "getopt_long"]
+__all__ = ["OPTIONS", "OPTION_BY_KEY", "REQUEST_FIELDS", "SHORT_OPTIONS", "long_options", "usage_text",
+           "build_parser", "LongOption", "GetoptError", "getopt_long"]
 
 
 class OptionSpec:
     """One option: its short letter (or None), long name (or None), the
     name of its argument (or None), its help text (the man page's), whether
     it is pmap's or pymap's own, the first procps release that has it, its
-    lines in pmap's usage text (each a msgid of pmap's catalog), and for
-    pymap's own its line in --help (pmap's terse style)."""
+    lines in pmap's usage text (each a msgid of pmap's catalog), for
+    pymap's own its line in --help (pmap's terse style); and what it does
+    to the Request: ``dest``, the Request field it sets (None: it only
+    selects a mode, or acts at once), ``action`` ("flag": True, "count": one
+    more each time, "store": the argument as given, "text": the argument as
+    a str, or one the command line carries out at once: "help", "version",
+    "range", "warn"), and ``default``, the field's value when the option is
+    not given."""
 
-    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief")
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "dest", "action",
+                 "default")
 
-    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None):
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, dest=None,
+                 action=None, default=None):
         self.short = short
         self.long = long
         self.metavar = metavar
@@ -28,68 +36,91 @@ class OptionSpec:
         self.since = since
         self.usage = usage
         self.brief = brief
+        self.dest = dest
+        self.action = action
+        self.default = default
+
+    @property
+    def key(self):
+        """What getopt_long() returns for it: the letter, or "--long" for
+        one of pymap's own."""
+        return self.short if self.short else "--" + self.long
+
+    @property
+    def given_name(self):
+        """How the exclusion messages write it: "-x", "--json"."""
+        return "-" + self.short if self.short else "--" + self.long
 
 
 # in the order of pmap's usage text
 OPTIONS = (
     OptionSpec("x", "extended", None, "Show the extended format.",
                usage=(b" -x, --extended              show details\n",)),
-    OptionSpec("X", None, None, "Show even more details than the -x option. WARNING: format changes "
+    OptionSpec("X", None, None, dest="table_level", action="count", default=0, help="Show even more details than the -x option. WARNING: format changes "
                "according to /proc/PID/smaps. Given twice, -XX: show everything the kernel provides.",
                usage=(b" -X                          show even more details\n",
                       b"            WARNING: format changes according to /proc/PID/smaps\n",
                       b" -XX                         show everything the kernel provides\n")),
     OptionSpec("c", "read-rc", None, "Read the default configuration.",
                usage=(b" -c, --read-rc               read the default rc\n",)),
-    OptionSpec("C", "read-rc-from", "file", "Read the configuration from file.",
+    OptionSpec("C", "read-rc-from", "file", "Read the configuration from file.", dest="rc_path", action="store",
                usage=(b" -C, --read-rc-from=<file>   read the rc from file\n",)),
     OptionSpec("n", "create-rc", None, "Create new default configuration.",
                usage=(b" -n, --create-rc             create new default rc\n",)),
-    OptionSpec("N", "create-rc-to", "file", "Create new configuration to file.",
+    OptionSpec("N", "create-rc-to", "file", "Create new configuration to file.", dest="rc_path", action="store",
                usage=(b" -N, --create-rc-to=<file>   create new rc to file\n",
                       b"            NOTE: pid arguments are not allowed with -n, -N\n")),
     OptionSpec("d", "device", None, "Show the device format.",
                usage=(b" -d, --device                show the device format\n",)),
-    OptionSpec("q", "quiet", None, "Do not display some header or footer lines.",
+    OptionSpec("q", "quiet", None, "Do not display some header or footer lines.", dest="quiet", action="flag",
+               default=False,
                usage=(b" -q, --quiet                 do not display header and footer\n",)),
-    OptionSpec("p", "show-path", None, "Show full path to files in the mapping column.",
+    OptionSpec("p", "show-path", None, "Show full path to files in the mapping column.", dest="show_path",
+               action="flag", default=False,
                usage=(b" -p, --show-path             show path in the mapping\n",)),
     OptionSpec("k", "use-kernel-name", None, "Use the names the kernel provides for mappings (procps-ng 4.0.6 and "
                "later; an invalid option, as in pmap, when pymap follows an earlier release).", since="4.0.6",
+               dest="kernel_names", action="flag", default=False,
                usage=(b" -k, --use-kernel-name       use names provided by kernel\n",)),
     OptionSpec("A", "range", "low[,high]", "Limit results to the given range to low and high address "
                "range. Notice that the low and high arguments are single string separated with comma.",
+               dest="address_range", action="range", default=(0, (1 << 64) - 1),
                usage=(b" -A, --range=<low>[,<high>]  limit results to the given range\n",)),
-    OptionSpec("r", None, None, "Ignored, for SunOS compatibility (with a warning)."),
-    OptionSpec("h", "help", None, "Display help text and exit.",
+    OptionSpec("r", None, None, "Ignored, for SunOS compatibility (with a warning).", action="warn"),
+    OptionSpec("h", "help", None, "Display help text and exit.", action="help",
                usage=(b" -h, --help     display this help and exit\n",)),
-    OptionSpec("V", "version", None, "Display version information and exit.",
+    OptionSpec("V", "version", None, "Display version information and exit.", action="version",
                usage=(b" -V, --version  output version information and exit\n",)),
     OptionSpec(None, "proc-root", "dir",
-               "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True,
+               "Read DIR/PID/... instead of /proc/PID/... (a snapshot of /proc).", pymap_only=True, dest="proc_root",
+               action="store",
                brief="read a snapshot of /proc from dir"),
     OptionSpec(None, "capture", "dir",
                "Save what pmap reads of each PID (cmdline, comm, stat, status, maps, smaps, smaps_rollup) "
                "under DIR/PID/, for a later --proc-root DIR; never overwrites a file.", pymap_only=True,
+               dest="capture_dir", action="store",
                brief="save what pmap reads of each pid under dir"),
     OptionSpec(None, "compat", "version",
                "Emulate this procps-ng release: 3.3.15, 3.3.16, 3.3.17, 4.0.2 to 4.0.6, or main (overrides "
                "PYMAP_COMPAT).",
-               pymap_only=True, brief="behave as this procps-ng release"),
+               pymap_only=True, brief="behave as this procps-ng release", action="compat"),
     OptionSpec(None, "json", None,
                "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
-               "fields in kB, pmap's label and the totals.", pymap_only=True,
+               "fields in kB, pmap's label and the totals.", pymap_only=True, dest="json", action="flag",
+               default=False,
                brief="print each process as a line of JSON"),
     OptionSpec(None, "diff", "before",
                "Show what changed in each process since the capture BEFORE (a folder written by --capture): "
                "the mappings that appeared (+), went away (-) or changed (~), with the deltas of Kbytes, RSS, "
                "Dirty, Anon and Swap, then the totals' deltas; the later side is the live process, or the "
                "snapshot given with --proc-root (as JSON Lines with --json).", pymap_only=True,
+               dest="diff_before", action="store",
                brief="show what changed since the capture before"),
     OptionSpec(None, "sort", "key",
                "Order --diff's rows by the growth of kbytes, rss, dirty, anon or swap, largest first "
                "(default: address); --summary's by pss (the default), rss, uss, swap or oom, largest first, "
-               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key:"),
+               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key:",
+               dest="sort", action="text"),
     OptionSpec(None, "summary", None,
                "Show who uses the memory: one row per process (every process when no PID is given), with RSS, "
                "PSS, USS, swap, the anon/file/shmem split of RSS, oom_score and oom_score_adj, sorted by PSS, "
@@ -97,18 +128,29 @@ OPTIONS = (
                brief="show the memory of every process, or of each pid"),
     OptionSpec(None, "by", "group",
                "Group --summary's rows by program, user or mapping (the mapped files across processes), or "
-               "show each process (the default).", pymap_only=True, brief="group --summary's rows by group:"),
+               "show each process (the default).", pymap_only=True, brief="group --summary's rows by group:",
+               dest="group_by", action="text"),
     OptionSpec(None, "bars", None, "Show each row's share of the total as a bar (--summary).", pymap_only=True,
-               brief="show each row's share as a bar"),
+               brief="show each row's share as a bar", dest="bars", action="flag", default=False),
     OptionSpec(None, "wide", None,
                "Never cut --summary's rows: on a terminal they are cut to its width (COLUMNS, else the "
                "terminal's own), as ps cuts them; to a pipe or a file they are whole. -w is the same, with "
-               "--summary.", pymap_only=True, brief="with --summary: never cut the rows (also -w)"),
+               "--summary.", pymap_only=True, brief="with --summary: never cut the rows (also -w)", dest="wide",
+               action="flag", default=False),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
                brief="explain pmap's, smaps' and status' figures"),
 )
+
+
+OPTION_BY_KEY = {spec.key: spec for spec in OPTIONS}
+OPTION_BY_KEY["w"] = OPTION_BY_KEY["--wide"]  # (-w: --wide, with --summary)
+# the Request's fields that options set, with their defaults when not given
+REQUEST_FIELDS = {}
+for _spec in OPTIONS:
+    if _spec.dest is not None:
+        REQUEST_FIELDS.setdefault(_spec.dest, _spec.default)
 
 
 def short_options(compat, summary=False):
@@ -189,7 +231,7 @@ def own_option_line(spec):
 def own_option_details(spec):
     """The lines under --sort's and --by's line in --help: the keys and
     groupings each mode takes (modes.MODES, where they are defined)."""
-    from .modes import MODES
+    from ..modes import MODES
 
     if spec.long == "sort":
         return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.sort_keys).encode())
@@ -207,7 +249,7 @@ def build_parser():
     rely on (permutation, abbreviations, messages)."""
     import argparse
 
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="pymap",
@@ -281,7 +323,7 @@ class GetoptError(Exception):
         """The complaint as glibc prints it, through ``translate`` (the libc
         catalog's lookup; None for English)."""
         if translate is not None:
-            from .language import printf
+            from ..language import printf
 
             return printf(translate(self.msgid), self.msgid, self.arguments) + self.tail
         return self.msgid % self.arguments + self.tail

@@ -1,27 +1,31 @@
-"""Accelerator of table.py: the -X/-XX/-c table of a large smaps in one pass.
+"""Accelerator of table.py's engine: the -X/-XX/-c table of a large smaps
+in one pass.
 
-render() replays pmap's two passes over the whole file.  A large smaps is
+The engine (table.TwoPassTable) replays pmap's two passes over the whole
+file.  A large smaps is
 almost always the kernel's own regular text: records with the same field
 lines in the same order, every line far shorter than pmap's buffer.  For
 such a file the replay reduces to one column per field, so render_blocks()
 reads the file once, block by block, with one pattern per record layout
-that matches only what pmap's sscanf() calls (creading.scan_table_header,
+that matches only what pmap's sscanf() calls (c_rules.scan_table_header,
 scan_detail_line, scan_vmflags_line) read the same way; it measures the
-same widths and totals, leaves the TableState as render() would, and prints
-through the same TableLayout.  Whatever does not match raises Fallback
-before the TableState was touched.
+same widths and totals, leaves the TableState as the engine would, and
+prints through the same TableLayout.  Whatever does not match raises
+Declined before the TableState was touched.  When a file read again for
+its second pass stops matching, the rest goes to an engine the caller
+gives (``engine()``), from where this stopped.
 """
 
 from collections import Counter
 from itertools import chain
 
-from ..creading import MASK64, c_string, fgets_pieces, is_field_line, record_segments
-from .table import FIRST_COLUMNS, VMFLAGS, Column, Replay, TableLayout, _Piece, column_filter, integer_width
+from ..parse.c_rules import MASK64, c_string, fgets_pieces, is_field_line, record_segments
+from .table_layout import FIRST_COLUMNS, VMFLAGS, Column, ScannedPiece, TableLayout, column_filter, integer_width
 
-__all__ = ["render_blocks", "Fallback", "ONE_PASS_MINIMUM", "STORE_LIMIT"]
+__all__ = ["render_blocks", "Declined", "ONE_PASS_MINIMUM", "STORE_LIMIT"]
 
 
-class Fallback(Exception):
+class Declined(Exception):
     """Not a file for render_blocks(): ``data`` is the whole file when it was
     read to its end (a small one), else None and it must be read again."""
 
@@ -172,18 +176,19 @@ class _Records:
         return printed[1 + self.word_count + self.field_count][-1] if self.shows_flags else b""
 
 
-def render_blocks(blocks, display, level, rc, state, reread=None):
-    """render()'s bytes, as an iterator of pieces, from the line blocks of a
-    smaps file; Fallback when the file is not the kernel's regular text (or
-    is small), with ``state`` untouched.
+def render_blocks(blocks, view, level, rc, state, reread=None, engine=None):
+    """The table's bytes (as the engine prints them), as an iterator of
+    pieces, from the line blocks of a smaps file; Declined when the file is
+    not the kernel's regular text (or is small), with ``state`` untouched.
 
     The printed columns of up to STORE_LIMIT records are kept between the
     measuring and the printing; a larger file is read again with
     ``reread()`` (new line blocks of the file) when it is given, as pmap
     reads it twice: what then does not match, or would widen a column as
-    pmap widens it while it prints, is printed by table.Replay from there."""
-    if state.range_limited and not (display.range_low == 0 and display.range_high == MASK64):
-        raise Fallback
+    pmap widens it while it prints, is printed by ``engine()`` (a new
+    table.TwoPassTable) from there."""
+    if state.range_limited and not (view.range_low == 0 and view.range_high == MASK64):
+        raise Declined
     # the first block, joined with the next ones until it holds the first
     # record whole (and ONE_PASS_MINIMUM bytes); a file that ends first is
     # small and goes to render() whole
@@ -199,20 +204,20 @@ def render_blocks(blocks, display, level, rc, state, reread=None):
             if found_layout is not None:
                 break
             if not is_field_line(first[:1]) and first.count(b"\n") > 64:
-                raise Fallback  # no plain kernel record within 64 lines
+                raise Declined  # no plain kernel record within 64 lines
     else:
-        raise Fallback(b"".join(parts))
+        raise Declined(b"".join(parts))
     layout, endings, has_vmflags = found_layout
-    words = display.words
+    words = view.words
     enabled = column_filter(level, rc)
     headings = [words.headings[name] for name in FIRST_COLUMNS]
     shown_words = tuple(enabled(heading) for heading in headings[1:]) + (
         enabled(VMFLAGS), enabled(words.headings["Mapping"]))
     pattern = _pattern(layout, endings, has_vmflags, tuple(enabled(name) for name in layout), shown_words,
-                       display.show_path)
+                       view.show_path)
     names = [name for name in layout if enabled(name)]
     if state.columns and [column.name for column in state.columns] != names:
-        raise Fallback  # render() knows what pmap does with another layout
+        raise Declined  # render() knows what pmap does with another layout
     records = _Records(pattern, names, shown_words, has_vmflags)
 
     text_widths = [0] * len(records.text_columns)
@@ -224,7 +229,7 @@ def render_blocks(blocks, display, level, rc, state, reread=None):
     for segment, end in record_segments(chain((first,), blocks)):
         printed = records.columns(segment, end)
         if printed is None:
-            raise Fallback
+            raise Declined
         for index, values in enumerate(records.values(printed)):
             if values.count(b"0") == len(values):  # the usual column: one shared b"0"
                 width = 1
@@ -242,7 +247,7 @@ def render_blocks(blocks, display, level, rc, state, reread=None):
 
     # what render() leaves behind after its measuring pass
     columns = state.columns
-    quiet = display.quiet
+    quiet = view.quiet
     if not columns:
         columns.extend(Column(name, 0 if quiet else len(name)) for name in names)
     for column, total, width, values in zip(columns, totals, value_widths, records.values(printed)):
@@ -255,9 +260,9 @@ def render_blocks(blocks, display, level, rc, state, reread=None):
         widths[index] = width
     flags_width = text_widths[-1] if records.shows_flags else 0
 
-    table = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, display.show_path)
+    table = TableLayout(words, enabled, widths, columns, has_vmflags, flags_width, view.show_path)
     if stored is None:
-        replay = Replay(display, level, rc, state)
+        replay = engine()
         replay.flags = records.last_flags(printed)  # pmap's buffer keeps them into its second pass
         return _second_pass(table, quiet, records, reread, replay)
     heading = None if quiet else table.heading()
@@ -286,7 +291,7 @@ def _pieces(heading, row, stored, footer):
 def _second_pass(table, quiet, records, reread, replay):
     """The table's bytes from a second reading of the file, the rows of a
     segment at a time; from the first segment that does not match or would
-    widen a measured column, table.Replay prints the rest (and the footer).
+    widen a measured column, the engine prints the rest (and the footer).
     As in pmap, the heading comes with the first row of this reading."""
     heading_done = False
     segments = record_segments(reread())
@@ -298,7 +303,7 @@ def _second_pass(table, quiet, records, reread, replay):
         if printed is None or any(map(int.__gt__, records.text_widths(printed), limits)):
             replay.resume(table, heading_done)
             rest = chain(((segment, end),), segments)
-            yield from replay.printing(_Piece(c_string(piece)) for part, part_end in rest
+            yield from replay.printing(ScannedPiece(c_string(piece)) for part, part_end in rest
                                        for piece in fgets_pieces(part[:part_end]))
             return
         if not heading_done:

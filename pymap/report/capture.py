@@ -43,25 +43,25 @@ import errno
 import os
 from typing import Callable, Iterable
 
-from . import procfs
-from .creading import is_field_line
-from .errors import AccessDenied, NoSuchProcess, ProcessError
+from ..parse.procps import tgid_of
+from ..parse.proc_files import parse_stat
+from ..source import FILES, PROC, ProcRoot, captured_files
+from ..parse.c_rules import is_field_line
+from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, NoSuchProcess, ProcessError
 
-__all__ = ["capture", "smaps_to_maps", "CaptureError", "FILES", "CaptureMode"]
+__all__ = ["capture", "smaps_to_maps", "CaptureError"]
 
-# what --proc-root reads (comm for other tools and readers)
-FILES = (b"cmdline", b"comm", b"stat", b"status", b"maps", b"smaps", b"smaps_rollup", b"oom_score", b"oom_score_adj")
-# files of the machine, beside the PID folders
-MACHINE_FILES = (b"meminfo",)
-_OPTIONAL = (b"smaps_rollup", b"oom_score", b"oom_score_adj")  # older kernels (and snapshots) may lack them
-# what another user's process denies (pmap then prints its header alone, status 1)
-_MEMORY = (b"smaps", b"smaps_rollup", b"oom_score", b"oom_score_adj")
+# what it saves, from the source's registry (source.FILES): a process's
+# identity files, then its memory files (smaps copied as it is read, maps
+# made from it, then the small ones), and the machine's files
+_IDENTITY = captured_files(memory=False)
+_SMALL_MEMORY = tuple(name for name in captured_files(memory=True) if FILES[name].limit is not None)
+_SAVED = captured_files()
+_MACHINE = captured_files(machine=True)
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-EXIT_FAILURE = 1
-EXIT_NOT_FOUND = 42
 
 
 class CaptureError(Exception):
@@ -215,7 +215,7 @@ class _PidFolder:
         except OSError:
             existing = None
         try:
-            for file_name in FILES if existing is not None else ():
+            for file_name in _SAVED if existing is not None else ():
                 try:
                     os.stat(file_name, dir_fd=existing, follow_symlinks=False)
                 except OSError:
@@ -325,30 +325,33 @@ def _rename_no_replace(source, target, directory_fd):
 
 
 def _identity(root, pid):
-    """{name: bytes} of PID's stat, status, cmdline and comm, and the problems
-    reading them; None when it does not exist (as pmap decides: no /proc/PID
-    or no readable stat)."""
-    if not procfs.exists(root, pid):
+    """{name: bytes} of PID's identity files (stat, status, cmdline, comm)
+    from ``root`` (a source.ProcRoot), and the problems reading them; None
+    when it does not exist (as pmap decides: no ROOT/PID or no readable
+    stat)."""
+    if not root.has_folder(pid):
         return None
     files = {}
     problems = []
     try:
-        files[b"stat"] = procfs.read_file(root, pid, b"stat")
+        files[b"stat"] = root.read(pid, b"stat")
     except ProcessError:
         return None
     if not files[b"stat"]:
         return None
-    for name in (b"status", b"cmdline", b"comm"):
-        _read_optional(root, pid, name, files, problems)
+    for name in _IDENTITY:
+        if name != b"stat":
+            _read_optional(root, pid, name, files, problems)
     return files, problems
 
 
 def _read_optional(root, pid, name, files, problems):
+    """Read NAME (a command line cut where procps cuts it, as live reading
+    does); a file the kernel may lack and that is missing is no problem."""
     try:
-        # a command line is cut where procps cuts it, as live reading does
-        files[name] = procfs.read_file(root, pid, name, procfs.CMDLINE_LIMIT if name == b"cmdline" else None)
+        files[name] = root.read(pid, name)
     except ProcessError as error:
-        if name in _OPTIONAL and not isinstance(error, AccessDenied):
+        if FILES[name].optional and not isinstance(error, AccessDenied):
             return
         problems.append(error)
 
@@ -360,11 +363,11 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
     every file read, or only the memory files denied, which --proc-root
     then reports as pmap does live)."""
     status = 0
-    for name in (b"cmdline", b"comm", b"stat", b"status"):
+    for name in _IDENTITY:
         if name in files:
             folder.put(name, files[name])
     if with_memory:
-        state = procfs.parse_stat(files[b"stat"]).state
+        state = parse_stat(files[b"stat"]).state
         try:
             _copy_smaps(root, pid, folder, state)
         except (NoSuchProcess, AccessDenied, ProcessError) as error:
@@ -373,7 +376,7 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
             problems.append(error)
         else:
             extra = {}
-            for name in _OPTIONAL:
+            for name in _SMALL_MEMORY:
                 _read_optional(root, pid, name, extra, problems)
             for name, data in extra.items():
                 folder.put(name, data)
@@ -381,14 +384,15 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
     for problem in problems:
         message(_problem(problem))
         status |= EXIT_FAILURE
-        if not (isinstance(problem, AccessDenied) and os.fsencode(os.path.basename(problem.path or "")) in _MEMORY):
+        name = os.fsencode(os.path.basename(problem.path or ""))
+        if not (isinstance(problem, AccessDenied) and name in FILES and FILES[name].memory):
             complete = False
     return status, complete
 
 
 def _copy_smaps(root, pid, folder, state):
     """smaps copied block by block, and maps made from it, into the folder."""
-    blocks = procfs.read_line_blocks(root, pid, b"smaps", state=state)
+    blocks = root.line_blocks(pid, b"smaps", state=state)
     smaps_fd = maps_fd = None
     try:
         maps_lines = _MapsLines()
@@ -411,10 +415,10 @@ def _copy_smaps(root, pid, folder, state):
 def _write_machine_files(root, directory, directory_fd, checkpoint=lambda: None):
     """DIR/meminfo, unless an earlier capture into DIR wrote it (written under
     a temporary name and linked into place, never over a file)."""
-    for name in MACHINE_FILES:
+    for name in _MACHINE:
         checkpoint()
         try:
-            data = procfs.read_machine_file(root, name)
+            data = root.machine_file(name)
         except ProcessError:
             continue
         temporary = b".%s.partial-%s" % (name, os.urandom(6).hex().encode())
@@ -441,12 +445,14 @@ def _write_machine_files(root, directory, directory_fd, checkpoint=lambda: None)
 
 
 def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pids: "Iterable[int]",
-            message: "Callable[[bytes], object]", root: bytes = procfs.PROC) -> int:
-    """Capture each PID of ``pids`` from ``root`` (bytes, /proc by default)
+            message: "Callable[[bytes], object]", root: bytes = PROC) -> int:
+    """Capture each PID of ``pids`` from ``root`` (a source.ProcRoot, or its
+    path as bytes: /proc by default)
     into ``directory`` (bytes); ``message(bytes)`` shows one line on stderr.
     Returns pmap's kind of exit status: 42 or'ed in when a PID was not
     found, 1 when something could not be read or written."""
     directory = os.fsencode(directory)
+    root = root if isinstance(root, ProcRoot) else ProcRoot(root)
     pids = list(pids)
     try:
         directory_fd = _open_destination(directory)
@@ -468,7 +474,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                     continue
                 files, problems = found
                 group = [(pid, files, problems, True)]
-                tgid = procfs.tgid_of(files.get(b"status", b""), pid)
+                tgid = tgid_of(files.get(b"status", b""), pid)
                 if tgid != pid and tgid > 0:
                     group[0] = (pid, files, problems, False)
                     if tgid not in done and tgid not in wanted:
@@ -557,15 +563,3 @@ class _Signals:
         if self.pending is not None:
             os.kill(os.getpid(), self.pending)  # (its default: pymap ends here)
         return kind is _Terminated
-
-
-class CaptureMode:
-    """--capture DIR as an output mode (formats.OutputMode's contract): it
-    selects its processes itself, threads' leaders included."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def run(self, pids):
-        session = self.session
-        return capture(session.invocation.capture_dir, pids, session.console.message, session.root)

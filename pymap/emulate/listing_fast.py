@@ -1,5 +1,5 @@
-"""Accelerators of listing.py: a block of the kernel's regular text read as
-one table.
+"""Accelerators of listing.py's engine: a block of the kernel's regular text
+read as one table.
 
 The kernel writes every maps line in one layout and every smaps record with
 the same field lines in the same order, so a large block of them is a
@@ -8,13 +8,13 @@ listing prints (start, end, perms, the name; for -d the offset and device;
 for -x the Rss and dirty numbers); the table is then handled by columns
 (map(int, ...), sums over the few distinct texts of a column, one label per
 distinct name) and its rows made with one format each: the listing's own
-row format, labels from listing.label_reference, sizes added by
-listing.kind_of, the Mode column by listing.edit_perms.
+row format, labels from labels.label_reference, sizes added by
+labels.kind_of, the Mode column by labels.edit_perms.
 
 An accelerator takes the block's lines (or records) from a position for as
-long as each reads exactly as Listing.step() would read it, and hands the
-listing the same rows, totals and final state; it leaves the rest to
-step().  What it accepts is narrower than what the kernel can write: plain
+long as each reads exactly as the engine's step_pieces() would read them,
+and leaves the listing the same rows, totals and final state; it leaves the
+rest to step_pieces().  What it accepts is narrower than what the kernel can write: plain
 digits that cannot overflow, four-letter perms, lines far below pmap's
 1024-byte buffer, no NUL in the block, and for -x names that no field line before
 "Swap:" reaches in the buffer.
@@ -23,15 +23,15 @@ digits that cannot overflow, four-letter perms, lines far below pmap's
 from itertools import compress, count, repeat
 from operator import add, and_, ge, le, rshift, sub
 
-from ..creading import MASK64, scan_maps_header
-from .listing import OTHER, DefaultListing, DeviceListing, ExtendedListing, edit_perms, kind_of, label_reference
+from ..parse.c_rules import MASK64, scan_maps_header
+from .labels import OTHER, edit_perms, kind_of, label_reference
 
 __all__ = ["accelerator_for"]
 # how often one block is offered to an accelerator again after a line it
 # could not read (each offer reads the rest of the block once more)
 _OFFERS = 4
 
-# A maps line as the kernel prints it, in the form creading.scan_maps_header
+# A maps line as the kernel prints it, in the form c_rules.scan_maps_header
 # reads it without scanning byte by byte: single spaces, plain lower-case
 # digits that cannot overflow, four-letter perms.  Every part is bounded so
 # that no line comes near pmap's fgets() buffer (121 + 100 + 700 < 1023).
@@ -65,22 +65,22 @@ class _Accelerator:
 
     def feed(self, listing, block):
         """Take ``block`` for ``listing``: regular stretches as tables, the
-        rest through listing.step_all().  (A NUL, which ends a C string
+        rest through listing.step_pieces().  (A NUL, which ends a C string
         early, never comes from the kernel: such a block is all step()'s.)"""
         if b"\0" in block:
-            listing.step_all(block)
+            listing.step_pieces(block)
             return
         position = 0
         for _ in range(_OFFERS):
-            position = self.take(listing, block, position)
+            position = self.read_table(listing, block, position)
             if position >= len(block) or listing.stopped:
                 return
             resume = self.resume_point(block, position)
-            listing.step_all(block[position:resume])
+            listing.step_pieces(block[position:resume])
             position = resume
             if position >= len(block) or listing.stopped:
                 return
-        listing.step_all(block[position:])
+        listing.step_pieces(block[position:])
 
     def resume_point(self, block, position):
         """Where the accelerator may read again after ``position``: the
@@ -138,7 +138,7 @@ class _Accelerator:
     def table_labels(self, listing, names, starts, ends):
         """The Mapping column: listing.label_reference() of each distinct
         name, at each row's place where the name alone does not decide."""
-        display = listing.display
+        view = listing.view
         by_name = {}
         placed = set()  # names labelled [ stack ] or [ anon ] by where they lie
         cache = listing.labels
@@ -147,9 +147,9 @@ class _Accelerator:
             if label is None:
                 from ..escape import escape_mapping_name
 
-                text = escape_mapping_name(name, display.charset, display.name_method)
-                outside = self._label(text, 1, 0, listing, display)
-                inside = self._label(text, 0, MASK64, listing, display)
+                text = escape_mapping_name(name, view.charset, view.name_method)
+                outside = self._label(text, 1, 0, listing, view)
+                inside = self._label(text, 0, MASK64, listing, view)
                 if outside == inside:
                     label = cache[name] = outside
                 else:
@@ -162,12 +162,12 @@ class _Accelerator:
             holding = map(and_, map(le, starts, repeat(start_stack)), map(ge, ends, repeat(start_stack)))
             for index in compress(count(), holding):
                 if names[index] in placed:
-                    labels[index] = display.words.stack
+                    labels[index] = view.words.stack
         return labels
 
     @staticmethod
-    def _label(text, start, end, listing, display):
-        offset, label = label_reference(text, start, end, 1, 0, 0, listing.start_stack, display)
+    def _label(text, start, end, listing, view):
+        offset, label = label_reference(text, start, end, 1, 0, 0, listing.start_stack, view)
         return text[offset:] if label is None else label
 
     @staticmethod
@@ -181,7 +181,7 @@ class _Accelerator:
         header = listing.header
         scan_maps_header(block[start:end if line_end < 0 else line_end], header)
         edit_perms(header.perms)
-        listing.diff = (header.end - header.start) & MASK64
+        listing.size = (header.end - header.start) & MASK64
 
 
 def _compile(source):
@@ -196,7 +196,7 @@ class _MapsAccelerator(_Accelerator):
     device = _DEVICE
     names_at = 3
 
-    def take(self, listing, block, position):
+    def read_table(self, listing, block, position):
         if self.pattern is None:
             self.pattern = _compile(rb"(?m)^(?:" + _ADDRESSES + self.device + _NAME + rb"(?:\n|\Z)" + _STRAY)
         found = self.pattern.findall(block, position)
@@ -242,7 +242,7 @@ class _ExtendedAccelerator(_Accelerator):
         self.patterns = {}  # field layout -> compiled record pattern, or None
         self.first_header = None
 
-    def take(self, listing, block, position):
+    def read_table(self, listing, block, position):
         if self.first_header is None:
             self.first_header = _compile(rb"(?m)^[^A-Z\n]")
         if position >= len(block) or _is_field(block, position):
@@ -287,7 +287,7 @@ class _ExtendedAccelerator(_Accelerator):
             before_swap = True
             for name in layout:
                 if name in _WANTED:
-                    # creading.scan_field_value's number: no sign, base 10
+                    # c_rules.scan_field_value's number: no sign, base 10
                     # (a leading zero changes nothing), never saturated
                     digits = rb"[0-9]{1,18}" if name == b"Swap" else rb"([0-9]{1,18})"
                     parts.append(rb"%s:[ ]{1,40}%s kB\n" % (re.escape(name), digits))
@@ -337,15 +337,14 @@ def _column_total(texts):
     return sum(int(text) * times for text, times in Counter(texts).items())
 
 
-_ACCELERATORS = {DefaultListing: _DefaultAccelerator, DeviceListing: _DeviceAccelerator,
-                 ExtendedListing: _ExtendedAccelerator}
+_ACCELERATORS = {"default": _DefaultAccelerator, "device": _DeviceAccelerator, "extended": _ExtendedAccelerator}
 _made = {}
 
 
-def accelerator_for(listing_class):
-    """The accelerator of a listing class (one per run: it keeps compiled
-    patterns and labels)."""
-    accelerator = _made.get(listing_class)
+def accelerator_for(listing_format):
+    """The accelerator of a listing format ("default", "device",
+    "extended"; one per run: it keeps compiled patterns and labels)."""
+    accelerator = _made.get(listing_format)
     if accelerator is None:
-        accelerator = _made[listing_class] = _ACCELERATORS[listing_class]()
+        accelerator = _made[listing_format] = _ACCELERATORS[listing_format]()
     return accelerator

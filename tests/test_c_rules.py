@@ -18,8 +18,8 @@ from ctypes import byref, c_char, c_int, c_uint, c_ulong, c_ulonglong, create_st
 
 from hypothesis import given, settings, strategies as st
 
-from pymap import creading
-from pymap.creading import (LINE_BUFFER, PIECE_MAX, ULONG_MAX, LineBuffer, MapsHeader, atoi, c_string,
+from pymap.parse import c_rules as creading
+from pymap.parse.c_rules import (LINE_BUFFER, PIECE_MAX, ULONG_MAX, LineBuffer, MapsHeader, atoi, c_string,
                             digits_value, fgets_pieces, is_field_line, scan_detail_line, scan_key_value,
                             scan_maps_header, scan_stat_fields, scan_table_header, scan_vmflags_line, strtoul)
 

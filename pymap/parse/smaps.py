@@ -7,7 +7,7 @@ and drop fields, so nothing here lists them.
 
 __all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError"]
 
-from .creading import MapsHeader, digits_value, is_field_line, record_segments, scan_maps_header
+from .c_rules import MapsHeader, digits_value, is_field_line, record_segments, scan_maps_header
 
 _SPACE = b" \t\n\v\f\r"
 
@@ -124,7 +124,7 @@ class Mapping:
 def parse_maps_line(line: bytes) -> "Mapping | None":
     """Parse one maps line (without its newline) into a Mapping, or None when
     it is not one: its seven numbers and words are read as pmap's sscanf()
-    reads them (creading.scan_maps_header: a number too large saturates), the
+    reads them (c_rules.scan_maps_header: a number too large saturates), the
     name is what follows, white space before it left out."""
     header = MapsHeader()
     if scan_maps_header(line, header) != 7:
@@ -154,7 +154,7 @@ def parse_smaps(data: bytes, lenient: bool = False) -> "list[Mapping]":
     """Mappings of a whole /proc/PID/smaps file (bytes), each with its fields.
 
     A line that starts with A-Z is a field of the mapping above it (pmap's
-    rule, creading.is_field_line), any other a mapping's header.  Raises
+    rule, c_rules.is_field_line), any other a mapping's header.  Raises
     SmapsFormatError for a field line before any mapping, a header line that
     is not a maps line or a field line without a colon; ``lenient`` skips
     such lines instead (as pmap's -x reading skips what it does not
@@ -169,7 +169,7 @@ LINE_LIMIT = 1 << 16
 
 
 def iter_smaps(blocks, lenient=False):
-    """parse_smaps() of a smaps file given in blocks (procfs.read_line_blocks):
+    """parse_smaps() of a smaps file given in blocks (source.ProcRoot.line_blocks):
     each Mapping as soon as its record is read whole.
 
     Records in the kernel's usual text (a header, then "Name: digits kB"
@@ -234,7 +234,7 @@ def _usual_records(reader, segment, end):
 
 class _Reader:
     """smaps read line by line: a line that starts with A-Z is a field of
-    the mapping above it (pmap's rule, creading.is_field_line), any other a
+    the mapping above it (pmap's rule, c_rules.is_field_line), any other a
     mapping's header; lines are cut at LINE_LIMIT bytes."""
 
     def __init__(self, lenient):

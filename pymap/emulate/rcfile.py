@@ -9,7 +9,7 @@ existing file.
 
 import os
 
-from .creading import c_string, fgets_pieces
+from ..parse.c_rules import c_string, fgets_pieces
 
 _LINE_MAX = 1024  # pmap's MAX_CNF_LINE_LEN: fgets() reads at most this much
 _DESCRIPTION_MAX = 31  # pmap keeps each field name in a char[32]

@@ -1,4 +1,5 @@
-"""--json: one JSON object per process per line (JSON Lines), for scripts.
+"""--json: one JSON object per process per line (JSON Lines), for scripts;
+and the JSON encoding every report's JSON Lines share.
 
 Schema version 3 of a process's object::
 
@@ -43,11 +44,11 @@ padded labels and totals of KernelPageSize and MMUPageSize, and no
 "schema".
 """
 
+from ..emulate.labels import NAME, mapping_label_kind
 from ..errors import ProcessError
-from . import MASK64, OutputMode
-from .listing import NAME, mapping_label_kind
+from ..parse.c_rules import MASK64
 
-__all__ = ["SCHEMA", "text", "mapping_object", "error_object", "dumps", "in_range", "JsonMode", "stream_process",
+__all__ = ["SCHEMA", "text", "mapping_object", "process_head", "error_object", "dumps", "in_range", "stream_process",
            "clean_label", "NOT_ADDED", "BASE_TOTALS"]
 
 SCHEMA = 3
@@ -64,9 +65,9 @@ def text(data):
     return data.decode("utf-8", "surrogateescape")
 
 
-def in_range(mapping, display):
+def in_range(mapping, view):
     """Whether the mapping overlaps -A's [low, high]."""
-    return (mapping.end - 1) & MASK64 >= display.range_low and mapping.start <= display.range_high
+    return (mapping.end - 1) & MASK64 >= view.range_low and mapping.start <= view.range_high
 
 
 def clean_label(kind, label):
@@ -76,7 +77,7 @@ def clean_label(kind, label):
     return label if kind == NAME else label.lstrip(b" ")
 
 
-def mapping_object(mapping, start_stack, display):
+def mapping_object(mapping, start_stack, view):
     fields = mapping.fields
     unitless = mapping.unitless
     kb = {name: value for name, value in fields.items() if name not in unitless} if unitless else dict(fields)
@@ -88,7 +89,7 @@ def mapping_object(mapping, start_stack, display):
         "perms": text(mapping.perms),
         "device": mapping.device,
         "name": text(mapping.name),
-        "label": text(clean_label(*mapping_label_kind(mapping, start_stack, display))),
+        "label": text(clean_label(*mapping_label_kind(mapping, start_stack, view))),
         "kb": kb,
     }
     result["unitless"] = {name: fields[name] for name in unitless if name in fields}
@@ -116,7 +117,7 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def stream_process(process, mappings, display, write):
+def stream_process(process, mappings, view, write):
     """Write a process's object, a mapping at a time, from an iterable of
     Mapping (ProcessError from it ends the object with an "error" member,
     and is raised again)."""
@@ -130,9 +131,9 @@ def stream_process(process, mappings, display, write):
             for name in mapping.fields:
                 if name not in mapping.unitless:
                     seen[name] = None
-            if not in_range(mapping, display):
+            if not in_range(mapping, view):
                 continue
-            entry = mapping_object(mapping, process.start_stack, display)
+            entry = mapping_object(mapping, process.start_stack, view)
             for name, value in entry["kb"].items():
                 if name not in NOT_ADDED:
                     totals[name] = totals.get(name, 0) + value
@@ -151,29 +152,3 @@ def _totals(totals, seen):
     result = {name: totals.get(name, 0) for name in names}
     result.update(totals)
     return result
-
-
-def mappings_of(session, process):
-    """The process's mappings, read from smaps block by block (fields pmap's
-    -x would skip are left out)."""
-    from ..model import iter_smaps
-
-    return iter_smaps(session.blocks(process, b"smaps"), lenient=True)
-
-
-class JsonMode(OutputMode):
-    """--json: one JSON object per process per line, written as it is read
-    (held back until the process was read to its end, as a listing is)."""
-
-    def show(self, process):
-        session = self.session
-        console = session.console
-        console.hold()
-        try:
-            stream_process(process, mappings_of(session, process), session.display, console.write)
-        except ProcessError as error:
-            if console.discard():
-                console.write(dumps(error_object(process, error)))
-            return 1
-        console.release()
-        return 0

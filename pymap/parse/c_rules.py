@@ -20,7 +20,7 @@ Numbers follow glibc: optional white space and sign, a "0x" prefix for
 hexadecimal conversions, saturation at ULONG_MAX (a minus sign negates
 modulo 2**64), truncation for conversions into a 32-bit int, and no limit
 on the number of digits (Python's int() would refuse 4,300 of them).
-tests/test_creading.py checks each function against the C library itself.
+tests/test_c_rules.py checks each function against the C library itself.
 """
 
 __all__ = ["LINE_BUFFER", "PIECE_MAX", "ULONG_MAX", "MASK64", "UINT_MAX", "EOF", "fgets_pieces", "LineBuffer",
@@ -28,15 +28,15 @@ __all__ = ["LINE_BUFFER", "PIECE_MAX", "ULONG_MAX", "MASK64", "UINT_MAX", "EOF",
            "scan_detail_line", "scan_vmflags_line", "scan_stat_fields", "strtoul", "atoi", "digits_value",
            "TableHeader", "MapsHeader", "scan_int"]
 
-LINE_BUFFER = 1024  # char mapbuf[1024]
-PIECE_MAX = LINE_BUFFER - 1  # fgets() keeps room for the NUL
+from ..source import PIECE_MAX, is_field_line  # (the source reads lines as pmap's fgets() cuts them)
+
+LINE_BUFFER = PIECE_MAX + 1  # char mapbuf[1024]: fgets() keeps room for the NUL
 ULONG_MAX = MASK64 = (1 << 64) - 1
 UINT_MAX = (1 << 32) - 1
 LONG_MAX = (1 << 63) - 1
 EOF = -1  # what sscanf() returns when the input ends before the first conversion
 
 _SPACE = frozenset(b" \t\n\v\f\r")  # isspace() in the C locale (and in UTF-8 ones, for bytes)
-_UPPER = frozenset(range(ord("A"), ord("Z") + 1))
 _DIGIT_VALUE = [99] * 256
 for _index in range(10):
     _DIGIT_VALUE[48 + _index] = _index
@@ -104,12 +104,6 @@ class LineBuffer:
         data = self.data
         end = data.find(0, offset)
         return bytes(data[offset:end if end >= 0 else LINE_BUFFER])
-
-
-def is_field_line(piece):
-    """pmap's test for an smaps field line ("keys are upper"): the first byte
-    is A-Z.  Every other line is taken for a mapping's header."""
-    return piece[:1] != b"" and piece[0] in _UPPER
 
 
 def _starts_record(block):

@@ -1,0 +1,24 @@
+"""--reconcile: per process, why pmap's figures, smaps and status disagree
+(report/reconcile.py), as text under pmap's header line or as JSON."""
+
+from ..errors import ProcessError
+from ..parse.smaps import iter_smaps
+from ..report.reconcile import Reconciliation, reconcile_figures
+from ..report.sinks import Unreadable
+from . import OutputMode
+
+__all__ = ["ReconcileMode"]
+
+
+class ReconcileMode(OutputMode):
+
+    def show(self, process):
+        context = self.context
+        try:
+            mappings = iter_smaps(context.blocks(process, b"smaps"), lenient=True)
+            figures = reconcile_figures(context.root, process, mappings, context.view)
+        except ProcessError as error:
+            context.sink.emit(Unreadable(process, context.header(process), error))
+            return 1
+        context.sink.emit(Reconciliation(process, context.header(process), figures))
+        return 0

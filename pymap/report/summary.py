@@ -1,0 +1,504 @@
+"""--summary: who uses the memory, across processes (modes/summary.py runs
+it: this module reads a process's row, groups rows, and makes the records).
+
+One row per process: every process in /proc (or under --proc-root) when no
+PID is given, kernel threads (no memory of their own) left out unless
+named.  Columns, in kB but for the OOM ones::
+
+    PID User Rss Pss Uss Swap SwapPss RssAnon RssFile RssShmem oom_score oom_score_adj Command
+
+Rss, Pss, Swap and SwapPss come from /proc/PID/smaps_rollup (summed from
+smaps where the kernel has no rollup), Uss is Private_Clean + Private_Dirty
+(what killing the process alone would free), RssAnon, RssFile and RssShmem
+the split of /proc/PID/status, oom_score and oom_score_adj the kernel's
+files; User is the effective user (status' Uid), Command the command line
+as pmap's header shows it.  Columns are as wide as their widest cell; a
+totals row follows (-q leaves out heading and totals).
+
+The OOM killer picks the process with the highest badness: its resident
+pages, swap entries and page tables, plus oom_score_adj x (RAM + swap) /
+1000 (-1000: never); oom_score shows it as (1000 + badness x 1000 / (RAM +
+swap)) x 2 / 3.  ``--sort=oom`` puts the process it would pick now first
+(--reconcile shows the sum for one process).
+
+``--sort=KEY``: pss (the default), rss, uss, swap or oom, largest first;
+pid or command in their order.  ``--by=program`` groups processes by
+program (the name of the command), ``--by=user`` by user, with a count of
+processes; ``--by=mapping`` sums per mapped file (or [heap], [stack], [anon]
+...) across processes, from smaps, with how many processes map it.
+``--bars`` adds a bar of each row's share of the sorted figure's total.
+
+Processes that exit while they are read, or whose memory the caller may
+not read, are counted on one line of standard error.  With --json: one
+JSON object per row (JSON Lines, schema 3, the kernel's names for the
+figures), then a totals object (not with -q).
+"""
+
+import os
+
+from ..errors import NoSuchProcess, ProcessError, UnreadableProcess
+from ..escape import escape_command_line, terminal_safe
+from ..parse.c_rules import digits_value, scan_int
+from ..parse.proc_files import arguments, counters, is_kilobytes, number, parse_stat, uid_of
+from ..parse.smaps import iter_smaps
+from .json_lines import SCHEMA, text
+from .sinks import Record
+
+__all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "SORTED_FIGURE", "group_rows",
+           "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount"]
+
+FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
+MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
+SORTED_FIGURE = {"pss": "Pss", "rss": "Rss", "uss": "Uss", "swap": "Swap"}
+
+# the lines of status and smaps_rollup that are read (values saturate as C's do)
+_STATUS_KEYS = (b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"RssFile", b"RssShmem", b"VmSwap")
+_ROLLUP_KEYS = (b"Rss", b"Pss", b"Private_Clean", b"Private_Dirty", b"Swap", b"SwapPss")
+
+
+class ProcessRow:
+    """The figures of one process (kB), its identity and OOM standing."""
+
+    __slots__ = ("pid", "uid", "state", "cmdline", "comm", "figures", "oom_score", "oom_score_adj", "source",
+                 "mappings")
+
+    def __init__(self, pid, uid, state, cmdline, comm, figures, oom_score, oom_score_adj, source, mappings=None):
+        self.pid = pid
+        self.uid = uid
+        self.state = state
+        self.cmdline = cmdline
+        self.comm = comm
+        self.figures = figures  # {name in FIGURES: kB}
+        self.oom_score = oom_score
+        self.oom_score_adj = oom_score_adj
+        self.source = source  # "smaps_rollup" or "smaps"
+        self.mappings = mappings  # --by=mapping: {name: [MAPPING_FIGURES...]}
+
+    def plain(self):
+        """The row as plain values (ProcRoot.read_many sends them through a pipe)."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    @property
+    def arguments(self):
+        return arguments(self.cmdline)
+
+
+def _optional(files, name):
+    try:
+        return files.read(name)
+    except NoSuchProcess:
+        return None
+
+
+def _comm(files):
+    """The process's name as stat has it (the comm file, else stat), None
+    when neither can be read."""
+    try:
+        data = files.read(b"comm")
+        return data[:-1] if data.endswith(b"\n") else data
+    except ProcessError:
+        pass
+    try:
+        return parse_stat(files.read(b"stat")).comm
+    except ProcessError:
+        return None
+
+
+def read_process_row(root, pid, named=False, by_mapping=False, with_comm=False):
+    """The ProcessRow of PID in ``root`` (a source.ProcRoot), None for a
+    process without memory (a kernel thread, a zombie) or a thread's folder
+    (a snapshot's: /proc lists only processes) unless ``named``; raises
+    ProcessError when it cannot be read: NoSuchProcess when it does not
+    exist or (live) exits while it is read, UnreadableProcess for a
+    snapshot whose PID folder misses a file it needs.  Its name (comm) is
+    read only ``with_comm`` or when it has no command line."""
+    with root.process(pid) as files:  # (no such folder: the PID is not found)
+        try:
+            status = counters(files.read(b"status"), _STATUS_KEYS)
+            tgid = number(status.get(b"Tgid", b""))
+            if tgid in (0, pid):
+                return _read_row(files, files, status, pid, named, by_mapping, with_comm)
+            if not named:
+                return None
+            with root.process(tgid) as memory:  # a thread shares its process's memory
+                return _read_row(files, memory, status, pid, named, by_mapping, with_comm)
+        except NoSuchProcess as error:
+            if not root.snapshot:
+                raise
+            raise UnreadableProcess(pid, error.path, error.reason) from None
+
+
+def _read_row(files, memory, status, pid, named, by_mapping, with_comm):
+    """The row of a process whose files are ``files`` and whose memory files
+    (smaps, smaps_rollup, the OOM figures) are ``memory``'s (its thread
+    group leader's, for a thread)."""
+    if b"VmSize" not in status and not named:
+        return None
+    figures = dict.fromkeys(FIGURES, 0)
+    for key in (b"RssAnon", b"RssFile", b"RssShmem"):
+        figures[key.decode()] = number(status.get(key, b""))
+    mappings = None
+    rollup = None if by_mapping or b"VmSize" not in status else _optional(memory, b"smaps_rollup")
+    if rollup is not None:
+        source = "smaps_rollup"
+        values = {key.decode(): digits_value(value[:-3])
+                  for key, value in counters(rollup, _ROLLUP_KEYS, is_kilobytes).items()}
+        _take_rollup(figures, values)
+    elif b"VmSize" in status:
+        source = "smaps"
+        mappings = _sum_smaps(memory, figures, by_mapping)
+    else:
+        source = None
+    try:
+        cmdline = files.read(b"cmdline")
+    except ProcessError:  # as procps: no command line, the name in brackets
+        cmdline = b""
+    comm = _comm(files) if with_comm or not cmdline.strip(b"\0") else None
+    score = _optional(memory, b"oom_score")
+    adj = _optional(memory, b"oom_score_adj")
+    return ProcessRow(pid, uid_of(status.get(b"Uid", b"")), status.get(b"State", b"")[:1], cmdline, comm, figures,
+                      None if score is None else scan_int(score), None if adj is None else scan_int(adj), source,
+                      mappings)
+
+
+def _take_rollup(figures, values):
+    figures["Rss"] = values.get("Rss", 0)
+    figures["Pss"] = values.get("Pss", 0)
+    figures["Uss"] = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
+    figures["Swap"] = values.get("Swap", 0)
+    figures["SwapPss"] = values.get("SwapPss", 0)
+
+
+def _sum_smaps(files, figures, by_mapping):
+    """Sum smaps into ``figures`` (a kernel without smaps_rollup, or
+    --by=mapping); the per-name sums when ``by_mapping``."""
+    sums = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0, "Swap": 0, "SwapPss": 0}
+    names = {} if by_mapping else None
+    for mapping in iter_smaps(files.blocks(b"smaps"), lenient=True):
+        fields = mapping.fields
+        get = fields.get
+        for key in sums:
+            sums[key] += get(key, 0)
+        if names is not None:
+            name = mapping.name or b"[anon]"
+            entry = names.get(name)
+            if entry is None:
+                entry = names[name] = [0] * len(MAPPING_FIGURES)
+            for index, value in enumerate((get("Rss", 0), get("Pss", 0),
+                                           get("Private_Clean", 0) + get("Private_Dirty", 0), get("Swap", 0),
+                                           get("SwapPss", 0), get("Anonymous", 0))):
+                entry[index] += value
+    _take_rollup(figures, sums)
+    return names
+
+
+class Group:
+    """Rows summed under one key (a program, a user, a mapped name)."""
+
+    __slots__ = ("key", "count", "figures")
+
+    def __init__(self, key, names):
+        self.key = key
+        self.count = 0
+        self.figures = dict.fromkeys(names, 0)
+
+
+def program_of(row):
+    """The program a process runs: the base name of its first argument (up
+    to a ':' that a daemon adds, as in "sshd: user"), else its name."""
+    arguments = row.arguments
+    first = arguments[0] if arguments else b""
+    name = first.rsplit(b"/", 1)[-1].split(b":", 1)[0].split(b" ", 1)[0] if first else b""
+    return name or (row.comm or b"?")
+
+
+def group_rows(rows, by, user_name):
+    """The Groups of ``rows`` by "program", "user" or "mapping"."""
+    groups = {}
+    names = MAPPING_FIGURES if by == "mapping" else FIGURES
+    for row in rows:
+        if by == "mapping":
+            for name, values in (row.mappings or {}).items():
+                group = groups.get(name)
+                if group is None:
+                    group = groups[name] = Group(name, names)
+                group.count += 1
+                for figure, value in zip(names, values):
+                    group.figures[figure] += value
+            continue
+        key = program_of(row) if by == "program" else user_name(row.uid)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(key, names)
+        group.count += 1
+        for figure in names:
+            group.figures[figure] += row.figures[figure]
+    return list(groups.values())
+
+
+class Users:
+    """User names of this machine by uid (the number when it has none), looked up once each."""
+
+    def __init__(self):
+        self._names = {}
+
+    def name(self, uid):
+        if uid is None:
+            return b"?"
+        name = self._names.get(uid)
+        if name is None:
+            import pwd
+
+            try:
+                name = pwd.getpwuid(uid).pw_name.encode("utf-8", "surrogateescape")
+            except (KeyError, OverflowError):
+                name = b"%d" % uid
+            self._names[uid] = name
+        return name
+
+
+def process_order(sort):
+    """The sort key of ProcessRows for --sort=SORT."""
+    if sort == "pid":
+        return lambda row: row.pid
+    if sort == "command":
+        return lambda row: (row.cmdline or b"[" + (row.comm or b"") + b"]", row.pid)
+    if sort == "oom":
+        return lambda row: (-(row.oom_score if row.oom_score is not None else -1), row.pid)
+    figure = SORTED_FIGURE[sort]
+    return lambda row: (-row.figures[figure], row.pid)
+
+
+class ProcessTable(Record):
+    """The rows of every process read (sorted), their totals, and how many
+    could not be read: a table in text, an object a row then the totals'
+    in JSON (the totals not with -q)."""
+
+    def __init__(self, rows, sort, users, unreadable, quiet, bars, wide):
+        rows.sort(key=process_order(sort))
+        self.rows = rows
+        self.sort = sort
+        self.users = users
+        self.unreadable = unreadable
+        self.quiet = quiet
+        self.bars = bars
+        self.wide = wide
+        self.totals = dict.fromkeys(FIGURES, 0)
+        for row in rows:
+            for figure in FIGURES:
+                self.totals[figure] += row.figures[figure]
+
+    def json_objects(self):
+        name = self.users.name
+        for row in self.rows:
+            entry = {"schema": SCHEMA, "pid": row.pid, "user": text(name(row.uid)), "uid": row.uid,
+                     "comm": text(row.comm or b""), "cmdline": [text(argument) for argument in row.arguments]}
+            entry.update(row.figures)
+            entry.update({"oom_score": row.oom_score, "oom_score_adj": row.oom_score_adj, "source": row.source})
+            yield entry
+        if not self.quiet:
+            yield {"schema": SCHEMA, "totals": self.totals, "processes": len(self.rows),
+                   "unreadable": self.unreadable}
+
+    def text(self, context):
+        headings = (b"PID", b"User") + tuple(name.encode() for name in FIGURES) + (b"oom_score", b"oom_score_adj")
+        name = self.users.name
+        cells = [[b"%d" % row.pid, name(row.uid)] + [b"%d" % row.figures[figure] for figure in FIGURES]
+                 + [_optional_number(row.oom_score), _optional_number(row.oom_score_adj)] for row in self.rows]
+        compat = context.compat
+        commands = [escape_command_line(row.cmdline, row.comm, row.state, context.charset, compat.cmdline_escaping,
+                                        compat.empty_cmdline) for row in self.rows]
+        sorted_figure = SORTED_FIGURE.get(self.sort, "Pss")
+        shares = [row.figures[sorted_figure] for row in self.rows]
+        total_cells = [b"", context.view.words.total_kb] + [b"%d" % self.totals[figure] for figure in FIGURES] \
+            + [b"", b""]
+        count = len(self.rows)
+        return _table(context, self, headings, cells, commands, shares, self.totals[sorted_figure], total_cells,
+                      b"(%d process%s)" % (count, b"" if count == 1 else b"es"))
+
+
+class GroupTable(Record):
+    """The rows of the processes read, grouped ``by`` program, user or
+    mapping (sorted), with a count of processes each: a table in text, an
+    object a group then the totals' in JSON (no totals with -q, nor for
+    mappings, where a page mapped by several processes is in several rows)."""
+
+    def __init__(self, rows, by, sort, users, unreadable, quiet, bars, wide):
+        self.groups = group_rows(rows, by, users.name)
+        if sort in ("command", "pid"):
+            self.groups.sort(key=lambda group: group.key)
+        else:
+            figure = SORTED_FIGURE[sort]
+            self.groups.sort(key=lambda group: (-group.figures[figure], group.key))
+        self.by = by
+        self.sort = sort
+        self.processes = len(rows)
+        self.unreadable = unreadable
+        self.quiet = quiet
+        self.bars = bars
+        self.wide = wide
+        self.names = MAPPING_FIGURES if by == "mapping" else FIGURES
+
+    def json_objects(self):
+        for group in self.groups:
+            entry = {"schema": SCHEMA, self.by: text(group.key), "processes": group.count}
+            entry.update(group.figures)
+            yield entry
+        if not self.quiet and self.by != "mapping":
+            totals = {name: sum(group.figures[name] for group in self.groups) for name in self.names}
+            yield {"schema": SCHEMA, "totals": totals, "processes": self.processes, "unreadable": self.unreadable}
+
+    def text(self, context):
+        names = self.names
+        groups = self.groups
+        headings = (b"Processes",) + tuple(name.encode() for name in names)
+        cells = [[b"%d" % group.count] + [b"%d" % group.figures[name] for name in names] for group in groups]
+        keys = [context.report_name(group.key) for group in groups]
+        sorted_figure = SORTED_FIGURE.get(self.sort, "Pss")
+        shares = [group.figures[sorted_figure] for group in groups]
+        if self.by == "mapping":  # a page mapped by several processes is in several rows: no totals
+            total_cells = None
+        else:
+            total_cells = [b"%d" % self.processes] + [b"%d" % sum(group.figures[name] for group in groups)
+                                                      for name in names]
+        return _table(context, self, headings, cells, keys, shares, sum(shares), total_cells,
+                      context.view.words.total_kb,
+                      last_heading={"program": b"Program", "user": b"User", "mapping": b"Mapping"}[self.by])
+
+
+class UnreadableCount(Record):
+    """The processes that could not be read, by cause: one line of standard
+    error (nothing else)."""
+
+    def __init__(self, exited, denied, damaged, snapshot, charset):
+        self.message = terminal_safe(_unreadable_line(exited, denied, damaged, snapshot), charset.is_utf8)
+
+    def text(self, context):
+        return b""
+
+    def json_objects(self):
+        return []
+
+
+def _unreadable_line(exited, denied, damaged, snapshot):
+    """One line for every process that could not be read, by cause, each
+    cause with its PIDs (the first _PIDS_SHOWN of them)."""
+    count = len(exited) + len(denied) + len(damaged)
+    head = b"%d process%s could not be read" % (count, b"" if count == 1 else b"es")
+    live_user = os.geteuid() != 0 and not snapshot
+    if damaged and count == 1:
+        error = damaged[0]
+        return b"%s: %s: %s" % (head, os.fsencode(error.path or ""), os.fsencode(error.reason or ""))
+    advice = bool(denied) and live_user  # what to do, rather than what happened
+    causes = []
+    if denied:
+        causes.append((denied, b"run as root to see them" if advice else b"access denied"))
+    if exited:
+        causes.append((exited, b"exited while being read"))
+    if damaged:
+        causes.append((damaged, b"files missing or damaged" if snapshot else b"unreadable"))
+    if len(causes) == 1:
+        errors, reason = causes[0]
+        return head + (b": %s (%s)" % (reason, _pid_list(errors)) if advice
+                       else b" (%s: %s)" % (reason, _pid_list(errors)))
+    if advice:
+        causes[0] = (denied, b"access denied")
+    line = head + b": " + b", ".join(b"%d %s (%s)" % (len(errors), reason, _pid_list(errors))
+                                     for errors, reason in causes)
+    return line + (b"; run as root to see them" if advice else b"")
+
+
+# --- the table ---
+
+_BAR_WIDTH = 20
+
+
+def _table(context, table, headings, cells, names, shares, total, total_cells, total_name,
+           last_heading=b"Command"):
+    """Right-justified figure columns as wide as their widest cell, the
+    (optional) bar, then the name column; a totals row unless -q."""
+    quiet = table.quiet
+    utf8 = context.charset.is_utf8
+    widths = [0 if quiet else len(heading) for heading in headings]
+    for row in cells + ([total_cells] if total_cells and not quiet else []):
+        for index, cell in enumerate(row):
+            if len(cell) > widths[index]:
+                widths[index] = len(cell)
+    # the User column reads better left-justified
+    left = {1} if headings[:2] == (b"PID", b"User") else set()
+    columns = None if table.wide else _terminal_columns(context)
+
+    def line(row, name, bar):
+        parts = [(b"%-*s" if index in left else b"%*s") % (width, cell)
+                 for index, (width, cell) in enumerate(zip(widths, row))]
+        if table.bars:
+            parts.append(bar)
+        parts.append(terminal_safe(name, utf8))
+        text = b" ".join(parts).rstrip(b" ")
+        return (text if columns is None else _cut(text, columns, utf8)) + b"\n"
+
+    out = []
+    if not quiet:
+        out.append(line(headings, last_heading, b"%-*s" % (_BAR_WIDTH + 7, b"Share")))
+    for row, name, share in zip(cells, names, shares):
+        out.append(line(row, name, _bar(share, total, utf8)))
+    if not quiet and total_cells is not None:
+        out.append(line(total_cells, total_name, b" " * (_BAR_WIDTH + 7)))
+    return b"".join(out)
+
+
+def _terminal_columns(context):
+    """The width rows are cut to, as ps cuts them: on a terminal, COLUMNS
+    when it is a number, else the terminal's own width; None (whole rows)
+    to a pipe or a file."""
+    if context.console.terminal is None:
+        return None
+    value = context.request.environ.get(b"COLUMNS", b"")
+    if value.isdigit() and 0 < int(value) < 1 << 20:
+        return int(value)
+    try:
+        return os.get_terminal_size(1).columns or None
+    except (OSError, ValueError):
+        return None
+
+
+def _cut(text, columns, utf8):
+    """``text`` cut to ``columns`` characters (a UTF-8 character is one, as
+    the bars' blocks are)."""
+    if len(text) <= columns:
+        return text
+    if not utf8:
+        return text[:columns]
+    characters = text.decode("utf-8", "surrogateescape")
+    return characters[:columns].encode("utf-8", "surrogateescape")
+
+
+def _bar(share, total, utf8):
+    """A bar of share/total, _BAR_WIDTH characters, and the percentage."""
+    fraction = share / total if total > 0 else 0.0
+    eighths = int(round(fraction * _BAR_WIDTH * 8))
+    if utf8:
+        full, part = divmod(eighths, 8)
+        bar = "\u2588" * full + ("" if not part else chr(0x2590 - part))
+        bar = bar.encode("utf-8") + b" " * (_BAR_WIDTH - full - (1 if part else 0))
+    else:
+        full = (eighths + 4) // 8
+        bar = b"#" * full + b" " * (_BAR_WIDTH - full)
+    return bar + b" %5.1f%%" % (fraction * 100)
+
+
+_PIDS_SHOWN = 10
+
+
+def _pid_list(errors):
+    """ "PID 12" or "PIDs 12, 40, ..." of the processes that failed, the
+    first _PIDS_SHOWN in numeric order and how many more."""
+    pids = sorted(error.pid for error in errors)
+    shown = b", ".join(b"%d" % pid for pid in pids[:_PIDS_SHOWN])
+    if len(pids) > _PIDS_SHOWN:
+        shown += b" and %d more" % (len(pids) - _PIDS_SHOWN)
+    return (b"PID " if len(pids) == 1 else b"PIDs ") + shown
+
+
+def _optional_number(value):
+    return b"-" if value is None else b"%d" % value
