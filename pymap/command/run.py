@@ -6,12 +6,11 @@ errors.Failure when the mode gives up as pmap does (one message, status 1).
 """
 
 import os
-from functools import partial
 
 from ..emulate.words import ENGLISH, PmapStrings, ViewOptions, header_line
+from ..errors import EXIT_FAILURE
 from ..escape import charset_of_codeset, escape_command_line, report_name
 from ..parse.procps import select_process
-from ..report.sinks import sink_for
 from ..source import ProcRoot
 
 __all__ = ["run", "Context"]
@@ -38,8 +37,17 @@ class Context:
                                 show_path=request.show_path, kernel_names=request.kernel_names,
                                 range_low=request.range_low, range_high=request.range_high, words=words,
                                 skip_partial_headers=self.compat.skips_partial_headers)
-        self.sink = sink_for(self)
+        self._sink = None
 
+    @property
+    def sink(self):
+        """The sink of the request's records (report.sinks.sink_for), made
+        when a mode first hands one over (pmap's formats have none)."""
+        if self._sink is None:
+            from ..report.sinks import sink_for
+
+            self._sink = sink_for(self)
+        return self._sink
     def select(self, pid):
         """select_process(), and for a snapshot a word on why a PID whose
         folder is there counts as not found."""
@@ -63,7 +71,8 @@ class Context:
         """The process's maps or smaps in line blocks (ProcRoot.line_blocks),
         smaps cut before records where it can; its SysV minor, should a
         label need it, is the source's for this process and file."""
-        self.view.sysv_minor = partial(self.root.sysv_minor, process.tgid, name)
+        root = self.root
+        self.view.sysv_minor = lambda: root.sysv_minor(process.tgid, name)
         return self.root.line_blocks(process.tgid, name, whole_records=name == b"smaps", state=process.state)
 
     def unreadable(self, error):
@@ -75,7 +84,7 @@ class Context:
             self.message_of(error)
         elif self.snapshot:
             self.snapshot_error(error)
-        return 1
+        return EXIT_FAILURE
 
     def message_of(self, error):
         self.console.message(str(error).encode("utf-8", "surrogateescape"))

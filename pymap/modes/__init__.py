@@ -8,6 +8,8 @@ and runs it.  A mode's class follows OutputMode's contract.  Adding a mode
 is one module in this package and one entry here (README, "Adding a mode").
 """
 
+from ..errors import EXIT_NOT_FOUND, EXIT_SUCCESS
+
 __all__ = ["Mode", "MODES", "OutputMode", "mode_named", "selected_modes", "exclusion_message"]
 
 
@@ -149,10 +151,10 @@ class OutputMode:
                 continue
             status |= self.show(process)
         status |= self.finish()
-        return status | (42 if missing else 0)
+        return status | (EXIT_NOT_FOUND if missing else 0)
 
     def show(self, process):
         raise NotImplementedError
 
     def finish(self):
-        return 0
+        return EXIT_SUCCESS

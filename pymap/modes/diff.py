@@ -2,7 +2,7 @@
 (report/diff.py): both smaps read at once in address order and matched as
 they go; the changed mappings, sorted in bounded memory when asked."""
 
-from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, ProcessError
+from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_SUCCESS, ProcessError
 from ..parse.procps import select_process
 from ..parse.smaps import iter_smaps
 from ..report.diff import FIGURES, DiffHeading, DiffTotals, NotCompared, SortedLines, UnreadableCapture, \
@@ -96,4 +96,4 @@ class DiffMode(OutputMode):
                 sink.write(line)
         sink.emit(DiffTotals(after, totals, kb_totals))
         console.release()
-        return 0
+        return EXIT_SUCCESS

@@ -1,7 +1,7 @@
 """--json: each process's mappings as one JSON object per line, written as
 smaps is read (report/json_lines.py's stream_process)."""
 
-from ..errors import ProcessError
+from ..errors import EXIT_FAILURE, EXIT_SUCCESS, ProcessError
 from ..parse.smaps import iter_smaps
 from ..report.json_lines import dumps, error_object, stream_process
 from . import OutputMode
@@ -24,6 +24,6 @@ class JsonMode(OutputMode):
         except ProcessError as error:
             if console.discard():
                 console.write(dumps(error_object(process, error)))
-            return 1
+            return EXIT_FAILURE
         console.release()
-        return 0
+        return EXIT_SUCCESS

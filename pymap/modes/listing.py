@@ -4,7 +4,7 @@ regular text, its accelerator (emulate/listing_fast.py), which takes what
 it can read exactly as the engine would and steps the rest through it."""
 
 from ..emulate.listing import LISTINGS
-from ..errors import ProcessError
+from ..errors import EXIT_SUCCESS, ProcessError
 from . import OutputMode
 
 __all__ = ["ListingMode", "feed"]
@@ -43,7 +43,7 @@ class ListingMode(OutputMode):
             return context.unreadable(error)
         listing.finish()
         console.release()
-        return 0
+        return EXIT_SUCCESS
 
 
 def feed(listing, block):

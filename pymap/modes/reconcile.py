@@ -1,7 +1,7 @@
 """--reconcile: per process, why pmap's figures, smaps and status disagree
 (report/reconcile.py), as text under pmap's header line or as JSON."""
 
-from ..errors import ProcessError
+from ..errors import EXIT_FAILURE, EXIT_SUCCESS, ProcessError
 from ..parse.smaps import iter_smaps
 from ..report.reconcile import Reconciliation, reconcile_figures
 from ..report.sinks import Unreadable
@@ -19,6 +19,6 @@ class ReconcileMode(OutputMode):
             figures = reconcile_figures(context.root, process, mappings, context.view)
         except ProcessError as error:
             context.sink.emit(Unreadable(process, context.header(process), error))
-            return 1
+            return EXIT_FAILURE
         context.sink.emit(Reconciliation(process, context.header(process), figures))
-        return 0
+        return EXIT_SUCCESS

@@ -5,7 +5,7 @@ twice as pmap does (a small one once)."""
 
 from ..emulate.table import TwoPassTable, replay
 from ..emulate.table_layout import ScannedPiece, SmapsTableError, TableState, pieces_of
-from ..errors import Failure, ProcessError
+from ..errors import EXIT_SUCCESS, Failure, ProcessError
 from ..parse.c_rules import c_string, fgets_pieces
 from . import OutputMode
 
@@ -69,4 +69,4 @@ class TableMode(OutputMode):
                 console.write(piece)
         except SmapsTableError as error:  # the file changed between the passes
             raise Failure(error.message) from None
-        return 0
+        return EXIT_SUCCESS
