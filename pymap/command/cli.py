@@ -247,7 +247,7 @@ def run(argv, environ, console):
     """pmap's main() for ``argv`` (bytes): the exit status."""
     from ..compat import installed_pmap
     from ..language import from_environment
-    from .request import Request
+    from .options import Request
 
     installed = installed_pmap(environ)
     language = from_environment(environ)  # nls_initialize(): setlocale(LC_ALL, ""), the catalogs
