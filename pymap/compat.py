@@ -197,13 +197,13 @@ def _procps_pmap(path):
             return None
         if os.read(fd, 4) != b"\x7fELF":
             return None  # a script (pymap's own launcher) or something else
-        if status.st_size <= _READ_WHOLE:
-            found = _version_and_localedir(os.pread(fd, status.st_size, 0))
+        if status.st_size <= READ_WHOLE:
+            found = version_and_localedir(os.pread(fd, status.st_size, 0))
         else:
             import mmap
 
             with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as image:
-                found = _version_and_localedir(image)
+                found = version_and_localedir(image)
     except (OSError, ValueError, IndexError):
         return None
     finally:
@@ -214,10 +214,10 @@ def _procps_pmap(path):
     return InstalledPmap(path, version, localedir if localedir and localedir.startswith(b"/") else None)
 
 
-_READ_WHOLE = 1 << 20  # a binary up to this size is read, not mapped: importing mmap costs more at start-up
+READ_WHOLE = 1 << 20  # a binary up to this size is read, not mapped: importing mmap costs more at start-up
 
 
-def _version_and_localedir(image):
+def version_and_localedir(image):
     """(version, localedir) from a pmap binary's bytes (bytes or an mmap):
     the version after its "procps-ng " string, the folder its catalogs are
     in (None when it names none); None when it is not procps-ng's."""

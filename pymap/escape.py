@@ -9,7 +9,7 @@ below take bytes and return bytes.
 
 
 __all__ = ["Charset", "charset_of_codeset", "charset_from_environment", "escape_mapping_name",
-           "escape_command_line", "terminal_safe", "report_name"]
+           "escape_command_line", "terminal_safe", "report_name", "escape_string"]
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 _ASCII_UNPRINTABLE_TO_QUESTION = b"?" * 0x20 + _PRINTABLE_ASCII + b"?" * 0x81
@@ -221,7 +221,7 @@ _ESC_TABLE_OLD = bytes(
 _UTF8_SEQUENCE_LENGTH_OLD = [1] * 0x80 + [-1] * 0x42 + [2] * 30 + [3] * 16 + [4] * 5 + [-1] * 11
 
 
-def _escape_string(text, charset, flavour):
+def escape_string(text, charset, flavour):
     """library/escape.c's escape_str() on a C string (``text`` has no NUL)."""
     if not charset.is_utf8:
         if flavour in ("4.0.2", "4.0.4"):
@@ -319,7 +319,7 @@ def report_name(name, charset, flavour):
     in --reconcile or --diff): escaped as the command line of pmap's header
     is (escape_str(), so no tab or newline forges a row), then
     terminal_safe(), whatever the stream."""
-    return terminal_safe(_escape_string(name.replace(b"\0", b"?"), charset, flavour), charset.is_utf8)
+    return terminal_safe(escape_string(name.replace(b"\0", b"?"), charset, flavour), charset.is_utf8)
 
 
 def escape_command_line(cmdline, comm, state, charset, flavour, empty):
@@ -334,15 +334,15 @@ def escape_command_line(cmdline, comm, state, charset, flavour, empty):
         return command_line_33(cmdline, comm, charset, flavour)
     text = command_line_text(cmdline)
     if text is not None:
-        shown = _escape_string(text, charset, flavour)
+        shown = escape_string(text, charset, flavour)
     else:
         # no command line (kernel threads, zombies): "[name]", like ps
         if comm is None:
             name = b"(null)"  # glibc's printf of a NULL name
         else:
             raw = comm.split(b"\0", 1)[0][:_NAME_BUFFER - 1]
-            name = _escape_string(raw, charset, flavour)
-        shown = b"[" + _escape_string(name, charset, flavour) + b"]"
+            name = escape_string(raw, charset, flavour)
+        shown = b"[" + escape_string(name, charset, flavour) + b"]"
         if state == b"Z":
             shown += b" <defunct>"
     return shown if shown else empty

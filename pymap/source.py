@@ -24,7 +24,7 @@ import os
 
 from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
-__all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX",
+__all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX", "READ_CHUNK",
            "is_field_line", "is_pid_name", "captured_files"]
 
 PROC = b"/proc"
@@ -85,7 +85,7 @@ def captured_files(machine=False, memory=None):
 
 # reads of 64 KiB: the kernel hands out at most a page per read of maps or
 # smaps, and a larger request only costs a larger allocation per call
-_CHUNK = 1 << 16
+READ_CHUNK = 1 << 16
 # line_blocks() joins its reads into blocks of this size: the streamed
 # formatters pay per block
 LINE_BLOCK = 1 << 18
@@ -141,7 +141,7 @@ def _read_to_end(fd, pid, path, cap=None):
     blocks = []
     total = 0
     while cap is None or total <= cap:
-        block = _read(fd, pid, path, _CHUNK if cap is None else min(_CHUNK, cap + 1 - total))
+        block = _read(fd, pid, path, READ_CHUNK if cap is None else min(READ_CHUNK, cap + 1 - total))
         if not block:
             break
         blocks.append(block)
@@ -380,7 +380,7 @@ class ProcRoot:
             line_start = 0  # where the line under way starts, counted from the start of parts
             seen = 0
             while True:
-                chunk = _read(fd, pid, path, _CHUNK)
+                chunk = _read(fd, pid, path, READ_CHUNK)
                 if not chunk:
                     break
                 parts.append(chunk)

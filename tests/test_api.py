@@ -8,9 +8,11 @@ import typing
 
 import pytest
 
-import livetools
+from tests.support import livetools
 import pymap
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 TARGET = "import mmap\nblock = mmap.mmap(-1, 1 << 20)\nblock.write(b'y' * 200000)\n"
 

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-import livetools
+from tests.support import livetools
 
-pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)]
 
 
 def assert_same(args, environ=None):

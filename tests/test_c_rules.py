@@ -16,12 +16,16 @@ import os
 import tempfile
 from ctypes import byref, c_char, c_int, c_uint, c_ulong, c_ulonglong, create_string_buffer
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from pymap.parse import c_rules as creading
 from pymap.parse.c_rules import (LINE_BUFFER, PIECE_MAX, ULONG_MAX, LineBuffer, MapsHeader, atoi, c_string,
                             digits_value, fgets_pieces, is_field_line, scan_detail_line, scan_key_value,
                             scan_maps_header, scan_stat_fields, scan_table_header, scan_vmflags_line, strtoul)
+
+pytestmark = pytest.mark.unit
 
 SETTINGS = settings(max_examples=300, deadline=None)
 

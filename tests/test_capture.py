@@ -5,8 +5,10 @@ import os
 
 import pytest
 
-import livetools
+from tests.support import livetools
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 TARGET = r"""
 import ctypes, mmap, threading, time

@@ -1,11 +1,15 @@
 """Pieces of the classic listings: Mode column, Mapping column, -A."""
 
+import pytest
+
 from pymap.escape import Charset
 from pymap.emulate.labels import edit_perms, mapping_label
 from pymap.emulate.listing import DefaultListing, ExtendedListing
 from pymap.emulate.words import ViewOptions
 from pymap.modes.listing import feed
 from pymap.parse.smaps import Mapping
+
+pytestmark = pytest.mark.unit
 
 
 def mode_text(perms):

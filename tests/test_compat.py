@@ -9,6 +9,8 @@ import pytest
 from pymap import compat
 from pymap.compat import RELEASES, installed_pmap, release_for_version
 
+pytestmark = pytest.mark.golden
+
 
 @pytest.mark.parametrize("version, expected", [
     (b"4.0.2", ("4.0.2", None)),
@@ -96,9 +98,9 @@ def test_what_is_not_a_procps_pmap(tmp_path, what):
     assert found is None or found.path == b"/usr/bin/pmap"
 
 
-@pytest.mark.parametrize("padding", [0, compat._READ_WHOLE - 400, compat._READ_WHOLE, 3 << 20])
+@pytest.mark.parametrize("padding", [0, compat.READ_WHOLE - 400, compat.READ_WHOLE, 3 << 20])
 def test_small_binaries_are_read_and_large_ones_mapped_alike(tmp_path, padding, monkeypatch):
-    """A binary up to _READ_WHOLE bytes is read whole (no mmap import at
+    """A binary up to READ_WHOLE bytes is read whole (no mmap import at
     start-up), a larger one mapped; both readings find the same version and
     catalog folder, wherever they lie (here after PADDING bytes)."""
     elf = _elf(b"4.0.3", localedir=b"/opt/share/locale")
@@ -107,12 +109,12 @@ def test_small_binaries_are_read_and_large_ones_mapped_alike(tmp_path, padding, 
     folder.mkdir()
     _program(folder, content=content)
     mapped = []
-    real_image = compat._version_and_localedir
-    monkeypatch.setattr(compat, "_version_and_localedir",
+    real_image = compat.version_and_localedir
+    monkeypatch.setattr(compat, "version_and_localedir",
                         lambda image: mapped.append(not isinstance(image, bytes)) or real_image(image))
     found = installed_pmap({b"PATH": os.fsencode(folder)})
     assert (found.version, found.localedir) == (b"4.0.3", b"/opt/share/locale")
-    assert mapped == [len(content) > compat._READ_WHOLE]
+    assert mapped == [len(content) > compat.READ_WHOLE]
 
 
 def test_a_version_at_the_end_of_the_file(tmp_path):
@@ -158,7 +160,7 @@ def test_an_installed_33_pmap_is_followed_without_a_flag(tmp_path, version):
     11, Ubuntu 20.04 and 22.04): with nothing said, pymap prints what that
     release printed for the golden snapshots, zombies, threads, long and odd
     command lines included, and pmap -V names it."""
-    import goldens
+    from tests.support import goldens
     from pymap.command.cli import run_captured
 
     folder = tmp_path / "bin"

@@ -13,10 +13,12 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 from pymap.report.diff import match
 from pymap.parse.smaps import Mapping
+
+pytestmark = pytest.mark.live
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 KB = PAGE // 1024
@@ -398,17 +400,17 @@ def test_sort_by_swap_and_every_figure(tmp_path):
 
 
 def test_sorting_many_rows_spills_and_keeps_the_order(tmp_path, monkeypatch):
-    """Rows beyond _RUN_BYTES go to a temporary file in sorted runs, merged at
+    """Rows beyond SortedLines.RUN_BYTES go to a temporary file in sorted runs, merged at
     the end: the same bytes as sorting them all in memory, text and JSON."""
     from pymap.report import diff
 
     changed = _generated_pair(str(tmp_path), 2000, seed=9)
     whole = {options: _diff(str(tmp_path), *options) for options in (("--sort=rss",), ("--sort=swap", "--json"))}
-    monkeypatch.setattr(diff, "_RUN_BYTES", 8192)
-    monkeypatch.setattr(diff, "_MERGE_BYTES", 1024)
+    monkeypatch.setattr(diff.SortedLines, "RUN_BYTES", 8192)
+    monkeypatch.setattr(diff.SortedLines, "MERGE_BYTES", 1024)
     spills = []
-    real = diff.SortedLines._write_run
-    monkeypatch.setattr(diff.SortedLines, "_write_run", lambda self: spills.append(1) or real(self))
+    real = diff.SortedLines.spill_run
+    monkeypatch.setattr(diff.SortedLines, "spill_run", lambda self: spills.append(1) or real(self))
     for options, expected in whole.items():
         assert _diff(str(tmp_path), *options) == expected
     assert len(spills) > 10
@@ -425,8 +427,8 @@ def test_sorted_rows_take_bounded_memory(tmp_path, monkeypatch):
     from pymap.report import diff
 
     _generated_pair(str(tmp_path), 8000, seed=3)
-    monkeypatch.setattr(diff, "_RUN_BYTES", 64 << 10, raising=False)
-    monkeypatch.setattr(diff, "_MERGE_BYTES", 64 << 10, raising=False)
+    monkeypatch.setattr(diff.SortedLines, "RUN_BYTES", 64 << 10)
+    monkeypatch.setattr(diff.SortedLines, "MERGE_BYTES", 64 << 10)
     peaks = {}
     for options in ((), ("--sort=rss",)):
         tracemalloc.start()

@@ -1,6 +1,6 @@
 """pymap against the installed /usr/bin/pmap on live, stopped processes:
 the classic modes (default, -x, -d) with -q, -p, -A, every kind of mapping
-tests/zoo.py makes, odd command lines, odd processes and PID lists.  Each
+tests/support/zoo.py makes, odd command lines, odd processes and PID lists.  Each
 comparison is of stdout bytes, stderr bytes and exit status."""
 
 import os
@@ -13,11 +13,12 @@ import time
 
 import pytest
 
-import livetools
-import zoo
-from conftest import ROOT, TIMEOUT
+from tests.support import livetools
+from tests.support import zoo
+from tests.support import ROOT, TIMEOUT
 
-pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)]
 
 LOCALES = ("C", "C.UTF-8")
 

@@ -14,10 +14,11 @@ import tempfile
 
 import pytest
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 
-pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)]
 
 LOCALEDIR = "/usr/share/locale"
 LANGUAGES = ["de", "es", "fr", "ka", "ko", "pl", "pt_BR", "ro", "sv", "uk", "vi", "zh_CN"]

@@ -27,9 +27,11 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 MASK64 = (1 << 64) - 1
 

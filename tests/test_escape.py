@@ -8,6 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from pymap.escape import Charset, escape_mapping_name, glibc_utf8_length
 
+pytestmark = pytest.mark.unit
+
 libc = ctypes.CDLL(None)
 libc.mblen.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
 libc.mblen.restype = ctypes.c_int
@@ -93,13 +95,13 @@ def test_a_charset_cleans_what_its_isprint_rejects(printable, char_printable, na
     becomes '?', every other byte stays; the classic modes' names up to
     4.0.4 by isprint() of a plain char, the command line from 4.0.5 outside
     UTF-8 by isprint() of an unsigned char."""
-    from pymap.escape import _escape_string
+    from pymap.escape import escape_string
 
     charset = Charset("other", bytes(sorted(printable)), None, bytes(sorted(char_printable)))
     assert escape_mapping_name(name, charset, "isprint") == bytes(
         byte if byte in char_printable else 0x3F for byte in name)
     text = name.split(b"\0", 1)[0]  # escape_str() takes a C string
-    assert _escape_string(text, charset, "4.0.5") == bytes(byte if byte in printable else 0x3F for byte in text)
+    assert escape_string(text, charset, "4.0.5") == bytes(byte if byte in printable else 0x3F for byte in text)
 
 
 def test_terminal_safe_replaces_exactly_the_controls():

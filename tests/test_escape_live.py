@@ -13,9 +13,11 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 needs_bind_mount = pytest.mark.skipif(not (livetools.have_pmap() and livetools.can_unshare()),
                                       reason="needs %s, root and unshare -m" % livetools.PMAP)

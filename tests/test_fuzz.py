@@ -12,10 +12,14 @@ import re
 import shutil
 import tempfile
 
+import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.unit
 
 PID = 4242
 HEADER = re.compile(rb"-?[0-9]+:   ")

@@ -4,6 +4,8 @@ import pytest
 
 from pymap.command.options import GetoptError, LongOption, getopt_long
 
+pytestmark = pytest.mark.unit
+
 LONG = [LongOption(b"extended", False, "x"), LongOption(b"device", False, "d"), LongOption(b"range", True, "A"),
         LongOption(b"read-rc", False, "c"), LongOption(b"read-rc-from", True, "C"),
         LongOption(b"proc-root", True, "--proc-root", exact_only=True)]

@@ -2,8 +2,10 @@
 
 import pytest
 
-import goldens
+from tests.support import goldens
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.golden
 
 CASES = goldens.cases()
 

@@ -17,8 +17,10 @@ import time
 
 import pytest
 
-import livetools
-from conftest import ROOT, TIMEOUT
+from tests.support import livetools
+from tests.support import ROOT, TIMEOUT
+
+pytestmark = pytest.mark.live
 
 PID = 4242
 STAT = b"4242 (victim) S 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 0\n"

@@ -13,8 +13,10 @@ import tempfile
 
 import pytest
 
-import livetools
-from conftest import ROOT, TIMEOUT
+from tests.support import livetools
+from tests.support import ROOT, TIMEOUT
+
+pytestmark = pytest.mark.live
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 COW_NAME = b"cow \xff.bin"

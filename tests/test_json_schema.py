@@ -27,8 +27,10 @@ import tempfile
 
 import pytest
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
+
+pytestmark = pytest.mark.live
 
 SCHEMA = 3
 HEX = re.compile(r"[0-9a-f]+\Z")

@@ -8,12 +8,14 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from goldens import snapshot_files
+from tests.support.goldens import snapshot_files
 from pymap.escape import Charset
 from pymap.emulate import listing
 from pymap.emulate.words import ViewOptions
 from pymap.modes import listing as listing_mode
 from pymap.parse.c_rules import MASK64
+
+pytestmark = pytest.mark.golden
 
 
 @pytest.fixture(autouse=True, params=["accelerated from any size", "accelerated from FAST_MINIMUM"])

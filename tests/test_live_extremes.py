@@ -16,10 +16,12 @@ import time
 
 import pytest
 
-from conftest import ROOT, TIMEOUT
-from livetools import base_environ, have_pmap, kernel_threads, launcher_dir, pmap_version, run_pmap, run_pymap, \
+from tests.support import ROOT, TIMEOUT
+from tests.support.livetools import base_environ, have_pmap, kernel_threads, launcher_dir, pmap_version, run_pmap, run_pymap, \
     stopped_process
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 needs_pmap = pytest.mark.skipif(not have_pmap(), reason="needs the installed /usr/bin/pmap")
 MODES = [[], ["-x"], ["-d"], ["-q"], ["-x", "-q"], ["-X"], ["-XX"], ["-p"]]

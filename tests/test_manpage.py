@@ -10,9 +10,11 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TIMEOUT
+from tests.support import ROOT, TIMEOUT
 from pymap.compat import RELEASES, Compat
 from pymap.command.options import OPTIONS, build_parser, long_options, short_options
+
+pytestmark = pytest.mark.e2e
 
 PAGE = os.path.join(ROOT, "man", "pymap.1")
 

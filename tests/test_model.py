@@ -7,8 +7,10 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from goldens import snapshot_files
+from tests.support.goldens import snapshot_files
 from pymap.parse import smaps as model
+
+pytestmark = pytest.mark.unit
 
 
 def _fields(mapping):
@@ -34,7 +36,7 @@ def _line_by_line(data, lenient):
         yield
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "_usual_records", nothing)
+        patch.setattr(model, "usual_records", nothing)
         return _outcome(lambda: model.iter_smaps([data], lenient))
 
 
@@ -98,14 +100,14 @@ def test_generated(parts, seed):
 def test_the_pattern_takes_the_kernels_records(monkeypatch):
     """The usual records go through the pattern (else this tests nothing)."""
     taken = []
-    usual = model._usual_records
+    usual = model.usual_records
 
     def spy(reader, segment, end):
         position = yield from usual(reader, segment, end)
         taken.append(position)
         return position
 
-    monkeypatch.setattr(model, "_usual_records", spy)
+    monkeypatch.setattr(model, "usual_records", spy)
     mappings = list(model.iter_smaps([RECORD * 50]))
     assert len(mappings) == 50 and taken == [len(RECORD) * 50]
     assert mappings[0].fields == {"Size": 8, "KernelPageSize": 4, "Rss": 4, "THPeligible": 0, "ProtectionKey": 0}

@@ -17,9 +17,11 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 MODES = [[], ["-x"], ["-d"], ["-X"], ["-XX"], ["-x", "-q"], ["-p"], ["-x", "-p"], ["-k"], ["-x", "-k"],
          ["-A", "20000,40000"], ["-x", "-A", "18000,30000"], ["-X", "-A", "20000,40000"]]

@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
+
+pytestmark = pytest.mark.e2e
 
 CI_RUN = os.path.join(ROOT, ".ci", "run")
 

@@ -9,9 +9,11 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import livetools
+from tests.support import livetools
 from pymap.command.cli import run_captured
 from pymap.parse.smaps import parse_maps, parse_smaps
+
+pytestmark = pytest.mark.live
 
 PAGE = 4096
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))

@@ -15,9 +15,11 @@ import time
 
 import pytest
 
-from conftest import TIMEOUT
+from tests.support import TIMEOUT
 from pymap import source as procfs
 from pymap.command.cli import run_captured
+
+pytestmark = pytest.mark.live
 
 MAPPINGS = 3000
 CHILD = r'''
@@ -149,7 +151,7 @@ class _Faulty:
 
         monkeypatch.setattr(procfs.os, "open", fake_open)
         monkeypatch.setattr(procfs.os, "read", fake_read)
-        monkeypatch.setattr(procfs, "_CHUNK", 4096)
+        monkeypatch.setattr(procfs, "READ_CHUNK", 4096)
 
 
 @pytest.mark.parametrize("mode", [[], [b"-x"], [b"-d"], [b"-X"], [b"-XX"]])

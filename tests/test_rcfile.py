@@ -8,8 +8,10 @@ import tempfile
 
 import pytest
 
-import livetools
+from tests.support import livetools
 from pymap.emulate import rcfile
+
+pytestmark = pytest.mark.live
 
 needs_pmap = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
 

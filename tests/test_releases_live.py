@@ -18,10 +18,11 @@ import sys
 
 import pytest
 
-import livetools
-from conftest import TIMEOUT
+from tests.support import livetools
+from tests.support import TIMEOUT
 
-pytestmark = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)]
 
 ORACLES = livetools.oracles()
 

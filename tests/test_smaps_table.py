@@ -12,15 +12,17 @@ import tempfile
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-import livetools
-from conftest import TIMEOUT
-import zoo
+from tests.support import livetools
+from tests.support import TIMEOUT
+from tests.support import zoo
 from pymap.compat import Compat
 from pymap.parse import c_rules as creading
 from pymap.emulate import table as smaps_table, table_layout
 from pymap.emulate.words import ViewOptions
 from pymap.emulate.table_fast import ONE_PASS_MINIMUM
 from pymap.escape import charset_from_environment
+
+pytestmark = pytest.mark.live
 
 PSS_FAMILY = {b"Pss", b"Pss_Anon", b"Pss_File", b"Pss_Shmem", b"Pss_Dirty", b"SwapPss"}
 # whether a clean file page counts as shared depends on who else maps it at that moment (pymap itself

@@ -2,9 +2,13 @@
 
 import ctypes
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from pymap.parse.c_rules import ULONG_MAX, strtoul
+
+pytestmark = pytest.mark.unit
 
 libc = ctypes.CDLL(None)
 libc.strtoul.restype = ctypes.c_ulong

@@ -10,12 +10,14 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from goldens import GOLDENS, snapshot_files
+from tests.support.goldens import GOLDENS, snapshot_files
 from pymap.compat import Compat
 from pymap.escape import Charset
 from pymap.emulate import table as smaps_table, table_fast as table_blocks, table_layout
 from pymap.emulate.words import ViewOptions
 from pymap.emulate.rcfile import RcConfig
+
+pytestmark = pytest.mark.golden
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,10 @@ import subprocess
 
 import pytest
 
-import livetools
-from conftest import ROOT, TIMEOUT
+from tests.support import livetools
+from tests.support import ROOT, TIMEOUT
+
+pytestmark = pytest.mark.e2e
 
 SUITE = os.path.join(ROOT, "tests", "upstream", "procps-v3.3.17", "testsuite")
 needs_runtest = pytest.mark.skipif(shutil.which("runtest", path="/usr/bin:/bin") is None,

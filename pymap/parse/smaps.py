@@ -5,7 +5,8 @@ smaps, every field the kernel printed in the kernel's own order: kernels add
 and drop fields, so nothing here lists them.
 """
 
-__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError"]
+__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError",
+           "usual_records"]
 
 from .c_rules import MapsHeader, digits_value, is_field_line, record_segments, scan_maps_header
 
@@ -174,14 +175,14 @@ def iter_smaps(blocks, lenient=False):
 
     Records in the kernel's usual text (a header, then "Name: digits kB"
     or "Name: digits" lines, then a VmFlags line) are read a record at a
-    time by one pattern (_usual_records); from the first line it does not
+    time by one pattern (usual_records); from the first line it does not
     take to the end of the segment, lines go one by one through _Reader,
     the reading that says what a line means (the pattern agrees with it)."""
     reader = _Reader(lenient)
     for segment, end in record_segments(blocks):
         position = 0
         if reader.at_line_start():
-            position = yield from _usual_records(reader, segment, end)
+            position = yield from usual_records(reader, segment, end)
         yield from reader.feed(segment[position:end] if position or end < len(segment) else segment)
     yield from reader.finish()
 
@@ -189,7 +190,7 @@ def iter_smaps(blocks, lenient=False):
 _USUAL_RECORD = _USUAL_FIELD = None
 
 
-def _usual_records(reader, segment, end):
+def usual_records(reader, segment, end):
     """Read the records of segment[:end] that the pattern takes, from its
     start; the last one stays the reader's current mapping (field lines
     that follow may still be its own).  Returns where the pattern stopped."""

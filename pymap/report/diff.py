@@ -283,10 +283,13 @@ class UnreadableSide(Record):
 
 class SortedLines:
     """Lines ordered by (key, address), in the order they came when both are
-    equal, in bounded memory whatever their number: up to _RUN_BYTES of them
+    equal, in bounded memory whatever their number: up to RUN_BYTES of them
     are held (each as one bytes object whose first _PREFIX bytes sort as key,
     address and arrival do), then sorted and written to an unnamed temporary
     file as a run; lines() merges the runs."""
+
+    RUN_BYTES = 16 << 20  # lines held before a sorted run goes to the temporary file
+    MERGE_BYTES = 8 << 20  # read buffers of the merge, shared among the runs
 
     def __init__(self):
         self.held = []
@@ -301,10 +304,10 @@ class SortedLines:
         self.count += 1
         self.held.append(record)
         self.held_bytes += len(record) + _RECORD_OVERHEAD
-        if self.held_bytes >= _RUN_BYTES:
-            self._write_run()
+        if self.held_bytes >= self.RUN_BYTES:
+            self.spill_run()
 
-    def _write_run(self):
+    def spill_run(self):
         import tempfile
 
         self.held.sort()
@@ -331,9 +334,9 @@ class SortedLines:
         import heapq
 
         if self.held:
-            self._write_run()
+            self.spill_run()
         try:
-            chunk = max(4096, _MERGE_BYTES // len(self.runs))
+            chunk = max(4096, self.MERGE_BYTES // len(self.runs))
             readers = [_run_records(self.spill.fileno(), offset, length, chunk) for offset, length in self.runs]
             for record in heapq.merge(*readers):
                 yield record[_PREFIX:]
@@ -381,8 +384,6 @@ def _run_records(fd, offset, length, chunk):
 _KEY_BIAS = 1 << 127  # a signed key as an unsigned 16-byte number (deltas are far smaller)
 _PREFIX = 32  # key, address, arrival
 _RECORD_OVERHEAD = 41  # a bytes object's and its list slot's own bytes
-_RUN_BYTES = 16 << 20  # lines held before a sorted run goes to the temporary file
-_MERGE_BYTES = 8 << 20  # read buffers of the merge, shared among the runs
 
 
 def add_kb(totals, mapping, sign):

@@ -4,7 +4,7 @@ printed for them (see tests/goldens/README.md)."""
 import csv
 import os
 
-from conftest import ROOT
+from . import ROOT
 
 GOLDENS = os.path.join(ROOT, "tests", "goldens")
 

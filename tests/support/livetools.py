@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from conftest import ROOT, TIMEOUT
+from . import ROOT, TIMEOUT
 from pymap.compat import RELEASES
 
 PMAP = os.environ.get("PYMAP_ORACLE", "/usr/bin/pmap")

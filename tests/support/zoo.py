@@ -140,11 +140,11 @@ def start(folder, features="all", arguments=(), **popen):
     Popen (kill and wait it when done)."""
     import subprocess
 
-    from conftest import TIMEOUT
-    from livetools import wait_stopped
+    from . import TIMEOUT
+    from .livetools import wait_stopped
 
     argv = [sys.executable, os.path.abspath(__file__), folder, features] + list(arguments)
-    from livetools import base_environ
+    from .livetools import base_environ
 
     popen.setdefault("env", base_environ())
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **popen)
