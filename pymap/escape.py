@@ -149,12 +149,12 @@ def _char_is_signed():
     return not os.uname().machine.startswith(("arm", "aarch64", "ppc", "powerpc", "s390", "riscv"))
 
 
-def charset_from_environment(environ=None):
+def charset_from_environment(environ):
     """The Charset of the locale pmap would have run in with ``environ``
-    (bytes; the environment pymap was started with when None)."""
-    from .language import from_environment, original_environment
+    (bytes to bytes)."""
+    from .language import from_environment
 
-    return charset_of_codeset(from_environment(original_environment() if environ is None else environ).codeset)
+    return charset_of_codeset(from_environment(environ).codeset)
 
 
 # --- mapping names (src/pmap.c, classic modes) ---------------------------------

@@ -24,7 +24,7 @@ cost.  OUTPUT_CHARSET is not honoured.
 
 import os
 
-__all__ = ["Language", "from_environment", "original_environment", "locale_names", "catalog_folders"]
+__all__ = ["Language", "from_environment", "locale_names", "catalog_folders"]
 
 LOCALEDIR = b"/usr/share/locale"
 _CATEGORIES = (b"LC_CTYPE", b"LC_NUMERIC", b"LC_TIME", b"LC_COLLATE", b"LC_MONETARY", b"LC_MESSAGES",
@@ -267,23 +267,6 @@ def _character_length(text, position):
     lead = text[position] if position < len(text) else 0
     length = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
     return min(length, len(text) - position) or 1
-
-
-def original_environment():
-    """The environment pymap was started with.  Python may have changed its
-    own copy (PEP 538 coerces LC_CTYPE=C to C.UTF-8), and pmap would have
-    seen the original, which /proc/self/environ still holds."""
-    try:
-        with open("/proc/self/environ", "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return dict(os.environb)
-    environ = {}
-    for entry in data.split(b"\0"):
-        name, sep, value = entry.partition(b"=")
-        if sep and name not in environ:
-            environ[name] = value
-    return environ
 
 
 def from_environment(environ):

@@ -17,16 +17,14 @@ pytestmark = pytest.mark.unit
 
 # lower first; a module may import its own layer or any below it
 LAYERS = ("base", "source", "parse", "emulate", "report", "modes", "command", "api")
-PACKAGES = {"parse", "emulate", "report", "modes", "command"}
+PACKAGES = {"source", "parse", "emulate", "report", "modes", "command"}
 
 
 def layer_of(module):
     parts = module.split(".")
     if module in ("pymap", "pymap.__main__"):
         return "api"  # read_process() and python -m pymap: above everything
-    if parts[1] in PACKAGES:
-        return parts[1]
-    return "source" if parts[1] == "source" else "base"
+    return parts[1] if parts[1] in PACKAGES else "base"
 
 
 def python_files(folder):
@@ -167,3 +165,32 @@ def test_tests_reach_no_private_name_of_pymap():
                   and is_private(node.args[1].value)):
                 found.append("%s:%d %s" % (module, node.lineno, ast.unparse(node)))
     assert found == []
+
+
+# The modules that open files themselves, and why; every other reads through
+# the source layer (pymap/source/), so /proc and snapshots are read bounded,
+# without following links, with errors mapped once.
+OPENS_FILES = {
+    "pymap.compat": "reads the installed pmap binary for its version",
+    "pymap.language": "reads the message catalogs (.mo files)",
+    "pymap.emulate.rcfile": "reads and creates pmap's rc file",
+    "pymap.report.capture": "writes the capture folder",
+}
+
+
+def test_only_the_source_layer_reads_proc():
+    """open(), os.open(), os.listdir() and os.scandir() appear only in the
+    source layer and the few modules above that have files of their own."""
+    calls = {}
+    for module, path in MODULES.items():
+        if not module.startswith("pymap") or layer_of(module) == "source":
+            continue
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = ast.unparse(node.func)
+                if name in ("open", "os.open", "os.listdir", "os.scandir", "io.open", "os.fdopen"):
+                    calls.setdefault(module, []).append("%s:%d" % (name, node.lineno))
+    assert "pymap.report.capture" in calls  # the walk sees calls
+    assert sorted(calls) == sorted(OPENS_FILES), calls

@@ -251,7 +251,7 @@ def live_target():
 
 
 def _live_shm_minor():
-    from pymap import sysv as shm
+    from pymap.source import sysv as shm
 
     return shm.probe_live_minor()
 

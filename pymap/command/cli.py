@@ -327,26 +327,12 @@ def _check_proc_root(root, console, option=b"--proc-root"):
     (status 42), and a typo must not pass for processes that are gone.
     There but not readable (another user's capture): its processes may be
     there, they cannot be read (status 1)."""
-    import errno
+    from ..source import root_problem
 
-    status = EXIT_NOT_FOUND
-    try:
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except ValueError:  # a NUL byte
-        reason = "invalid path"
-    except OSError as error:
-        if error.errno in (errno.EACCES, errno.EPERM):
-            status = EXIT_FAILURE
-        reason = os.strerror(error.errno)
-    else:
-        try:
-            os.stat(b".", dir_fd=fd)  # needs the right to search it, as every PID folder does
-            return
-        except OSError as error:
-            status, reason = EXIT_FAILURE, os.strerror(error.errno)
-        finally:
-            os.close(fd)
-    fail_own(console, b"%s %s: %s" % (option, root, reason.encode()), status)
+    problem = root_problem(root)
+    if problem is not None:
+        denied, reason = problem
+        fail_own(console, b"%s %s: %s" % (option, root, reason.encode()), EXIT_FAILURE if denied else EXIT_NOT_FOUND)
 
 
 def run_guarded(argv, environ, console):
@@ -401,8 +387,8 @@ def main(argv=None, sigpipe_ignored=False):
         argv[0] = argv0
     else:
         argv = [argv0]
-    from ..language import original_environment
     from ..output import StdioStream
+    from ..source import original_environment
 
     environ = original_environment()
     stdout = StdioStream.for_fd(1)

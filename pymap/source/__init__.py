@@ -16,15 +16,18 @@ own fgets() buffer needs (line_blocks).
 
 A new data source is one entry in FILES (its bound, whether it is a
 process's or the machine's, whether --capture saves it) and a parser in
-pymap/parse.
+pymap/parse.  Besides ProcRoot: the SysV minor probe (sysv.py), pymap's own
+environment as it was started (original_environment) and the check of a
+--proc-root folder before anything is read from it (root_problem).
 """
 
 import errno
 import os
 
-from .errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
+from ..errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX", "READ_CHUNK",
+           "original_environment", "root_problem",
            "is_field_line", "is_pid_name", "captured_files"]
 
 PROC = b"/proc"
@@ -86,6 +89,7 @@ def captured_files(machine=False, memory=None):
 # reads of 64 KiB: the kernel hands out at most a page per read of maps or
 # smaps, and a larger request only costs a larger allocation per call
 READ_CHUNK = 1 << 16
+ENVIRON_LIMIT = 1 << 21  # ARG_MAX at most, and then some
 # line_blocks() joins its reads into blocks of this size: the streamed
 # formatters pay per block
 LINE_BLOCK = 1 << 18
@@ -182,6 +186,49 @@ def _state_letter(stat):
     """The state letter of a stat file (what follows the name's ')')."""
     closing = stat.rfind(b")")
     return stat[closing + 2:closing + 3] if closing >= 0 else b""
+
+
+def original_environment():
+    """The environment pymap was started with (bytes to bytes).  Python may
+    have changed its own copy (PEP 538 coerces LC_CTYPE=C to C.UTF-8), and
+    pmap would have seen the original, which /proc/self/environ still holds;
+    os.environb when that cannot be read."""
+    try:
+        fd = os.open(PROC + b"/self/environ", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return dict(os.environb)
+    try:
+        data = _read_to_end(fd, 0, PROC + b"/self/environ", ENVIRON_LIMIT)
+    except ProcessError:
+        return dict(os.environb)
+    finally:
+        os.close(fd)
+    environ = {}
+    for entry in data.split(b"\0"):
+        name, sep, value = entry.partition(b"=")
+        if sep and name not in environ:
+            environ[name] = value
+    return environ
+
+
+def root_problem(path):
+    """Why the folder ``path`` (bytes) cannot serve as a /proc root, or None
+    when it can: (denied, reason) where ``denied`` says it is there but may
+    not be read or searched (its processes may exist, they cannot be read),
+    else it is missing or no folder (none of its PIDs can be found)."""
+    try:
+        fd = os.open(path, _FOLDER_FLAGS)
+    except ValueError:  # a NUL byte
+        return False, "invalid path"
+    except OSError as error:
+        return error.errno in _DENIED, os.strerror(error.errno)
+    try:
+        os.stat(b".", dir_fd=fd)  # needs the right to search it, as every PID folder does
+        return None
+    except OSError as error:
+        return True, os.strerror(error.errno)
+    finally:
+        os.close(fd)
 
 
 class ProcRoot:
