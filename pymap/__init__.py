@@ -8,7 +8,17 @@ __all__ = ["__version__", "read_process", "Process", "Mapping", "PymapError", "P
 import os
 
 from .errors import AccessDenied, NoSuchProcess, ProcessError, PymapError, UnreadableProcess
-from .parse.smaps import Mapping, Process
+from .parse.procps import Process
+
+
+def __getattr__(name):
+    # Mapping's module (the smaps parser) is imported when asked for: pmap's
+    # own modes never need it, and every start would pay for it
+    if name == "Mapping":
+        from .parse.smaps import Mapping
+
+        return Mapping
+    raise AttributeError("module 'pymap' has no attribute %r" % name)
 
 
 def read_process(pid: int, proc_root: "str | bytes | os.PathLike[str] | os.PathLike[bytes]" = "/proc") -> Process:

@@ -1,4 +1,4 @@
-"""Selecting a process as procps's library does, for pmap's header and maps.
+"""A process, selected as procps's library does, for pmap's header and maps.
 
 ``select_process(root, pid, ...)`` gives the Process of a PID argument, or
 None when procps counts it as not found: no ROOT/PID folder (or a link
@@ -10,9 +10,59 @@ procps reads it) decides whose maps are read, from 4.0.2 on.
 from ..errors import ProcessError, UnreadableProcess
 from .c_rules import atoi
 from .proc_files import parse_stat
-from .smaps import Process
 
-__all__ = ["select_process", "read_stat", "read_cmdline", "tgid_of"]
+TYPE_CHECKING = False  # (the typing module is not worth its import at start-up)
+if TYPE_CHECKING:
+    from .smaps import Mapping  # noqa: F401
+
+__all__ = ["Process", "select_process", "read_stat", "read_cmdline", "tgid_of"]
+
+
+class Process:
+    """One process as pmap sees it.
+
+    ``cmdline`` is /proc/PID/cmdline as read (NUL-separated bytes), ``comm``
+    the name between the parentheses of /proc/PID/stat, ``start_stack`` the
+    stack start from stat (0 when stat does not say), ``start_time`` when
+    the process started, in clock ticks after boot (stat's starttime: a PID
+    with another start time is another process), ``mappings`` a list of
+    Mapping or None when they were not read.
+    """
+
+    __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings", "start_time")
+
+    pid: int
+    tgid: int
+    cmdline: bytes
+    comm: bytes
+    state: bytes
+    ppid: int
+    start_stack: int
+    mappings: "list[Mapping] | None"
+    start_time: int
+
+    def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None,
+                 start_time=0):
+        self.pid = pid
+        self.tgid = tgid
+        self.cmdline = cmdline
+        self.comm = comm
+        self.state = state
+        self.ppid = ppid
+        self.start_stack = start_stack
+        self.mappings = mappings
+        self.start_time = start_time
+
+    @property
+    def arguments(self):
+        """The command line as a list of byte strings."""
+        data = self.cmdline
+        if data.endswith(b"\0"):
+            data = data[:-1]
+        return data.split(b"\0") if data else []
+
+    def __repr__(self):
+        return "Process(pid=%d, tgid=%d, cmdline=%r)" % (self.pid, self.tgid, self.cmdline[:60])
 
 
 def tgid_of(status, pid):

@@ -5,59 +5,12 @@ smaps, every field the kernel printed in the kernel's own order: kernels add
 and drop fields, so nothing here lists them.
 """
 
-__all__ = ["Process", "Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError",
+__all__ = ["Mapping", "parse_maps_line", "parse_smaps", "iter_smaps", "parse_maps", "SmapsFormatError",
            "usual_records"]
 
 from .c_rules import MapsHeader, digits_value, is_field_line, record_segments, scan_maps_header
 
 _SPACE = b" \t\n\v\f\r"
-
-
-class Process:
-    """One process as pmap sees it.
-
-    ``cmdline`` is /proc/PID/cmdline as read (NUL-separated bytes), ``comm``
-    the name between the parentheses of /proc/PID/stat, ``start_stack`` the
-    stack start from stat (0 when stat does not say), ``start_time`` when
-    the process started, in clock ticks after boot (stat's starttime: a PID
-    with another start time is another process), ``mappings`` a list of
-    Mapping or None when they were not read.
-    """
-
-    __slots__ = ("pid", "tgid", "cmdline", "comm", "state", "ppid", "start_stack", "mappings", "start_time")
-
-    pid: int
-    tgid: int
-    cmdline: bytes
-    comm: bytes
-    state: bytes
-    ppid: int
-    start_stack: int
-    mappings: "list[Mapping] | None"
-    start_time: int
-
-    def __init__(self, pid, tgid, cmdline=b"", comm=b"", state=b"", ppid=0, start_stack=0, mappings=None,
-                 start_time=0):
-        self.pid = pid
-        self.tgid = tgid
-        self.cmdline = cmdline
-        self.comm = comm
-        self.state = state
-        self.ppid = ppid
-        self.start_stack = start_stack
-        self.mappings = mappings
-        self.start_time = start_time
-
-    @property
-    def arguments(self):
-        """The command line as a list of byte strings."""
-        data = self.cmdline
-        if data.endswith(b"\0"):
-            data = data[:-1]
-        return data.split(b"\0") if data else []
-
-    def __repr__(self):
-        return "Process(pid=%d, tgid=%d, cmdline=%r)" % (self.pid, self.tgid, self.cmdline[:60])
 
 
 class Mapping:
