@@ -1,4 +1,4 @@
-"""pymap.creading against the C library itself (through ctypes).
+"""pymap.parse.c_rules against the C library itself (through ctypes).
 
 pmap reads /proc with fgets() into one 1024-byte buffer and takes lines
 apart with sscanf(), strtoul() and atoi(), so what it prints for odd input
@@ -20,7 +20,7 @@ import pytest
 
 from hypothesis import given, settings, strategies as st
 
-from pymap.parse import c_rules as creading
+from pymap.parse import c_rules
 from pymap.parse.c_rules import (LINE_BUFFER, PIECE_MAX, ULONG_MAX, LineBuffer, MapsHeader, atoi, c_string,
                             digits_value, fgets_pieces, is_field_line, scan_detail_line, scan_key_value,
                             scan_maps_header, scan_stat_fields, scan_table_header, scan_vmflags_line, strtoul)
@@ -784,4 +784,4 @@ def test_digits_value_examples():
     assert digits_value(b"1777777777777777777777", 8) == ULONG_MAX
     assert digits_value(b"1777777777777777777776", 8) == ULONG_MAX - 1
     assert digits_value(b"2000000000000000000000", 8) == ULONG_MAX
-    assert creading.MASK64 == ULONG_MAX
+    assert c_rules.MASK64 == ULONG_MAX

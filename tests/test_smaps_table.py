@@ -16,7 +16,7 @@ from tests.support import livetools
 from tests.support import TIMEOUT
 from tests.support import zoo
 from pymap.compat import Compat
-from pymap.parse import c_rules as creading
+from pymap.parse import c_rules
 from pymap.emulate import table as smaps_table, table_layout
 from pymap.emulate.words import ViewOptions
 from pymap.emulate.table_fast import ONE_PASS_MINIMUM
@@ -63,7 +63,7 @@ def test_detail_scan_matches_c(text):
     name, value = ctypes.create_string_buffer(64), ctypes.create_string_buffer(64)
     count = _LIBC.sscanf(text, b"%31[^:]: %20[0-9] kB %c", name, value, ctypes.byref(character))
     expected = (name.value, value.value) if count == 2 else None
-    assert creading.scan_detail_line(text) == expected
+    assert c_rules.scan_detail_line(text) == expected
 
 
 @needs_libc
@@ -71,7 +71,7 @@ def test_detail_scan_matches_c(text):
 @given(_LINES)
 def test_vmflags_scan_matches_c(text):
     count, (flags,) = _c_scan(text, b"VmFlags: %127[a-z ]", 1)
-    assert creading.scan_vmflags_line(text) == (flags if count == 1 else None)
+    assert c_rules.scan_vmflags_line(text) == (flags if count == 1 else None)
 
 
 @needs_libc
@@ -79,7 +79,7 @@ def test_vmflags_scan_matches_c(text):
 @given(_LINES)
 def test_mapping_scan_matches_c(text):
     count, values = _c_scan(text, b"%20[0-9a-f]-%20[0-9a-f] %31s %20[0-9a-f] %63[0-9a-f:] %20s %127[^\n]", 7)
-    header = creading.scan_table_header(text)
+    header = c_rules.scan_table_header(text)
     found = [header.start, header.end, header.perms, header.offset, header.device, header.inode,
              header.name][:header.count]
     assert len(found) == max(count, 0)
@@ -88,12 +88,12 @@ def test_mapping_scan_matches_c(text):
 
 def test_fgets_pieces_cut_long_lines_and_nul_bytes():
     data = b"x" * 1030 + b"\nab\0cd\nlast"
-    pieces = [creading.c_string(piece) for piece in creading.fgets_pieces(data)]
+    pieces = [c_rules.c_string(piece) for piece in c_rules.fgets_pieces(data)]
     assert pieces == [b"x" * 1023, b"x" * 7 + b"\n", b"ab", b"last"]
 
 
 def test_values_beyond_64_bits_saturate_like_sscanf():
-    assert creading.digits_value(b"99999999999999999999") == (1 << 64) - 1
+    assert c_rules.digits_value(b"99999999999999999999") == (1 << 64) - 1
 
 
 # --- in-process rendering of hand-made files ------------------------------------

@@ -1,4 +1,4 @@
-"""creading.strtoul against the C library's own strtoul (through ctypes)."""
+"""c_rules.strtoul against the C library's own strtoul (through ctypes)."""
 
 import ctypes
 

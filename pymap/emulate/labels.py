@@ -1,5 +1,5 @@
 """What pmap's engine and its accelerators share about a mapping: where
-its size is added (``kind_of``), the Mode column pmap makes of its perms
+its size is added (``size_total_of``), the Mode column pmap makes of its perms
 (``edit_perms``), and its Mapping column (``label_kind``: a part of its
 name, or one of pmap's labels, rendered in pmap's words last by
 ``render_label``), for the classic listings and for pymap's reports.
@@ -8,7 +8,7 @@ name, or one of pmap's labels, rendered in pmap's words last by
 from ..escape import escape_mapping_name
 from ..parse.c_rules import MASK64
 
-__all__ = ["kind_of", "edit_perms", "label_kind", "render_label", "label_reference", "mapping_label",
+__all__ = ["size_total_of", "edit_perms", "label_kind", "render_label", "label_reference", "mapping_label",
            "mapping_label_kind", "SHARED", "PRIVATE_WRITEABLE", "PRIVATE_READONLY", "OTHER", "NAME", "ANON",
            "STACK", "SHMID"]
 
@@ -17,7 +17,7 @@ SHARED, PRIVATE_WRITEABLE, PRIVATE_READONLY, OTHER = range(4)
 _SHM_NONE = 0xFFFFFFFF  # pmap's shm_minor when its probe found none (~0u)
 
 
-def kind_of(perms):
+def size_total_of(perms):
     """Where pmap adds a mapping's size: by the 4th and 2nd byte of its
     perms buffer (as scanned, before pmap edits it)."""
     kind = perms[3] if len(perms) > 3 else 0

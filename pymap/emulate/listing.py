@@ -23,7 +23,7 @@ documented in __init__), ``out``, ``row_format``, ``step_pieces()`` and
 from ..escape import escape_mapping_name
 from ..parse.c_rules import MASK64, LineBuffer, MapsHeader, c_string, fgets_pieces, scan_field_value, \
     scan_maps_header
-from .labels import OTHER, PRIVATE_READONLY, PRIVATE_WRITEABLE, SHARED, edit_perms, kind_of, label_reference
+from .labels import OTHER, PRIVATE_READONLY, PRIVATE_WRITEABLE, SHARED, edit_perms, size_total_of, label_reference
 
 __all__ = ["Listing", "DefaultListing", "ExtendedListing", "DeviceListing", "LISTINGS"]
 
@@ -36,7 +36,7 @@ class Listing:
 
     The state, as pmap's variables: ``header`` (the scan's MapsHeader),
     ``size`` (pmap's diff: the size of the mapping read last), ``totals``
-    (sizes by labels.kind_of), ``rss``, ``shared_dirty``, ``private_dirty``
+    (sizes by labels.size_total_of), ``rss``, ``shared_dirty``, ``private_dirty``
     and their ``total_*``, ``label`` (-x's cp2), ``stopped`` (-A's end), and
     the buffer's history (``header_piece``, ``header_text``,
     ``since_header``); ``labels`` caches the accelerator's labels."""
@@ -51,7 +51,7 @@ class Listing:
         self.header = MapsHeader()
         self.header_piece = self.header_text = b""
         self.since_header = []  # the pieces read since the last header line in range
-        self.totals = [0, 0, 0, 0]  # by kind_of(), unsigned long
+        self.totals = [0, 0, 0, 0]  # by size_total_of(), unsigned long
         self.rss = self.shared_dirty = self.private_dirty = 0
         self.total_rss = self.total_shared_dirty = self.total_private_dirty = 0
         self.size = 0
@@ -161,7 +161,7 @@ class Listing:
         self.since_header = []
         self.size = size = (header.end - header.start) & MASK64
         perms = header.perms
-        kind = kind_of(perms)
+        kind = size_total_of(perms)
         if kind != OTHER:
             self.totals[kind] = (self.totals[kind] + size) & MASK64
         mode = edit_perms(perms)

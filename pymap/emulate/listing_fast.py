@@ -9,7 +9,7 @@ for -x the Rss and dirty numbers); the table is then handled by columns
 (map(int, ...), sums over the few distinct texts of a column, one label per
 distinct name) and its rows made with one format each: the listing's own
 row format, labels from labels.label_reference, sizes added by
-labels.kind_of, the Mode column by labels.edit_perms.
+labels.size_total_of, the Mode column by labels.edit_perms.
 
 An accelerator takes the block's lines (or records) from a position for as
 long as each reads exactly as the engine's step_pieces() would read them,
@@ -24,7 +24,7 @@ from itertools import compress, count, repeat
 from operator import add, and_, ge, le, rshift, sub
 
 from ..parse.c_rules import MASK64, scan_maps_header
-from .labels import OTHER, edit_perms, kind_of, label_reference
+from .labels import OTHER, edit_perms, size_total_of, label_reference
 
 __all__ = ["accelerator_for"]
 # how often one block is offered to an accelerator again after a line it
@@ -130,7 +130,7 @@ class _Accelerator:
         totals = listing.totals
         for one, size in by_perms.items():
             modes[one] = edit_perms(bytearray(one) + bytes(28))
-            kind = kind_of(one)
+            kind = size_total_of(one)
             if kind != OTHER:
                 totals[kind] = (totals[kind] + size) & MASK64
         return starts, ends, sizes, list(map(modes.__getitem__, perms))

@@ -280,7 +280,7 @@ def _cell(value):
 
 def render_text(header, data, name_of):
     """The readable table (bytes) under pmap's header line; ``name_of``
-    shows a mapping's name (bytes) as pymap's reports do (Session.report_name;
+    shows a mapping's name (bytes) as pymap's reports do (Context.report_name;
     --json keeps the bytes)."""
     pmap_view, smaps, status = data["pmap"], data["smaps"], data["status"] or {}
     rollup = data["smaps_rollup"] or {}
