@@ -3,6 +3,7 @@ says (the first procps-ng pmap on PATH, its version and catalog folder read
 from the program file), and which known release a version behaves as."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -37,6 +38,10 @@ pytestmark = pytest.mark.golden
     (b"4.0.5-rc1", ("4.0.5", None)),
     (b"4.0.3.1", ("4.0.3", None)),
     (b"4.0.4a", ("4.0.4", None)),
+    # the newest release with a suffix but no dash is that release, not a
+    # development snapshot after it
+    (b"4.0.6.1", ("4.0.6", None)),
+    (b"4.0.6a", ("4.0.6", None)),
 ])
 def test_release_for_version(version, expected):
     assert release_for_version(version) == expected
@@ -76,7 +81,7 @@ def test_the_first_procps_pmap_on_path(tmp_path):
         found_path, b"4.0.4", "4.0.4", None, b"/usr/share/locale")
 
 
-@pytest.mark.parametrize("what", ["not executable", "not ELF", "no version", "a folder", "a FIFO", "too small"])
+@pytest.mark.parametrize("what", ["not executable", "writable by others only", "not ELF", "no version", "a folder", "a FIFO", "too small"])
 def test_what_is_not_a_procps_pmap(tmp_path, what):
     """Each is passed over (so the search goes on to /usr/bin/pmap, which is
     this machine's, or finds none)."""
@@ -84,6 +89,10 @@ def test_what_is_not_a_procps_pmap(tmp_path, what):
     folder.mkdir()
     if what == "not executable":
         _program(folder, content=_elf(b"4.0.5"), mode=0o644)
+    elif what == "writable by others only":  # no execute bit: not run by a shell either
+        _program(folder, content=_elf(b"4.0.5"), mode=0o646)
+        assert subprocess.run(["/bin/sh", "-c", "command -v pmap"], env={"PATH": str(folder)},
+                              capture_output=True, timeout=60).returncode != 0
     elif what == "not ELF":
         _program(folder, content=_elf(b"4.0.5")[4:])
     elif what == "no version":

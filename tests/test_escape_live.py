@@ -124,6 +124,10 @@ def test_a_one_byte_charset_as_every_release_prints_it(target, folders, latin1_l
                     b"\xf8\x87\xbf\xbf\xbf"],
          comm=b"\xe0\xa0\x80\xed\x9f\xbf\xf9\x80\x80\x80\x80", mapping_name=b"\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x80\x80\x80",
          trailing_nul=False)
+# a sequence whose last byte is no continuation byte (4.0.5's u8charlen()
+# checks each before it takes the sequence)
+@example(arguments=[b"\xf3\xb0\x80A", b"\xf0\x90\x80", b"\xe0\xa0A\xe0", b"\xf4\x8f\xbf\xc2\x80"], comm=b"p",
+         mapping_name=b"\xf0\x90\x80A", trailing_nul=False)
 # a command line that escaping leaves empty: "-" from 4.0.6 on, "?" before
 @example(arguments=[b"\n"], comm=b"p", mapping_name=b"x", trailing_nul=False)
 # a name of 64 bytes: procps keeps 63 (a longer one overflows 4.0.2's buffer: pmap aborts)
