@@ -155,8 +155,17 @@ def _assert_same(target, folders, text, modes=MODES):
     b"00400000-00401000 r-xp 00000000 08:01 11 /" + b"d" * 1100 + b"/lib.so\nRss: 4 kB\nPrivate_Dirty: 8 kB\n"
     b"Swap: 0 kB\n",
     b"00400000-00401000 rw-p 00000000 08:01 11 /x\nhello world\n\nRss: 4 kB\nSwap: 0 kB\n",
+    # the piece after a 1023-byte cut starts with the bytes just outside A-Z: '[' and '@' are no field lines
+    b"00400000-00401000 rw-p 00000000 08:01 11 /" + b"n" * 981 + b"[tail]\nRss: 4 kB\nSwap: 0 kB\n"
+    b"00500000-00501000 rw-p 00000000 08:01 11 /" + b"n" * 981 + b"@tail\nRss: 8 kB\nSwap: 0 kB\n",
+    # a second Swap line without a header: the first reset what pmap prints for the second
+    b"00400000-00401000 rw-p 00000000 08:01 11 /x\nRss: 4 kB\nSwap: 0 kB\nRss: 8 kB\nPrivate_Dirty: 4 kB\n"
+    b"Swap: 0 kB\n00500000-00501000 r--p 00000000 08:01 11 /y\nRss: 4 kB\nSwap: 0 kB\n",
+    # a header without perms after a Swap line: the Mode column shows what the Swap line left of them
+    b"00400000-00401000 rw-p 00000000 08:01 11 /x\nRss: 4 kB\nSwap: 0 kB\n00500000-00502000\nRss: 8 kB\n"
+    b"Swap: 0 kB\n",
 ], ids=["overwritten name", "MB", "negative", "saturated", "two numbers", "long name", "no inode", "partial perms",
-        "partial start", "name past the buffer", "garbage lines"])
+        "partial start", "name past the buffer", "garbage lines", "cut before [ and @", "second Swap line", "no perms after Swap"])
 def test_issue_examples(target, folders, case):
     _assert_same(target, folders, case)
 
