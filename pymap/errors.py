@@ -51,6 +51,18 @@ class UnreadableProcess(ProcessError):
     """The process exists but one of its files could not be read whole."""
 
 
+class CgroupUnreadable(PymapError):
+    """A file of a cgroup could not be read.  ``path`` names it (bytes, as
+    shown), ``reason`` says why (str); ``gone``: the cgroup itself is not
+    there (removed, or removed while it was read)."""
+
+    def __init__(self, path, reason, gone=False):
+        self.path = path
+        self.reason = reason
+        self.gone = gone
+        super().__init__("%s: %s" % (path.decode("utf-8", "replace") if isinstance(path, bytes) else path, reason))
+
+
 class Failure(PymapError):
     """A mode gives up as pmap does: ``message`` (bytes, one line) is shown
     after the program's name, and the status is 1."""

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.support import livetools
+from tests.support import cgroups, livetools
 from pymap.command.cli import run_captured
 
 pytestmark = pytest.mark.live
@@ -27,6 +27,8 @@ thread = threading.Thread(target=time.sleep, args=(3600,), daemon=True)
 thread.start()
 """
 
+# a capture saves the memory cgroups' files in a folder of their own, where the machine has them
+CGROUP_FOLDER = ["cgroup"] if cgroups.has_memory_cgroup() else []
 ENVIRON = {b"LANG": b"C", b"PATH": b"/usr/bin:/bin", b"HOME": b"/nonexistent"}
 # columns that move whenever another process (pymap, pmap) maps the same
 # libraries as the target: proportional sizes, and the shared/private split
@@ -71,9 +73,9 @@ def without_sharing(output, columns):
 def test_capture_writes_the_files_pmap_reads(snapshot, target):
     folder = os.path.join(snapshot, str(target))
     assert sorted(os.listdir(folder)) == sorted(
-        ["cmdline", "comm", "stat", "status", "maps", "smaps", "oom_score", "oom_score_adj"]
+        ["cmdline", "comm", "stat", "status", "maps", "smaps", "oom_score", "oom_score_adj", "cgroup", "captured_at"]
         + (["smaps_rollup"] if os.path.exists("/proc/%d/smaps_rollup" % target) else []))
-    assert sorted(os.listdir(snapshot)) == sorted(["meminfo", str(target)])
+    assert sorted(os.listdir(snapshot)) == sorted(["meminfo", str(target)] + CGROUP_FOLDER)
     for name in os.listdir(folder):
         assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o600
     with open(os.path.join(folder, "smaps"), "rb") as handle:
@@ -161,7 +163,7 @@ def test_thread_id_is_captured_with_its_leader(target, tmp_path):
     thread = threads[0]
     folder = str(tmp_path / "snap")
     assert pymap("--capture", folder, thread) == (0, b"", b"")
-    assert sorted(os.listdir(folder)) == sorted([str(thread), str(target), "meminfo"])
+    assert sorted(os.listdir(folder)) == sorted([str(thread), str(target), "meminfo"] + CGROUP_FOLDER)
     assert "smaps" not in os.listdir(os.path.join(folder, str(thread)))
     with open(os.path.join(folder, str(thread), "status"), "rb") as handle:
         assert b"Tgid:\t%d\n" % target in handle.read()
@@ -257,7 +259,7 @@ def test_capture_of_a_missing_pid_is_not_found(tmp_path, target):
     assert not os.path.exists("/proc/%d" % missing)
     status, stdout, stderr = pymap("--capture", str(tmp_path / "snap"), missing, target)
     assert (status, stdout, stderr) == (42, b"", b"")
-    assert sorted(os.listdir(str(tmp_path / "snap"))) == sorted([str(target), "meminfo"])
+    assert sorted(os.listdir(str(tmp_path / "snap"))) == sorted([str(target), "meminfo"] + CGROUP_FOLDER)
 
 
 def test_capture_refuses_display_modes(tmp_path, target):

@@ -53,11 +53,12 @@ RECONCILE_OOM = {"oom_score_adj", "oom_score", "MemTotal", "SwapTotal"}
 CHANGE_KEYS = {"schema", "pid", "tgid", "change", "start", "end", "offset", "inode", "perms", "device", "name",
                "label", "kb"}
 BEFORE_KEYS = {"start", "end", "offset", "perms"}
-DIFF_TOTALS_KEYS = {"schema", "pid", "tgid", "comm", "cmdline", "totals"}
+DIFF_TOTALS_KEYS = {"schema", "pid", "tgid", "comm", "cmdline", "totals", "age_seconds", "per_minute"}
 STATE_KEYS = {"schema", "pid", "state"}
 # --summary --json, in the README's order
 FIGURES = ["Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem"]
-SUMMARY_ROW_ORDER = ["pid", "user", "uid", "comm", "cmdline"] + FIGURES + ["oom_score", "oom_score_adj", "source"]
+SUMMARY_ROW_ORDER = ["pid", "user", "uid", "comm", "cmdline"] + FIGURES + ["oom_score", "oom_score_adj", "oom_badness",
+                                                                           "source"]
 SUMMARY_ROW_KEYS = ["schema"] + SUMMARY_ROW_ORDER
 SUMMARY_TOTALS_KEYS = {"schema", "totals", "processes", "unreadable"}
 
@@ -606,6 +607,9 @@ def test_diff_json(plain, workdir):
     assert (objects[-1]["pid"], objects[-1]["tgid"], objects[-1]["comm"], objects[-1]["cmdline"]) == (
         plain, plain, comm, cmdline)
     assert_ints(objects[-1]["totals"])
+    age = objects[-1]["age_seconds"]  # the live side is now: a number once a second has passed, else null
+    assert (age is None and objects[-1]["per_minute"] is None) or (
+        isinstance(age, float) and set(objects[-1]["per_minute"]) == set(objects[-1]["totals"]))
 
     # the later side: the capture, changed here
     after = fresh_root(workdir, "diff-after")
@@ -704,6 +708,7 @@ def check_summary_row(item, pid):
     assert [item[key] for key in ("RssAnon", "RssFile", "RssShmem")] == [status[key] for key in
                                                                         ("RssAnon", "RssFile", "RssShmem")]
     assert item["oom_score_adj"] == int(read("/proc/%d/oom_score_adj" % pid))
+    assert item["oom_badness"] is None or is_int(item["oom_badness"])
     assert item["source"] in ("smaps_rollup", "smaps")
 
 

@@ -203,12 +203,14 @@ def test_text_table(snapshot, targets):
     text = _pymap("--summary", "--proc-root", snapshot).stdout.split(b"\n")
     heading = text[0].split()
     assert heading[:3] == [b"PID", b"User", b"Rss"] and heading[-1] == b"Command"
-    assert text[-2].split()[:1] == [b"total"] and text[-2].endswith(b"(3 processes)")
+    # the totals row, then where the memory is (the capture's meminfo against its processes)
+    assert text[4].split()[:1] == [b"total"] and text[4].endswith(b"(3 processes)")
+    assert text[5].startswith(b"Where the memory is") and text[-1] == b""
     widths = {len(line.split(b" /")[0]) for line in text[1:4]}
     assert len(widths) == 1, "columns line up"
     quiet = _pymap("--summary", "-q", "--proc-root", snapshot).stdout.split(b"\n")
     assert quiet[-1] == b"" and sorted(int(line.split()[0]) for line in quiet[:-1]) == sorted(targets)
-    assert [line.split() for line in quiet[:-1]] == [line.split() for line in text[1:-2]]
+    assert [line.split() for line in quiet[:-1]] == [line.split() for line in text[1:4]]
     bars = _pymap("--summary", "--bars", "--proc-root", snapshot).stdout.decode().split("\n")
     shares = [float(re.search(r"(\d+\.\d)%", line).group(1)) for line in bars[1:4]]
     assert abs(sum(shares) - 100) < 0.5 and "\u2588" in bars[1]
@@ -269,7 +271,8 @@ def test_unreadable_processes_are_counted(targets):
 def test_options():
     for args, message in (
             (["--by=program", "1"], b"pymap: option --by goes with --summary\n"),
-            (["--summary", "--by=size"], b"pymap: --by: 'size' is not one of process, program, user, mapping\n"),
+            (["--summary", "--by=size"],
+             b"pymap: --by: 'size' is not one of process, program, user, mapping, cgroup\n"),
             (["--summary", "--by=user", "--sort=oom"], b"pymap: --sort=oom goes with processes, not with --by=user\n"),
             (["--summary", "--sort=kbytes"],
              b"pymap: --sort: 'kbytes' is not one of pss, rss, uss, swap, oom, pid, command\n"),
@@ -505,8 +508,10 @@ def test_rows_are_cut_to_the_terminal_only(tmp_path):
         options = ["-w"] if width is None else []
         status, output = livetools.on_terminal(summary + options, dict(environ, **extra), columns=columns)
         lines = output.replace(b"\r\n", b"\n").split(b"\n")[:-1]
-        assert status == 0 and len(lines) == 3, output[:300]
-        assert lines == [line if width is None else line[:width] for line in whole[:3]]
+        # the heading, the row and the totals are cut; the lines of where the memory is are prose, whole
+        assert status == 0 and len(lines) == len(whole) - 1 and whole[3].startswith(b"Where"), output[:300]
+        assert lines == [line if width is None or index >= 3 else line[:width]
+                         for index, line in enumerate(whole[:-1])]
     status, output = livetools.on_terminal(summary + ["--wide"], environ, columns=80)
     assert output.replace(b"\r\n", b"\n").split(b"\n")[1] == whole[1]
     # -w is pymap's only with --summary: without it, an invalid option, as for pmap

@@ -133,18 +133,28 @@ OPTIONS = (
                brief="show what changed since the capture before"),
     OptionSpec(None, "sort", "key",
                "Order --diff's rows by the growth of kbytes, rss, dirty, anon or swap, largest first "
-               "(default: address); --summary's by pss (the default), rss, uss, swap or oom, largest first, "
-               "or by pid or command.", pymap_only=True, brief="order --diff's or --summary's rows by key:",
-               dest="sort", action="text"),
+               "(default: address); --summary's by pss (the default), rss, uss or swap, largest first, by pid "
+               "or command, or by oom: as the kernel's OOM killer ranks them (oom_badness(), in the scope of "
+               "the machine, or of --cgroup's limit), the process it would kill first, with each one's badness; "
+               "--by=cgroup's rows come by the cgroup's charge unless sorted by the processes' sums.",
+               pymap_only=True, brief="order --diff's or --summary's rows by key:", dest="sort", action="text"),
     OptionSpec(None, "summary", None,
                "Show who uses the memory: one row per process (every process when no PID is given), with RSS, "
                "PSS, USS, swap, the anon/file/shmem split of RSS, oom_score and oom_score_adj, sorted by PSS, "
                "and the totals (as JSON Lines with --json).", pymap_only=True,
                brief="show the memory of every process, or of each pid"),
     OptionSpec(None, "by", "group",
-               "Group --summary's rows by program, user or mapping (the mapped files across processes), or "
-               "show each process (the default).", pymap_only=True, brief="group --summary's rows by group:",
-               dest="group_by", action="text"),
+               "Group --summary's rows by program, user, mapping (the mapped files across processes) or cgroup "
+               "(each memory cgroup that holds processes: its charge, limit, the charge's parts from "
+               "memory.stat, what no process has in its RSS, its OOM kills, and the container, unit or pod it "
+               "is), or show each process (the default).", pymap_only=True,
+               brief="group --summary's rows by group:", dest="group_by", action="text"),
+    OptionSpec(None, "cgroup", "path",
+               "With --summary: only the processes in this memory cgroup and below it; PATH as /proc/PID/cgroup "
+               "writes it (/system.slice/nginx.service), or its folder under the cgroup mount "
+               "(/sys/fs/cgroup/system.slice/nginx.service). --sort=oom then ranks them for an OOM of the "
+               "cgroup's limit, and the totals are reconciled with its memory.stat.", pymap_only=True,
+               brief="with --summary: only the processes of this cgroup", dest="cgroup", action="store"),
     OptionSpec(None, "bars", None, "Show each row's share of the total as a bar (--summary).", pymap_only=True,
                brief="show each row's share as a bar", dest="bars", action="flag", default=False),
     OptionSpec(None, "wide", None,

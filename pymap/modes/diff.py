@@ -53,8 +53,36 @@ class DiffMode(OutputMode):
             state, line = "gone", b"gone since the capture"
         else:
             return EXIT_NOT_FOUND  # as pmap says nothing of a PID that does not exist
-        self.context.sink.emit(NotCompared(pid, state, after or before, self.context.header(after or before), line))
+        oom = self.gone_cgroup(pid) if state == "gone" else None
+        self.context.sink.emit(NotCompared(pid, state, after or before, self.context.header(after or before), line,
+                                           oom))
         return EXIT_NOT_FOUND
+
+    def gone_cgroup(self, pid):
+        """(its memory cgroup, OOM kills at capture time, now or None when
+        the cgroup is gone) of a process gone since the capture, or None
+        when the capture does not tell."""
+        from ..errors import ProcessError as Unreadable
+        from ..parse.cgroups import memory_cgroup
+        from ..report.cgroups import CgroupReader
+
+        try:
+            found = memory_cgroup(self.before.read(pid, b"cgroup"))
+        except Unreadable:
+            return None
+        if found is None:
+            return None
+        version, path = found
+        before = CgroupReader(self.before.cgroups()).oom_kills(version, path)
+        if before is None:
+            return None
+        now_root = self.context.root.cgroups()
+        if now_root.exists(version, path):
+            now = CgroupReader(now_root).oom_kills(version, path)
+            return None if now is None else (path, before, now)
+        if now_root.snapshot:
+            return None  # (a later capture without that cgroup says nothing of it)
+        return path, before, None
 
     def show(self, before, after):
         context = self.context
@@ -94,6 +122,7 @@ class DiffMode(OutputMode):
         if rows is not None:
             for line in rows.lines():
                 sink.write(line)
-        sink.emit(DiffTotals(after, totals, kb_totals))
+        then, now = self.before.captured_at(before.tgid), context.root.captured_at(after.tgid)
+        sink.emit(DiffTotals(after, totals, kb_totals, None if then is None or now is None else now - then))
         console.release()
         return EXIT_SUCCESS

@@ -1,6 +1,12 @@
 """--summary [PID...]: who uses the memory, one row per process (or per
 group), sorted (report/summary.py); every process of the root when no PID
-is given, read by forked helpers too when there are many (ProcRoot.read_many)."""
+is given, read by forked helpers too when there are many (ProcRoot.read_many).
+--by=cgroup groups them by memory cgroup (report/cgroups.py), --cgroup=PATH
+keeps those of one cgroup, --sort=oom ranks them as the OOM killer would
+(report/oom.py), and the totals are reconciled with /proc/meminfo or the
+cgroup's memory.stat (report/balance.py)."""
+
+import os
 
 from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, NoSuchProcess, ProcessError
 from ..report.summary import GroupTable, ProcessRow, ProcessTable, UnreadableCount, Users, read_process_row
@@ -18,9 +24,11 @@ class SummaryMode(OutputMode):
 
     @classmethod
     def check(cls, request, operands):
-        if request.group_by not in (None, "process") and request.sort in ("oom", "pid"):
-            return b"--sort=%s goes with processes, not with --by=%s" % (request.sort.encode(),
-                                                                       request.group_by.encode()), False
+        by = request.group_by
+        if by not in (None, "process") and request.sort in ("oom", "pid"):
+            return b"--sort=%s goes with processes, not with --by=%s" % (request.sort.encode(), by.encode()), False
+        if request.cgroup is not None and (not request.cgroup or b"\0" in request.cgroup):
+            return b"--cgroup: '%s' is no cgroup path" % request.cgroup.replace(b"\0", b"\\0"), False
         return None
 
     def run(self, pids):
@@ -28,13 +36,21 @@ class SummaryMode(OutputMode):
         request = context.request
         root = context.root
         by = request.group_by or "process"
+        sort = request.sort or ("usage" if by == "cgroup" else "pss")
         named = bool(pids)
         by_mapping, with_comm = by == "mapping", request.json
+        with_cgroup = by == "cgroup" or request.cgroup is not None
+        with_start = sort == "oom"
 
         def read_one(pid):
-            row = read_process_row(root, pid, named, by_mapping, with_comm)
+            row = read_process_row(root, pid, named, by_mapping, with_comm, with_cgroup, with_start)
             return None if row is None else row.plain()
 
+        wanted = None
+        if request.cgroup is not None:
+            wanted = self.wanted_cgroup(request.cgroup)
+            if wanted is None:
+                return EXIT_FAILURE
         try:
             results = root.read_many(list(pids) or root.pids(), read_one, READERS, FORKED_MINIMUM)
         except ProcessError as error:  # the root itself cannot be read
@@ -59,13 +75,117 @@ class SummaryMode(OutputMode):
             elif result is not None:
                 rows.append(ProcessRow(*result))
         unreadable = len(exited) + len(denied) + len(damaged)
-        sort = request.sort or "pss"
+        from ..report.cgroups import CgroupReader, in_cgroup
+
+        reader = CgroupReader(root.cgroups()) if with_cgroup else None
+        unknown = 0
+        info = None
+        if wanted is not None:
+            kept = [row for row in rows if row.cgroup is not None and in_cgroup(row.cgroup, wanted[1])]
+            unknown = sum(row.cgroup is None for row in rows)
+            version = wanted[0] or next((row.cgroup_version for row in kept), None) or self.version_of(wanted[1])
+            if version is None and not kept:
+                context.console.message(b"--cgroup %s: no such cgroup" % terminal_text(context, request.cgroup))
+                return status | EXIT_NOT_FOUND
+            rows = kept
+            info = reader.info(version, wanted[1]) if version is not None else None
+        meminfo = self.meminfo()
+        scope = self.oom_scope(reader, info, meminfo)
+        self.rank(rows, scope)
         options = (Users(), unreadable, request.quiet, request.bars, request.wide)
+        balance = None
+        if not request.quiet and not named and by != "mapping":
+            balance = self.balance(rows, meminfo, info)
         if by == "process":
-            table = ProcessTable(rows, sort, *options)
+            table = ProcessTable(rows, sort, *options, scope=scope, with_cgroup=with_cgroup, balance=balance)
+        elif by == "cgroup":
+            from ..report.cgroups import CgroupTable, group_by_cgroup
+
+            groups, lost = group_by_cgroup(rows)
+            unknown = max(unknown, len(lost))
+            for group in groups:
+                group.info = reader.info(group.version, group.path)
+            table = CgroupTable(groups, sort, len(rows) - len(lost), *options[1:], balance=balance)
         else:
-            table = GroupTable(rows, by, sort, *options)
+            table = GroupTable(rows, by, sort, *options, balance=balance)
         context.sink.emit(table)
         if unreadable:
             context.sink.emit(UnreadableCount(exited, denied, damaged, root.snapshot, context.charset))
+        if unknown:
+            context.console.message(b"%d process%s whose memory cgroup is not known (no /proc/PID/cgroup, or no "
+                                    b"memory controller) left out" % (unknown, b"" if unknown == 1 else b"es"))
         return status | (EXIT_NOT_FOUND if missing else 0)
+
+    def wanted_cgroup(self, argument):
+        """(version or None, cgroup path) of --cgroup's argument: a folder
+        under a cgroup mount (or under a snapshot's cgroup/v1, cgroup/v2),
+        else a cgroup path as /proc/PID/cgroup writes it; None (said) when
+        it is neither."""
+        context = self.context
+        cgroups = context.root.cgroups()
+        absolute = os.path.normpath(os.path.abspath(argument))
+        found = cgroups.cgroup_of_folder(absolute)
+        if found is not None:
+            return found
+        if argument.startswith(b"/"):
+            return None, b"/" + b"/".join(name for name in argument.split(b"/") if name)
+        context.console.message(b"--cgroup %s: neither a cgroup path (/...) nor a folder under a cgroup mount"
+                                % terminal_text(context, argument))
+        return None
+
+    def version_of(self, path):
+        """The hierarchy that has a cgroup PATH (v1's memory controller
+        first), or None."""
+        cgroups = self.context.root.cgroups()
+        for version in (1, 2):
+            if cgroups.has(version) and cgroups.exists(version, path):
+                return version
+        return None
+
+    def meminfo(self):
+        from ..parse.proc_files import kilobytes
+
+        try:
+            return kilobytes(self.context.root.machine_file(b"meminfo"))
+        except ProcessError:
+            return {}
+
+    def oom_scope(self, reader, info, meminfo):
+        """The OOM scope: the cgroup's (its tightest limit) under --cgroup
+        when it is limited, else the machine's."""
+        from ..report.oom import machine_scope
+
+        page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        if info is not None:
+            scope = reader.scope(info.version, info.path, meminfo.get("SwapTotal", 0), page_kb)
+            if scope is not None:
+                return scope
+        return machine_scope(meminfo, page_kb)
+
+    @staticmethod
+    def rank(rows, scope):
+        """Each row's badness in ``scope``: init (PID 1) and processes
+        without memory are never chosen."""
+        from ..report.oom import badness
+
+        for row in rows:
+            figures = row.figures
+            row.oom_badness = badness(figures["RssAnon"] + figures["RssFile"] + figures["RssShmem"], row.vm_swap,
+                                      row.vm_pte, row.oom_score_adj, scope, never=row.pid == 1 or row.source is None)
+
+    @staticmethod
+    def balance(rows, meminfo, info):
+        """Where the memory is: the cgroup's charge under --cgroup, else the
+        machine's (report/balance.py); None without meminfo."""
+        from ..report.balance import CgroupBalance, MachineBalance
+
+        if info is not None:
+            return CgroupBalance(info, rows)
+        return MachineBalance(meminfo, rows) if meminfo else None
+
+
+def terminal_text(context, data):
+    """An argument in a message: its control characters as '?'."""
+    from ..escape import terminal_safe
+
+    return terminal_safe(data, context.charset.is_utf8)

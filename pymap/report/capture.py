@@ -3,10 +3,16 @@
 printed at capture time, in every mode.
 
 For each PID this writes DIR/PID/{cmdline,comm,stat,status,smaps,maps,
-oom_score,oom_score_adj} and smaps_rollup when the kernel has it, and the
-machine's /proc/meminfo as DIR/meminfo: every file some mode of pymap reads
-(--reconcile needs the OOM figures and meminfo), so a snapshot answers as
-the live process did.
+oom_score,oom_score_adj,cgroup} and smaps_rollup when the kernel has it,
+DIR/PID/captured_at (when, in seconds since the epoch: --diff's age), the
+machine's /proc/meminfo as DIR/meminfo, and the memory files of each
+process's memory cgroup and of its ancestors (source.cgroup_files) as
+DIR/cgroup/v1/PATH/FILE or DIR/cgroup/v2/PATH/FILE, PATH as
+/proc/PID/cgroup names the cgroup (the root cgroup's in DIR/cgroup/v1/
+itself): every file some mode of pymap reads (--reconcile needs the OOM
+figures and meminfo, --summary --by=cgroup the cgroups'), so a snapshot
+answers as the live process did.  A cgroup's files (and meminfo) already
+in DIR from an earlier capture are kept, never overwritten.
 
 * maps is not read at all: it is made of the header lines of the captured
   smaps (the kernel prints the very same line for a mapping in both files),
@@ -43,13 +49,14 @@ import errno
 import os
 from typing import Callable, Iterable
 
+from ..parse.cgroups import memory_cgroup
 from ..parse.procps import tgid_of
 from ..parse.proc_files import parse_stat
-from ..source import FILES, PROC, ProcRoot, captured_files
+from ..source import CGROUP_FOLDER, FILES, PROC, ProcRoot, captured_files, cgroup_files
 from ..parse.c_rules import is_field_line
-from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, NoSuchProcess, ProcessError
+from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError
 
-__all__ = ["capture", "smaps_to_maps", "CaptureError"]
+__all__ = ["capture", "smaps_to_maps", "CaptureError", "cgroups_to_save"]
 
 # what it saves, from the source's registry (source.FILES): a process's
 # identity files, then its memory files (smaps copied as it is read, maps
@@ -366,6 +373,9 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
     for name in _IDENTITY:
         if name in files:
             folder.put(name, files[name])
+    when = root.captured_at(pid)
+    if when is not None:
+        folder.put(b"captured_at", b"%.3f\n" % when)
     if with_memory:
         state = parse_stat(files[b"stat"]).state
         try:
@@ -421,27 +431,98 @@ def _write_machine_files(root, directory, directory_fd, checkpoint=lambda: None)
             data = root.machine_file(name)
         except ProcessError:
             continue
-        temporary = b".%s.partial-%s" % (name, os.urandom(6).hex().encode())
-        shown = b"%s/%s" % (directory.rstrip(b"/"), name)
+        _put_new(directory_fd, name, data, b"%s/%s" % (directory.rstrip(b"/"), name))
+
+
+def _put_new(folder_fd, name, data, shown):
+    """NAME in the folder, unless it is there (written under a temporary
+    name and linked into place, never over a file)."""
+    temporary = b".%s.partial-%s" % (name, os.urandom(6).hex().encode())
+    try:
+        fd = os.open(temporary, _FILE_FLAGS, 0o600, dir_fd=folder_fd)
         try:
-            fd = os.open(temporary, _FILE_FLAGS, 0o600, dir_fd=directory_fd)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            try:
-                os.link(temporary, name, src_dir_fd=directory_fd, dst_dir_fd=directory_fd, follow_symlinks=False)
-            except FileExistsError:
-                pass
-        except OSError as error:
-            raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
         finally:
+            os.close(fd)
+        try:
+            os.link(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+        except FileExistsError:
+            pass
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+    finally:
+        try:
+            os.unlink(temporary, dir_fd=folder_fd)
+        except OSError:
+            pass
+
+
+def _subfolder(parent_fd, name, shown):
+    """A descriptor of the folder NAME in ``parent_fd``, made (0700) when
+    missing; never through a link."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error) if error.errno not in (errno.ELOOP, errno.ENOTDIR)
+                                        else b"not a folder (pymap follows no link in a snapshot)")) from None
+
+
+def cgroups_to_save(cgroups, captured):
+    """(version, path) of the memory cgroups of the ``captured`` cgroup
+    files (bytes), with their ancestors, each once, parents first."""
+    wanted = []
+    seen = set()
+    for data in captured:
+        found = memory_cgroup(data)
+        if found is None:
+            continue
+        version, path = found
+        chain = [path]
+        while path != b"/":
+            path = path.rstrip(b"/").rpartition(b"/")[0] or b"/"
+            chain.append(path)
+        for each in reversed(chain):
+            key = (version, each)
+            if key not in seen and cgroups.names_of(version, each) is not None:
+                seen.add(key)
+                wanted.append(key)
+    return wanted
+
+
+def _write_cgroup_files(cgroups, wanted, directory, directory_fd, checkpoint=lambda: None):
+    """DIR/cgroup/vN/PATH/FILE for each cgroup of ``wanted``: the files it
+    has of cgroup_files(N); a file an earlier capture saved stays."""
+    for version, path in wanted:
+        checkpoint()
+        files = {}
+        for name in cgroup_files(version):
             try:
-                os.unlink(temporary, dir_fd=directory_fd)
-            except OSError:
-                pass
+                files[name] = cgroups.read(version, path, name)
+            except CgroupUnreadable:
+                continue  # (a file this cgroup lacks; a cgroup removed meanwhile)
+        if not files:
+            continue
+        names = [CGROUP_FOLDER, b"v%d" % version] + cgroups.names_of(version, path)
+        shown = directory.rstrip(b"/")
+        fd = os.dup(directory_fd)
+        try:
+            for name in names:
+                shown += b"/" + name
+                next_fd = _subfolder(fd, name, shown)
+                os.close(fd)
+                fd = next_fd
+            for name, data in files.items():
+                _put_new(fd, name, data, shown + b"/" + name)
+        finally:
+            os.close(fd)
 
 
 def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pids: "Iterable[int]",
@@ -463,6 +544,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
     missing = 0
     done = set()
     wanted = set(pids)
+    cgroup_files_seen = []
     try:
         with _Signals() as signals:
             for pid in pids:
@@ -494,6 +576,8 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                             status |= written
                             if complete:
                                 folder.commit()
+                                if with_memory and b"cgroup" in one_files:  # (its cgroup's files are saved last)
+                                    cgroup_files_seen.append(one_files[b"cgroup"])
                             else:  # nothing that would read as the whole process
                                 message(b"%s: not saved: files of the process could not be read"
                                         % _shown(directory, one_pid))
@@ -506,6 +590,13 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
             if done:
                 try:
                     _write_machine_files(root, directory, directory_fd, signals.checkpoint)
+                except CaptureError as error:
+                    message(error.message)
+                    status |= EXIT_FAILURE
+                cgroups = root.cgroups()
+                try:
+                    _write_cgroup_files(cgroups, cgroups_to_save(cgroups, cgroup_files_seen), directory,
+                                        directory_fd, signals.checkpoint)
                 except CaptureError as error:
                     message(error.message)
                     status |= EXIT_FAILURE

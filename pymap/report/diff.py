@@ -49,6 +49,17 @@ compared gives one object {"schema": 3, "pid": ..., "state": "restarted" |
 whose start time (stat) differs between the two sides is another process
 that took the number.  Exit status: 0, or 42 when some PID was not on both
 sides as the same process, 1 when a process could not be read.
+
+The capture's age (captured_at in the capture's PID folder; the later side
+is now, or the later capture's own time) turns the totals into growth per
+minute: a "per minute" line under the totals (text), "age_seconds" and
+"per_minute" (the totals' deltas per minute, rounded to 0.1 kB) in the
+totals' object (null when the capture has no time, or was taken less than
+MINIMUM_AGE before).  For a process gone
+since the capture, the OOM kill count of its memory cgroup (in the capture,
+and now) is read: when it grew, the line says so (the OOM killer may have
+ended it), and the object carries "cgroup", "oom_kills_before" and
+"oom_kills_now".
 """
 
 import errno
@@ -60,7 +71,7 @@ from .json_lines import SCHEMA, clean_label, error_object, process_head, text
 from .sinks import Record
 
 __all__ = ["match", "figures_of", "changed_pair", "DiffHeading", "Change", "DiffTotals", "NotCompared",
-           "UnreadableCapture", "UnreadableSide", "SortedLines", "FIGURES"]
+           "UnreadableCapture", "UnreadableSide", "SortedLines", "FIGURES", "age_text"]
 
 # the text's figure columns: heading, and how a mapping's figure is found
 FIGURES = ("Kbytes", "RSS", "Dirty", "Anon", "Swap")
@@ -205,24 +216,50 @@ class Change(Record):
         return [entry]
 
 
+# below this many seconds between the sides, growth per minute says nothing
+MINIMUM_AGE = 1.0
+
+
+def age_text(seconds):
+    """ "1h 02m 03s", "4m 05s", "6.0s"."""
+    if seconds < 60:
+        return b"%.1fs" % seconds
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (b"%dh %02dm %02ds" % (hours, minutes, seconds)) if hours else b"%dm %02ds" % (minutes, seconds)
+
+
 class DiffTotals(Record):
     """A process's totals: the deltas of FIGURES' columns (``totals``) in
-    text (not with -q), of every kB field that adds up (``kb``) in JSON."""
+    text (not with -q), of every kB field that adds up (``kb``) in JSON;
+    ``age``: the seconds between the two sides (None: unknown), which makes
+    them growth per minute."""
 
-    def __init__(self, process, totals, kb):
+    def __init__(self, process, totals, kb, age=None):
         self.process = process
         self.totals = totals
         self.kb = kb
+        self.age = age if age is not None and age >= MINIMUM_AGE else None
 
     def text(self, context):
         if context.view.quiet:
             return b""
-        return b"  %s%s\n  %-16s%s\n" % (b"-" * 16, b" --------" * len(FIGURES), context.view.words.total_kb,
-                                         b"".join(b" %*s" % (_WIDTH, _signed(total)) for total in self.totals))
+        out = b"  %s%s\n  %-16s%s\n" % (b"-" * 16, b" --------" * len(FIGURES), context.view.words.total_kb,
+                                        b"".join(b" %*s" % (_WIDTH, _signed(total)) for total in self.totals))
+        if self.age is not None:
+            minutes = self.age / 60.0
+            out += b"  %-16s%s  (captured %s before)\n" % (
+                b"per minute", b"".join(b" %*s" % (_WIDTH, b"%+.1f" % (total / minutes) if total else b"0")
+                                        for total in self.totals), age_text(self.age))
+        return out
 
     def json_objects(self):
         head = process_head(self.process)
         head["totals"] = self.kb
+        head["age_seconds"] = None if self.age is None else round(self.age, 3)
+        head["per_minute"] = None if self.age is None else {
+            name: round(value * 60.0 / self.age, 1) for name, value in self.kb.items()}
         return [head]
 
 
@@ -231,18 +268,33 @@ class NotCompared(Record):
     ``state`` "restarted", "gone" or "not captured", ``line`` what the text
     says under its header."""
 
-    def __init__(self, pid, state, process, header, line):
+    def __init__(self, pid, state, process, header, line, oom=None):
         self.pid = pid
         self.state = state
         self.process = process
         self.header = header
         self.line = line
+        self.oom = oom  # a gone process's cgroup: (path, OOM kills then, now or None)
 
     def text(self, context):
-        return _safe(context, self.header) + b"  %s\n" % _safe(context, self.line)
+        line = self.line
+        if self.oom is not None:
+            path, before, now = self.oom
+            if now is None:
+                line += b"; its memory cgroup %s is gone too" % context.report_name(path)
+            elif before is not None and now > before:
+                count = now - before
+                line += (b"; its memory cgroup %s had %d OOM kill%s since (oom_kill %d then, %d now): the OOM "
+                         b"killer may have ended it (the kernel's log names its victims)" % (
+                             context.report_name(path), count, b"" if count == 1 else b"s", before, now))
+        return _safe(context, self.header) + b"  %s\n" % _safe(context, line)
 
     def json_objects(self):
-        return [{"schema": SCHEMA, "pid": self.pid, "state": self.state}]
+        entry = {"schema": SCHEMA, "pid": self.pid, "state": self.state}
+        if self.oom is not None:
+            path, before, now = self.oom
+            entry.update({"cgroup": text(path), "oom_kills_before": before, "oom_kills_now": now})
+        return [entry]
 
 
 class UnreadableCapture(Record):

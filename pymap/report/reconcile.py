@@ -16,7 +16,10 @@ same smaps); the gaps to status are the kernel's counter approximations.
 The OOM view reproduces the kernel's oom_badness(): resident pages + swap
 entries + page-table pages, plus oom_score_adj x totalpages/1000, where
 totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
-(1000 + badness x 1000 / totalpages) x 2 / 3.
+(1000 + badness x 1000 / totalpages) x 2 / 3.  When the process's memory
+cgroup (or an ancestor) has a limit, an OOM there ranks it against that
+limit instead (report/oom.py): the badness in the cgroup's scope follows,
+and its share of the limit.
 """
 
 from ..errors import ProcessError
@@ -71,6 +74,13 @@ class _Files:
             self.missing.append(name.decode("latin-1"))
             return None
 
+    def read_quietly(self, name):
+        """A file whose absence is not worth a word (None)."""
+        try:
+            return self.root.read(self.tgid, name)
+        except ProcessError:
+            return None
+
     def meminfo(self):
         try:
             return self.root.machine_file(b"meminfo")
@@ -101,6 +111,7 @@ def reconcile_figures(root, process, mappings, view):
                   ("VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE", "VmHWM",
                    "VmLck", "HugetlbPages")}
     oom = _oom(files, status, page_kb)
+    oom["cgroup"] = _cgroup_oom(files, status, oom)
     result = {
         "pid": process.pid,
         "tgid": process.tgid,
@@ -210,6 +221,31 @@ def _oom(files, status, page_kb):
         "predicted_oom_score": 0 if adj == -1000 else (1000 + _c_div(badness * 1000, totalpages)) * 2 // 3,
     })
     return oom
+
+
+def _cgroup_oom(files, status, oom):
+    """The OOM figures in the process's memory cgroup's scope, when that
+    cgroup (or an ancestor) is limited; None otherwise (or when unknown)."""
+    from ..parse.cgroups import memory_cgroup
+    from .cgroups import CgroupReader
+    from .oom import badness
+
+    data = files.read_quietly(b"cgroup")
+    found = memory_cgroup(data) if data is not None else None
+    if found is None or status is None or oom.get("badness_pages") is None:
+        return None
+    version, path = found
+    scope = CgroupReader(files.root.cgroups()).scope(version, path, oom["SwapTotal"] or 0, oom["page_kb"])
+    if scope is None:
+        return None
+    points = badness((status.get("VmRSS") or 0), status.get("VmSwap") or 0, status.get("VmPTE") or 0,
+                     oom["oom_score_adj"] or 0, scope)
+    return {"cgroup": path.decode("utf-8", "surrogateescape"),
+            "limit_cgroup": scope.path.decode("utf-8", "surrogateescape"), "limit_kb": scope.limit_kb,
+            "swap_kb": scope.swap_kb, "totalpages": scope.totalpages,
+            "adj_pages": None if points is None else (oom["oom_score_adj"] or 0) * (scope.totalpages // 1000),
+            "badness_pages": points,
+            "share_percent": None if points is None else round(100.0 * points / scope.totalpages, 3)}
 
 
 def _gaps(data):
@@ -367,6 +403,18 @@ def _render_oom(oom):
                b"memory%s" % (oom["share_percent"],
                               b" after oom_score_adj %+d (%+d pages)" % (adj, oom["adj_pages"]) if adj else b""))
     out.append(b"  %s\n" % why)
+    cgroup = oom.get("cgroup")
+    if cgroup is not None:
+        out.append(b"  in its memory cgroup %s, limited to %d kB + swap %d kB (the limit of %s): %d pages\n" % (
+            cgroup["cgroup"].encode("utf-8", "surrogateescape"), cgroup["limit_kb"], cgroup["swap_kb"],
+            cgroup["limit_cgroup"].encode("utf-8", "surrogateescape"), cgroup["totalpages"]))
+        if cgroup["badness_pages"] is None:
+            out.append(b"  an OOM of that cgroup never chooses it either\n")
+        else:
+            out.append(b"  an OOM of that cgroup ranks it by badness = rss %d + swap %d + page tables %d + adj %d = "
+                       b"%d pages, %.3f%% of the cgroup's limit\n" % (
+                           oom["rss_pages"], oom["swap_pages"], oom["page_table_pages"], cgroup["adj_pages"],
+                           cgroup["badness_pages"], cgroup["share_percent"]))
     return b"".join(out)
 
 

@@ -16,17 +16,20 @@ as pmap's header shows it.  Columns are as wide as their widest cell; a
 totals row follows (-q leaves out heading and totals).
 
 The OOM killer picks the process with the highest badness: its resident
-pages, swap entries and page tables, plus oom_score_adj x (RAM + swap) /
-1000 (-1000: never); oom_score shows it as (1000 + badness x 1000 / (RAM +
-swap)) x 2 / 3.  ``--sort=oom`` puts the process it would pick now first
-(--reconcile shows the sum for one process).
+pages, swap entries and page tables, plus oom_score_adj x the scope's pages
+/ 1000 (-1000: never; report/oom.py); oom_score shows it, machine-wide, as
+(1000 + badness x 1000 / (RAM + swap)) x 2 / 3.  ``--sort=oom`` ranks the
+processes as the kernel would for an OOM of the machine (or, with
+--cgroup, of that cgroup's limit), its victim first, with each row's
+badness (--reconcile shows the sum for one process).
 
 ``--sort=KEY``: pss (the default), rss, uss, swap or oom, largest first;
 pid or command in their order.  ``--by=program`` groups processes by
 program (the name of the command), ``--by=user`` by user, with a count of
 processes; ``--by=mapping`` sums per mapped file (or [heap], [stack], [anon]
-...) across processes, from smaps, with how many processes map it.
-``--bars`` adds a bar of each row's share of the sorted figure's total.
+...) across processes, from smaps, with how many processes map it;
+``--by=cgroup`` per memory cgroup (report/cgroups.py).  ``--bars`` adds a
+bar of each row's share of the sorted figure's total.
 
 Processes that exit while they are read, or whose memory the caller may
 not read, are counted on one line of standard error.  With --json: one
@@ -41,28 +44,41 @@ from ..escape import escape_command_line, terminal_safe
 from ..parse.c_rules import digits_value, scan_int
 from ..parse.proc_files import arguments, counters, is_kilobytes, number, parse_stat, uid_of
 from ..parse.smaps import iter_smaps
+from ..parse.cgroups import memory_cgroup
 from .json_lines import SCHEMA, text
+from .oom import rank_key
 from .sinks import Record
 
 __all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "SORTED_FIGURE", "group_rows",
-           "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount"]
+           "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table", "optional_number",
+           "process_order", "totals_object", "balance_text"]
 
 FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
 MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
 SORTED_FIGURE = {"pss": "Pss", "rss": "Rss", "uss": "Uss", "swap": "Swap"}
 
 # the lines of status and smaps_rollup that are read (values saturate as C's do)
-_STATUS_KEYS = (b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"RssFile", b"RssShmem", b"VmSwap")
-_ROLLUP_KEYS = (b"Rss", b"Pss", b"Private_Clean", b"Private_Dirty", b"Swap", b"SwapPss")
+_STATUS_KEYS = (b"Uid", b"Tgid", b"State", b"VmSize", b"RssAnon", b"RssFile", b"RssShmem", b"VmSwap", b"VmPTE")
+_ROLLUP_KEYS = (b"Rss", b"Pss", b"Private_Clean", b"Private_Dirty", b"Swap", b"SwapPss", b"Pss_File", b"Pss_Shmem")
 
 
 class ProcessRow:
-    """The figures of one process (kB), its identity and OOM standing."""
+    """The figures of one process (kB), its identity and OOM standing:
+    ``vm_swap`` and ``vm_pte`` are status' VmSwap and VmPTE (kB: the OOM
+    killer's swap entries and page tables), ``pss_file`` and ``pss_shmem``
+    the rollup's Pss_File and Pss_Shmem (None without them), ``cgroup``
+    and ``cgroup_version`` its memory cgroup (parse.cgroups.memory_cgroup;
+    None when not read or unknown), ``start_time`` its start (stat's clock
+    ticks; None when not read), ``oom_badness`` its badness in pages in
+    the scope of the report (None: never chosen, or not computed)."""
 
     __slots__ = ("pid", "uid", "state", "cmdline", "comm", "figures", "oom_score", "oom_score_adj", "source",
-                 "mappings")
+                 "mappings", "vm_swap", "vm_pte", "pss_file", "pss_shmem", "cgroup", "cgroup_version", "start_time",
+                 "oom_badness")
 
-    def __init__(self, pid, uid, state, cmdline, comm, figures, oom_score, oom_score_adj, source, mappings=None):
+    def __init__(self, pid, uid, state, cmdline, comm, figures, oom_score, oom_score_adj, source, mappings=None,
+                 vm_swap=0, vm_pte=0, pss_file=None, pss_shmem=None, cgroup=None, cgroup_version=None,
+                 start_time=None, oom_badness=None):
         self.pid = pid
         self.uid = uid
         self.state = state
@@ -73,6 +89,14 @@ class ProcessRow:
         self.oom_score_adj = oom_score_adj
         self.source = source  # "smaps_rollup" or "smaps"
         self.mappings = mappings  # --by=mapping: {name: [MAPPING_FIGURES...]}
+        self.vm_swap = vm_swap
+        self.vm_pte = vm_pte
+        self.pss_file = pss_file
+        self.pss_shmem = pss_shmem
+        self.cgroup = cgroup
+        self.cgroup_version = cgroup_version
+        self.start_time = start_time
+        self.oom_badness = oom_badness
 
     def plain(self):
         """The row as plain values (ProcRoot.read_many sends them through a pipe)."""
@@ -104,31 +128,34 @@ def _comm(files):
         return None
 
 
-def read_process_row(root, pid, named=False, by_mapping=False, with_comm=False):
+def read_process_row(root, pid, named=False, by_mapping=False, with_comm=False, with_cgroup=False,
+                     with_start=False):
     """The ProcessRow of PID in ``root`` (a source.ProcRoot), None for a
     process without memory (a kernel thread, a zombie) or a thread's folder
     (a snapshot's: /proc lists only processes) unless ``named``; raises
     ProcessError when it cannot be read: NoSuchProcess when it does not
     exist or (live) exits while it is read, UnreadableProcess for a
     snapshot whose PID folder misses a file it needs.  Its name (comm) is
-    read only ``with_comm`` or when it has no command line."""
+    read only ``with_comm`` or when it has no command line, its memory
+    cgroup ``with_cgroup``, its start time ``with_start``."""
+    extra = (with_cgroup, with_start)
     with root.process(pid) as files:  # (no such folder: the PID is not found)
         try:
             status = counters(files.read(b"status"), _STATUS_KEYS)
             tgid = number(status.get(b"Tgid", b""))
             if tgid in (0, pid):
-                return _read_row(files, files, status, pid, named, by_mapping, with_comm)
+                return _read_row(files, files, status, pid, named, by_mapping, with_comm, extra)
             if not named:
                 return None
             with root.process(tgid) as memory:  # a thread shares its process's memory
-                return _read_row(files, memory, status, pid, named, by_mapping, with_comm)
+                return _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra)
         except NoSuchProcess as error:
             if not root.snapshot:
                 raise
             raise UnreadableProcess(pid, error.path, error.reason) from None
 
 
-def _read_row(files, memory, status, pid, named, by_mapping, with_comm):
+def _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra=(False, False)):
     """The row of a process whose files are ``files`` and whose memory files
     (smaps, smaps_rollup, the OOM figures) are ``memory``'s (its thread
     group leader's, for a thread)."""
@@ -138,12 +165,14 @@ def _read_row(files, memory, status, pid, named, by_mapping, with_comm):
     for key in (b"RssAnon", b"RssFile", b"RssShmem"):
         figures[key.decode()] = number(status.get(key, b""))
     mappings = None
+    pss_file = pss_shmem = None
     rollup = None if by_mapping or b"VmSize" not in status else _optional(memory, b"smaps_rollup")
     if rollup is not None:
         source = "smaps_rollup"
         values = {key.decode(): digits_value(value[:-3])
                   for key, value in counters(rollup, _ROLLUP_KEYS, is_kilobytes).items()}
         _take_rollup(figures, values)
+        pss_file, pss_shmem = values.get("Pss_File"), values.get("Pss_Shmem")
     elif b"VmSize" in status:
         source = "smaps"
         mappings = _sum_smaps(memory, figures, by_mapping)
@@ -156,9 +185,24 @@ def _read_row(files, memory, status, pid, named, by_mapping, with_comm):
     comm = _comm(files) if with_comm or not cmdline.strip(b"\0") else None
     score = _optional(memory, b"oom_score")
     adj = _optional(memory, b"oom_score_adj")
+    with_cgroup, with_start = extra
+    cgroup = version = start_time = None
+    if with_cgroup:
+        try:
+            found = memory_cgroup(files.read(b"cgroup"))
+        except ProcessError:  # (a snapshot of an older pymap has none)
+            found = None
+        if found is not None:
+            version, cgroup = found
+    if with_start:
+        try:
+            start_time = parse_stat(files.read(b"stat")).start_time
+        except ProcessError:
+            start_time = None
     return ProcessRow(pid, uid_of(status.get(b"Uid", b"")), status.get(b"State", b"")[:1], cmdline, comm, figures,
                       None if score is None else scan_int(score), None if adj is None else scan_int(adj), source,
-                      mappings)
+                      mappings, number(status.get(b"VmSwap", b"")), number(status.get(b"VmPTE", b"")), pss_file,
+                      pss_shmem, cgroup, version, start_time)
 
 
 def _take_rollup(figures, values):
@@ -263,8 +307,8 @@ def process_order(sort):
         return lambda row: row.pid
     if sort == "command":
         return lambda row: (row.cmdline or b"[" + (row.comm or b"") + b"]", row.pid)
-    if sort == "oom":
-        return lambda row: (-(row.oom_score if row.oom_score is not None else -1), row.pid)
+    if sort == "oom":  # the kernel's victim first (report/oom.py)
+        return lambda row: rank_key(row.oom_badness, row.start_time, row.pid)
     figure = SORTED_FIGURE[sort]
     return lambda row: (-row.figures[figure], row.pid)
 
@@ -272,10 +316,16 @@ def process_order(sort):
 class ProcessTable(Record):
     """The rows of every process read (sorted), their totals, and how many
     could not be read: a table in text, an object a row then the totals'
-    in JSON (the totals not with -q)."""
+    in JSON (the totals not with -q).  ``scope``: the OOM scope the rows'
+    badness is of (report.oom.Scope, or None); with --sort=oom the text
+    shows each row's badness and names the scope under the totals."""
 
-    def __init__(self, rows, sort, users, unreadable, quiet, bars, wide):
+    def __init__(self, rows, sort, users, unreadable, quiet, bars, wide, scope=None, with_cgroup=False,
+                 balance=None):
         rows.sort(key=process_order(sort))
+        self.scope = scope
+        self.with_cgroup = with_cgroup
+        self.balance = balance  # report.balance's, or None
         self.rows = rows
         self.sort = sort
         self.users = users
@@ -294,27 +344,38 @@ class ProcessTable(Record):
             entry = {"schema": SCHEMA, "pid": row.pid, "user": text(name(row.uid)), "uid": row.uid,
                      "comm": text(row.comm or b""), "cmdline": [text(argument) for argument in row.arguments]}
             entry.update(row.figures)
-            entry.update({"oom_score": row.oom_score, "oom_score_adj": row.oom_score_adj, "source": row.source})
+            entry.update({"oom_score": row.oom_score, "oom_score_adj": row.oom_score_adj,
+                          "oom_badness": row.oom_badness, "source": row.source})
+            if self.with_cgroup:
+                entry["cgroup"] = None if row.cgroup is None else text(row.cgroup)
             yield entry
         if not self.quiet:
-            yield {"schema": SCHEMA, "totals": self.totals, "processes": len(self.rows),
-                   "unreadable": self.unreadable}
+            yield totals_object(self.totals, len(self.rows), self.unreadable, self.balance)
 
     def text(self, context):
         headings = (b"PID", b"User") + tuple(name.encode() for name in FIGURES) + (b"oom_score", b"oom_score_adj")
         name = self.users.name
         cells = [[b"%d" % row.pid, name(row.uid)] + [b"%d" % row.figures[figure] for figure in FIGURES]
-                 + [_optional_number(row.oom_score), _optional_number(row.oom_score_adj)] for row in self.rows]
+                 + [optional_number(row.oom_score), optional_number(row.oom_score_adj)] for row in self.rows]
+        by_oom = self.sort == "oom"
+        if by_oom:  # each row's points, and "never" where the kernel never chooses
+            headings += (b"Badness",)
+            for row, cells_of_row in zip(self.rows, cells):
+                cells_of_row.append(b"never" if row.oom_badness is None else b"%d" % row.oom_badness)
         compat = context.compat
         commands = [escape_command_line(row.cmdline, row.comm, row.state, context.charset, compat.cmdline_escaping,
                                         compat.empty_cmdline) for row in self.rows]
         sorted_figure = SORTED_FIGURE.get(self.sort, "Pss")
         shares = [row.figures[sorted_figure] for row in self.rows]
         total_cells = [b"", context.view.words.total_kb] + [b"%d" % self.totals[figure] for figure in FIGURES] \
-            + [b"", b""]
+            + [b"", b""] + ([b""] if by_oom else [])
         count = len(self.rows)
-        return _table(context, self, headings, cells, commands, shares, self.totals[sorted_figure], total_cells,
-                      b"(%d process%s)" % (count, b"" if count == 1 else b"es"))
+        table = render_table(context, self, headings, cells, commands, shares, self.totals[sorted_figure],
+                             total_cells, b"(%d process%s)" % (count, b"" if count == 1 else b"es"))
+        if by_oom and not self.quiet and self.scope is not None:
+            table += b"OOM scope: %s; badness in pages, the first row is the process the kernel would kill\n" % (
+                self.scope.describe())
+        return table + balance_text(context, self)
 
 
 class GroupTable(Record):
@@ -323,7 +384,8 @@ class GroupTable(Record):
     object a group then the totals' in JSON (no totals with -q, nor for
     mappings, where a page mapped by several processes is in several rows)."""
 
-    def __init__(self, rows, by, sort, users, unreadable, quiet, bars, wide):
+    def __init__(self, rows, by, sort, users, unreadable, quiet, bars, wide, balance=None):
+        self.balance = balance
         self.groups = group_rows(rows, by, users.name)
         if sort in ("command", "pid"):
             self.groups.sort(key=lambda group: group.key)
@@ -346,7 +408,7 @@ class GroupTable(Record):
             yield entry
         if not self.quiet and self.by != "mapping":
             totals = {name: sum(group.figures[name] for group in self.groups) for name in self.names}
-            yield {"schema": SCHEMA, "totals": totals, "processes": self.processes, "unreadable": self.unreadable}
+            yield totals_object(totals, self.processes, self.unreadable, self.balance)
 
     def text(self, context):
         names = self.names
@@ -361,9 +423,23 @@ class GroupTable(Record):
         else:
             total_cells = [b"%d" % self.processes] + [b"%d" % sum(group.figures[name] for group in groups)
                                                       for name in names]
-        return _table(context, self, headings, cells, keys, shares, sum(shares), total_cells,
-                      context.view.words.total_kb,
-                      last_heading={"program": b"Program", "user": b"User", "mapping": b"Mapping"}[self.by])
+        return render_table(context, self, headings, cells, keys, shares, sum(shares), total_cells,
+                            context.view.words.total_kb,
+                            last_heading={"program": b"Program", "user": b"User", "mapping": b"Mapping"}[self.by]) \
+            + balance_text(context, self)
+
+
+def totals_object(totals, processes, unreadable, balance=None):
+    """The totals' JSON object of a table (with its balance, when it has one)."""
+    entry = {"schema": SCHEMA, "totals": totals, "processes": processes, "unreadable": unreadable}
+    if balance is not None:
+        entry["balance"] = balance.json()
+    return entry
+
+
+def balance_text(context, table):
+    """A table's balance (report/balance.py) under its totals, but with -q."""
+    return b"" if table.quiet or table.balance is None else table.balance.text(context)
 
 
 class UnreadableCount(Record):
@@ -413,7 +489,7 @@ def _unreadable_line(exited, denied, damaged, snapshot):
 _BAR_WIDTH = 20
 
 
-def _table(context, table, headings, cells, names, shares, total, total_cells, total_name,
+def render_table(context, table, headings, cells, names, shares, total, total_cells, total_name,
            last_heading=b"Command"):
     """Right-justified figure columns as wide as their widest cell, the
     (optional) bar, then the name column; a totals row unless -q."""
@@ -500,5 +576,5 @@ def _pid_list(errors):
     return (b"PID " if len(pids) == 1 else b"PIDs ") + shown
 
 
-def _optional_number(value):
+def optional_number(value):
     return b"-" if value is None else b"%d" % value

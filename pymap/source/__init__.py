@@ -19,16 +19,25 @@ process's or the machine's, whether --capture saves it) and a parser in
 pymap/parse.  Besides ProcRoot: the SysV minor probe (sysv.py), pymap's own
 environment as it was started (original_environment) and the check of a
 --proc-root folder before anything is read from it (root_problem).
+
+The memory controller's cgroups live outside /proc: a CgroupRoot (beside the
+ProcRoot, ``ProcRoot.cgroups()``) reads a cgroup's files by the cgroup's
+path as /proc/PID/cgroup writes it.  Live, the hierarchies are found in
+/proc/self/mountinfo (cgroup v1's memory controller, the unified cgroup v2
+hierarchy); in a snapshot (--capture), they are stored under the snapshot
+as ROOT/cgroup/v1/PATH/ and ROOT/cgroup/v2/PATH/ (the root cgroup's files in
+ROOT/cgroup/v1/ itself), and read with the same rules as a PID folder.
 """
 
 import errno
 import os
 
-from ..errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
+from ..errors import AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX", "READ_CHUNK",
            "original_environment", "root_problem",
-           "is_field_line", "is_pid_name", "captured_files"]
+           "is_field_line", "is_pid_name", "captured_files", "cgroup_files", "CgroupRoot", "memory_hierarchies",
+           "CGROUP_FOLDER"]
 
 PROC = b"/proc"
 
@@ -48,11 +57,13 @@ class FileKind:
     (ROOT/PID/NAME), ``captured`` whether --capture saves it, ``optional``
     whether older kernels (and snapshots of them) may lack it, ``memory``
     whether it tells of the process's memory (read after its identity
-    files; another user's process may deny it, as it denies smaps)."""
+    files; another user's process may deny it, as it denies smaps),
+    ``cgroup`` the cgroup hierarchy versions (1, 2) whose cgroup folders
+    hold it (empty: a file of /proc)."""
 
-    __slots__ = ("name", "limit", "cut", "machine", "captured", "optional", "memory")
+    __slots__ = ("name", "limit", "cut", "machine", "captured", "optional", "memory", "cgroup")
 
-    def __init__(self, name, limit, cut=False, machine=False, captured=True, optional=False, memory=False):
+    def __init__(self, name, limit, cut=False, machine=False, captured=True, optional=False, memory=False, cgroup=()):
         self.name = name
         self.limit = limit
         self.cut = cut
@@ -60,6 +71,7 @@ class FileKind:
         self.captured = captured
         self.optional = optional
         self.memory = memory
+        self.cgroup = frozenset(cgroup)
 
     def __repr__(self):
         return "FileKind(%r)" % self.name
@@ -75,7 +87,22 @@ FILES = {kind.name: kind for kind in (
     FileKind(b"smaps_rollup", 64 << 10, optional=True, memory=True),
     FileKind(b"oom_score", 4 << 10, optional=True, memory=True),
     FileKind(b"oom_score_adj", 4 << 10, optional=True, memory=True),
+    FileKind(b"cgroup", 64 << 10, optional=True),  # its cgroups: "ID:controllers:path" lines
+    # when --capture saved the folder (seconds since the epoch): not a file of /proc
+    FileKind(b"captured_at", 4 << 10, optional=True, captured=False),
     FileKind(b"meminfo", 1 << 20, machine=True),
+    FileKind(b"self/mountinfo", 4 << 20, machine=True, captured=False),  # where the cgroup hierarchies are
+    # a memory cgroup's files: cgroup v2's, then v1's memory controller's
+    FileKind(b"memory.current", 4 << 10, cgroup=(2,)),
+    FileKind(b"memory.max", 4 << 10, cgroup=(2,)),
+    FileKind(b"memory.swap.max", 4 << 10, cgroup=(2,), optional=True),
+    FileKind(b"memory.events", 64 << 10, cgroup=(2,)),
+    FileKind(b"memory.stat", 256 << 10, cgroup=(1, 2)),
+    FileKind(b"memory.usage_in_bytes", 4 << 10, cgroup=(1,)),
+    FileKind(b"memory.limit_in_bytes", 4 << 10, cgroup=(1,)),
+    FileKind(b"memory.memsw.limit_in_bytes", 4 << 10, cgroup=(1,), optional=True),
+    FileKind(b"memory.swappiness", 4 << 10, cgroup=(1,), optional=True),
+    FileKind(b"memory.oom_control", 4 << 10, cgroup=(1,)),
 )}
 
 
@@ -83,7 +110,13 @@ def captured_files(machine=False, memory=None):
     """The names --capture saves of a process (or of the machine), in FILES'
     order; with ``memory``, only those that are (or are not) memory files."""
     return tuple(name for name, kind in FILES.items() if kind.captured and kind.machine == machine
-                 and (memory is None or kind.memory == memory))
+                 and not kind.cgroup and (memory is None or kind.memory == memory))
+
+
+def cgroup_files(version):
+    """The names of a cgroup's files pymap reads (and --capture saves) in a
+    hierarchy of that version (1 or 2), in FILES' order."""
+    return tuple(name for name, kind in FILES.items() if version in kind.cgroup)
 
 
 # reads of 64 KiB: the kernel hands out at most a page per read of maps or
@@ -241,6 +274,7 @@ class ProcRoot:
         self.path = path
         self.snapshot = path != PROC if snapshot is None else snapshot
         self._sysv_minors = {}  # (pid, name) (live: None) -> the minor
+        self._cgroups = None
 
     def __repr__(self):
         return "ProcRoot(%r)" % self.path
@@ -481,6 +515,26 @@ class ProcRoot:
             self._sysv_minors[key] = minor
         return self._sysv_minors[key]
 
+    def captured_at(self, pid):
+        """When the process's files were read: now for a live root; for a
+        snapshot the time --capture saved in ROOT/PID/captured_at (seconds
+        since the epoch), None when it has none (or it does not parse)."""
+        if not self.snapshot:
+            import time
+
+            return time.time()
+        try:
+            value = float(self.read(pid, b"captured_at").strip() or b"x")
+        except (ProcessError, ValueError):
+            return None
+        return value if 0 < value < 1e12 else None
+
+    def cgroups(self):
+        """The CgroupRoot beside this root (made once)."""
+        if self._cgroups is None:
+            self._cgroups = CgroupRoot.beside(self)
+        return self._cgroups
+
     def process(self, pid):
         """The files of PID, its folder opened once (a context manager):
         for reading many small files of many processes (--summary)."""
@@ -560,6 +614,227 @@ class ProcessFiles:
     def blocks(self, name):
         """NAME (smaps) in line blocks, as ProcRoot.line_blocks."""
         return self.root.line_blocks(self.pid, name, whole_records=True)
+
+
+# --- cgroups ------------------------------------------------------------------------
+
+# where a snapshot keeps the cgroups' files: ROOT/cgroup/v1/PATH, ROOT/cgroup/v2/PATH
+CGROUP_FOLDER = b"cgroup"
+_GONE_CGROUP = frozenset((errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.ENOTDIR))
+
+
+def _unescape_mount(field):
+    """A mountinfo path: the kernel writes space, tab, newline and backslash
+    as \\ooo (octal)."""
+    if b"\\" not in field:
+        return field
+    out = bytearray()
+    index = 0
+    while index < len(field):
+        piece = field[index + 1:index + 4]
+        if field[index:index + 1] == b"\\" and len(piece) == 3 and all(48 <= byte <= 55 for byte in piece):
+            out.append(int(piece, 8) & 0xFF)
+            index += 4
+        else:
+            out.append(field[index])
+            index += 1
+    return bytes(out)
+
+
+def memory_hierarchies(mountinfo):
+    """{version: (mount point, the cgroup path mounted there)} of the memory
+    cgroups in a /proc/PID/mountinfo (bytes): version 1 for a "cgroup"
+    mount with the memory controller among its options, 2 for a "cgroup2"
+    mount.  Each line: ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE
+    SOURCE SUPER_OPTIONS.  Of several mounts of a hierarchy, the one that
+    shows the most of it (the shortest root) wins, then the first."""
+    found = {}
+    for line in mountinfo.split(b"\n"):
+        head, separator, tail = line.partition(b" - ")
+        if not separator:
+            continue
+        fields = head.split(b" ")
+        after = tail.split(b" ")
+        if len(fields) < 5 or len(after) < 3:
+            continue
+        if after[0] == b"cgroup" and b"memory" in after[2].split(b","):
+            version = 1
+        elif after[0] == b"cgroup2":
+            version = 2
+        else:
+            continue
+        root, point = _unescape_mount(fields[3]), _unescape_mount(fields[4])
+        if not root.startswith(b"/") or not point.startswith(b"/"):
+            continue
+        if version not in found or len(root) < len(found[version][1]):
+            found[version] = (point, root)
+    return found
+
+
+class CgroupRoot:
+    """The memory cgroups beside a ProcRoot: for each hierarchy version (1:
+    cgroup v1's memory controller, 2: the unified hierarchy) a folder
+    (``base`` and the names below it, followed without links), and the
+    cgroup path that folder is (the mount's root: "/", or a container's
+    part of the tree when only that is mounted).  A cgroup is named by its
+    path as /proc/PID/cgroup writes it; its files are read with FILES'
+    bounds, no link below the folder followed, only regular files."""
+
+    def __init__(self, hierarchies, snapshot=False):
+        self.hierarchies = hierarchies  # {version: (base, (names below it), the cgroup path at it)}
+        self.snapshot = snapshot
+
+    def __repr__(self):
+        return "CgroupRoot(%r)" % (self.hierarchies,)
+
+    @classmethod
+    def beside(cls, proc_root):
+        """The cgroups of a live /proc (its self/mountinfo), or of a snapshot
+        (ROOT/cgroup/v1 and ROOT/cgroup/v2)."""
+        if proc_root.snapshot:
+            return cls({version: (proc_root.path, (CGROUP_FOLDER, b"v%d" % version), b"/") for version in (1, 2)},
+                       snapshot=True)
+        try:
+            mounts = memory_hierarchies(proc_root.machine_file(b"self/mountinfo"))
+        except ProcessError:
+            mounts = {}
+        return cls({version: (point, (), root) for version, (point, root) in mounts.items()})
+
+    def has(self, version):
+        return version in self.hierarchies
+
+    def names_of(self, version, path):
+        """The folder names from the hierarchy's folder down to the cgroup
+        PATH (bytes), or None when PATH is not in the part of the tree this
+        root shows (outside a container's namespace: "/../..."), or is no
+        cgroup path."""
+        hierarchy = self.hierarchies.get(version)
+        if hierarchy is None or not path.startswith(b"/"):
+            return None
+        root = hierarchy[2].rstrip(b"/") + b"/"
+        if not (path + b"/").startswith(root):
+            return None
+        names = [name for name in path[len(root):].split(b"/") if name]
+        if any(name in (b".", b"..") for name in names):
+            return None
+        return names
+
+    def folder_of(self, version, path):
+        """The folder of cgroup PATH as a path (bytes, for messages), or None."""
+        names = self.names_of(version, path)
+        if names is None:
+            return None
+        base, below, _ = self.hierarchies[version]
+        return b"/".join([base.rstrip(b"/") or b""] + list(below) + names) or b"/"
+
+    def shown(self, version, path, name=None):
+        folder = self.folder_of(version, path)
+        shown = folder if folder is not None else b"cgroup %s" % path
+        return shown if name is None else shown.rstrip(b"/") + b"/" + name
+
+    def _folder_fd(self, version, path):
+        """A descriptor of the cgroup's folder, each name below the base
+        opened without following a link."""
+        names = self.names_of(version, path)
+        if names is None:
+            raise CgroupUnreadable(self.shown(version, path), "not in the cgroup tree this root shows (another "
+                                   "cgroup namespace's, or no cgroup path)")
+        base, below, _ = self.hierarchies[version]
+        try:
+            fd = os.open(base, _FOLDER_FLAGS)
+        except (OSError, ValueError) as exc:
+            raise self._error(version, path, None, exc) from None
+        try:
+            for name in list(below) + names:
+                try:
+                    next_fd = os.open(name, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                except (OSError, ValueError) as exc:
+                    raise self._error(version, path, None, exc) from None
+                os.close(fd)
+                fd = next_fd
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _error(self, version, path, name, exc):
+        shown = self.shown(version, path, name)
+        if isinstance(exc, ValueError):
+            return CgroupUnreadable(shown, "invalid path")
+        number = exc.errno
+        if number == errno.ELOOP:
+            return CgroupUnreadable(shown, _LINK_REASON)
+        reason = exc.strerror or str(exc)
+        if number in _GONE_CGROUP:
+            if name is None:
+                return CgroupUnreadable(shown, "no such cgroup (removed?)", gone=True)
+            if number == errno.ENODEV:
+                return CgroupUnreadable(shown, "the cgroup was removed while it was read", gone=True)
+        return CgroupUnreadable(shown, reason)
+
+    def exists(self, version, path):
+        """Whether the cgroup's folder is there."""
+        try:
+            os.close(self._folder_fd(version, path))
+        except CgroupUnreadable:
+            return False
+        return True
+
+    def read(self, version, path, name):
+        """The whole file NAME of cgroup PATH in hierarchy VERSION, bounded by
+        FILES[NAME]; raises CgroupUnreadable."""
+        kind = FILES[name]
+        folder = self._folder_fd(version, path)
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
+        except OSError as exc:
+            gone = exc.errno in _GONE_CGROUP and not _still_there(folder)
+            error = self._error(version, path, None if gone else name, exc)
+            raise error from None
+        finally:
+            os.close(folder)
+        try:
+            if os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
+                raise CgroupUnreadable(self.shown(version, path, name), "not a regular file")
+            blocks = []
+            total = 0
+            while total <= kind.limit:
+                try:
+                    block = os.read(fd, min(READ_CHUNK, kind.limit + 1 - total))
+                except InterruptedError:
+                    continue
+                except OSError as exc:
+                    raise self._error(version, path, name, exc) from None
+                if not block:
+                    break
+                blocks.append(block)
+                total += len(block)
+        finally:
+            os.close(fd)
+        if total > kind.limit:
+            raise CgroupUnreadable(self.shown(version, path, name), "larger than %d bytes: not a %s file" % (
+                kind.limit, name.decode("ascii", "replace")))
+        return b"".join(blocks)
+
+    def cgroup_of_folder(self, folder):
+        """(version, cgroup path) of a folder under a hierarchy's folder
+        (bytes: an absolute path, "." and ".." already resolved), or None."""
+        for version, (base, below, root) in sorted(self.hierarchies.items()):
+            top = os.path.abspath(b"/".join([base.rstrip(b"/") or b""] + list(below)) or b"/")
+            if folder == top or folder.startswith(top + b"/"):
+                rest = folder[len(top):].strip(b"/")
+                path = root.rstrip(b"/") + b"/" + rest if rest else root
+                return version, path
+        return None
+
+
+def _still_there(folder_fd):
+    """Whether the cgroup folder ``folder_fd`` is still in the tree (a
+    removed cgroup's folder has no links left)."""
+    try:
+        return os.fstat(folder_fd).st_nlink > 0 and os.listdir(folder_fd) != []
+    except OSError:
+        return False
 
 
 def _record_start(piece):
