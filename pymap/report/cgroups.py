@@ -60,7 +60,10 @@ _EVENTS = {2: b"memory.events", 1: b"memory.oom_control"}
 
 
 def in_cgroup(path, wanted):
-    """Whether cgroup ``path`` is ``wanted`` or below it."""
+    """Whether cgroup ``path`` is ``wanted`` or below it (a path outside
+    this cgroup namespace, "/../...", is below no cgroup of it)."""
+    if path.startswith(b"/..") and not wanted.startswith(b"/.."):
+        return False
     return wanted == b"/" or path == wanted or path.startswith(wanted.rstrip(b"/") + b"/")
 
 

@@ -749,6 +749,8 @@ class CgroupRoot:
                 try:
                     next_fd = os.open(name, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
                 except (OSError, ValueError) as exc:
+                    if isinstance(exc, OSError) and exc.errno == errno.ENOTDIR:
+                        exc = _not_a_folder(fd, name, exc)
                     raise self._error(version, path, None, exc) from None
                 os.close(fd)
                 fd = next_fd
@@ -826,6 +828,18 @@ class CgroupRoot:
                 path = root.rstrip(b"/") + b"/" + rest if rest else root
                 return version, path
         return None
+
+
+def _not_a_folder(folder_fd, name, exc):
+    """O_NOFOLLOW with O_DIRECTORY says only ENOTDIR of a link: ELOOP for a
+    link, an error that names a file that is not a folder, else ``exc``."""
+    try:
+        mode = os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode & _S_IFMT
+    except OSError:
+        return exc
+    if mode == _S_IFLNK:
+        return OSError(errno.ELOOP, "a symbolic link")
+    return OSError(errno.EIO, "not a folder")
 
 
 def _still_there(folder_fd):
