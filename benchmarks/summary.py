@@ -11,14 +11,17 @@ machine has about N more, then runs in turn, one warm-up round and --rounds
 timed ones:
 
 * ``pymap --summary`` (every process, sorted by PSS, with totals);
+* ``pymap --summary --by=cgroup`` (the same processes by memory cgroup:
+  /proc/PID/cgroup of each, and each cgroup's files);
 * ``ps_mem`` (every process, grouped by program);
 * ``smem -t`` (every process, with totals);
 * ``cat /proc/[0-9]*/smaps_rollup`` (the kernel's part of the work) and the
   venv's ``python -c pass`` (Python's start): pymap's floor together.
 
 Reported: the median of each, and the medians of the per-round ratios
-pymap/ps_mem (target <= 0.5), pymap/smem (<= 0.15) and pymap/(cat + python
-start) (<= 2).  Run as root, so that every process can be read by all three.
+pymap/ps_mem (target <= 0.5), pymap/smem (<= 0.15), pymap/(cat + python
+start) (<= 2) and --by=cgroup/--summary (<= 1.2).  Run as root, so that
+every process can be read by all three.
 """
 
 import argparse
@@ -82,6 +85,7 @@ def main():
         print("%d processes on the machine; pymap %s, %s" % (count, pymap[-1], python))
         commands = {
             "pymap --summary": pymap + ["--summary"],
+            "pymap --by=cgroup": pymap + ["--summary", "--by=cgroup"],
             "ps_mem": ps_mem,
             "cat smaps_rollup": ["/bin/sh", "-c", "exec cat /proc/[0-9]*/smaps_rollup 2>/dev/null"],
             "python -c pass": [python, "-c", "pass"],
@@ -110,6 +114,8 @@ def main():
             print("smem: not found (apt-get download smem failed)")
         floor = [a + b for a, b in zip(times["cat smaps_rollup"], times["python -c pass"])]
         print("pymap / (cat + python start):   %.2fx (target <= 2)" % ratio(floor))
+        by_cgroup = statistics.median(a / b for a, b in zip(times["pymap --by=cgroup"], mine))
+        print("--by=cgroup / --summary:        %.2fx (target <= 1.2)" % by_cgroup)
     finally:
         for child in children:
             child.send_signal(signal.SIGKILL)
