@@ -38,10 +38,16 @@ TESTS = {
     "pymap/emulate/rcfile.py": ["tests/test_rcfile.py"],
     "pymap/report/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
     "pymap/report/summary.py": ["tests/test_summary.py", "tests/test_json_schema.py"],
-    "pymap/modes/summary.py": ["tests/test_summary.py"],
+    "pymap/modes/summary.py": ["tests/test_summary.py", "tests/test_cgroups_snapshots.py"],
     "pymap/report/diff.py": ["tests/test_diff.py", "tests/test_json_schema.py"],
-    "pymap/report/reconcile.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
-    "pymap/report/capture.py": ["tests/test_capture.py", "tests/test_hostile.py"],
+    "pymap/report/reconcile.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py",
+                                  "tests/test_cgroups_live.py"],
+    "pymap/report/capture.py": ["tests/test_capture.py", "tests/test_hostile.py", "tests/test_cgroups_snapshots.py"],
+    "pymap/parse/cgroups.py": ["tests/test_cgroups_parse.py", "tests/test_cgroups_snapshots.py"],
+    "pymap/report/cgroups.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
+    "pymap/report/oom.py": ["tests/test_cgroups_parse.py", "tests/test_cgroups_snapshots.py",
+                            "tests/test_cgroups_live.py"],
+    "pymap/report/balance.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
 }
 TIMEOUT = 900
 

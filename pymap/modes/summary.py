@@ -75,9 +75,11 @@ class SummaryMode(OutputMode):
             elif result is not None:
                 rows.append(ProcessRow(*result))
         unreadable = len(exited) + len(denied) + len(damaged)
-        from ..report.cgroups import CgroupReader, in_cgroup
+        reader = None
+        if with_cgroup:
+            from ..report.cgroups import CgroupReader, in_cgroup
 
-        reader = CgroupReader(root.cgroups()) if with_cgroup else None
+            reader = CgroupReader(root.cgroups())
         unknown = 0
         info = None
         if wanted is not None:
