@@ -299,7 +299,8 @@ def test_damaged_cgroup_files(tmp_path):
     root = tmp_path / "proc"
     root.mkdir()
     (root / "meminfo").write_bytes(MEMINFO)
-    paths = ["/no-stat", "/dir-max", "/garbage", "/huge", "/linked", "/gone", "/big-stat", "/events-junk"]
+    paths = ["/no-stat", "/dir-max", "/garbage", "/huge", "/linked", "/gone", "/big-stat", "/events-junk",
+             "/no-controller"]
     for index, path in enumerate(paths):
         process(root, 100 + index, b"0::%s\n" % path.encode())
     process(root, 200, None)
@@ -315,6 +316,7 @@ def test_damaged_cgroup_files(tmp_path):
     os.symlink(str(root / "elsewhere" / "cgroup" / "v2" / "x"), str(root / "cgroup" / "v2" / "linked"))
     cgroup(root, 2, "/big-stat", **dict(files, memory_stat=b"anon 1\n" * 100000))
     cgroup(root, 2, "/events-junk", **dict(files, memory_events=b"\xff\xfe oom_kill\noom_kill x\n\n"))
+    cgroup(root, 2, "/no-controller", cgroup_procs=b"108\n")  # cgroup v2 without the memory controller
     status, out, err = pymap(root, "--summary", "--by=cgroup", "--json", "-q")
     assert status == 0
     assert err == b"pymap: 2 processes whose memory cgroup is not known (no /proc/PID/cgroup, or no memory " \
@@ -323,6 +325,8 @@ def test_damaged_cgroup_files(tmp_path):
     assert set(rows) == set(paths)
     assert rows["/no-stat"]["breakdown"] is None and rows["/no-stat"]["notes"] == [
         "memory.stat: No such file or directory"]
+    assert rows["/no-controller"]["notes"] == ["no memory controller in this cgroup (cgroup v2 without it)"]
+    assert rows["/no-controller"]["usage"] is None and rows["/no-controller"]["limit"] is None
     assert rows["/no-stat"]["usage"] == 1024 and rows["/no-stat"]["not_in_rss"] is None
     assert rows["/dir-max"]["limit"] is None and rows["/dir-max"]["notes"] == ["memory.max: not a regular file"]
     assert rows["/garbage"]["usage"] is None and rows["/garbage"]["notes"] == ["memory.current: not a number"]

@@ -165,11 +165,17 @@ class CgroupReader:
             return info
         try:
             top = self.cgroups.names_of(version, path) == []
+            stat_data = self._file(version, path, b"memory.stat", notes)
+            if stat_data is None and version == 2 and notes == ["memory.stat: No such file or directory"]:
+                probe = []
+                self._file(version, path, _USAGE[version], probe)
+                if probe == ["memory.current: No such file or directory"]:
+                    notes[:] = ["no memory controller in this cgroup (cgroup v2 without it)"]
+                    return info
             info.usage, read = self._number(version, path, _USAGE[version], notes, quiet_missing=top)
             if not read and top and version == 2:
                 notes.append("the root cgroup: its charge is the machine's (/proc/meminfo)")
             self._take_limit(info, notes)
-            stat_data = self._file(version, path, b"memory.stat", notes)
             if stat_data is not None:
                 info.breakdown = charge_breakdown(version, flat_keyed(stat_data), info.usage)
                 if info.breakdown is None:
