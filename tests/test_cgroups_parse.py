@@ -119,6 +119,7 @@ def test_badness_and_scopes():
     # proc_oom_score(): C's truncating division for a negative badness
     assert oom_score(-1, 4250000) == 666 and oom_score(None, 10) == 0
     assert oom_score(4250000, 4250000) == 1333
+    assert oom_score(5, 1) == 4000 and oom_score(-5, 1) == -2666  # (a cgroup whose limit is 0: one page)
     # a cgroup: its limit plus the swap it may use, at most SwapTotal
     assert cgroup_scope(b"/x", 64 << 20, None, 1000000, 4).totalpages == 16384 + 250000
     assert cgroup_scope(b"/x", 64 << 20, 8 << 20, 1000000, 4).totalpages == 16384 + 2048

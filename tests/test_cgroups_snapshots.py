@@ -26,8 +26,9 @@ HEX = "0123456789abcdef" * 4
 
 
 def process(root, pid, cgroup, anon=1000, file=500, shmem=0, swap=0, pte=100, adj=0, start=100, pss=None,
-            uss=None):
-    """A PID folder as /proc writes one (kB figures)."""
+            uss=None, split=True):
+    """A PID folder as /proc writes one (kB figures); ``split``: the rollup
+    has Pss_Anon, Pss_File and Pss_Shmem (kernels from 5.7)."""
     folder = root / str(pid)
     folder.mkdir(parents=True)
     rss = anon + file + shmem
@@ -41,11 +42,13 @@ def process(root, pid, cgroup, anon=1000, file=500, shmem=0, swap=0, pte=100, ad
     (folder / "comm").write_bytes(b"p%d\n" % pid)
     (folder / "smaps").write_bytes(b"00400000-00401000 r--p 00000000 00:00 0 \nSize: 4 kB\nRss: 4 kB\n")
     (folder / "maps").write_bytes(b"00400000-00401000 r--p 00000000 00:00 0 \n")
-    (folder / "smaps_rollup").write_bytes(
-        b"00400000-7fff0000 ---p 00000000 00:00 0 [rollup]\nRss: %d kB\nPss: %d kB\nPss_Anon: %d kB\n"
-        b"Pss_File: %d kB\nPss_Shmem: %d kB\nPrivate_Clean: 0 kB\nPrivate_Dirty: %d kB\nSwap: %d kB\n"
-        b"SwapPss: %d kB\n" % (rss, pss if pss is not None else rss, anon, file, shmem,
-                               uss if uss is not None else anon, swap, swap))
+    rollup = (b"00400000-7fff0000 ---p 00000000 00:00 0 [rollup]\nRss: %d kB\nPss: %d kB\nPss_Anon: %d kB\n"
+              b"Pss_File: %d kB\nPss_Shmem: %d kB\nPrivate_Clean: 0 kB\nPrivate_Dirty: %d kB\nSwap: %d kB\n"
+              b"SwapPss: %d kB\n" % (rss, pss if pss is not None else rss, anon, file, shmem,
+                                     uss if uss is not None else anon, swap, swap))
+    if not split:
+        rollup = b"".join(line for line in rollup.splitlines(True) if not line.startswith(b"Pss_"))
+    (folder / "smaps_rollup").write_bytes(rollup)
     (folder / "oom_score_adj").write_bytes(b"%d\n" % adj)
     if cgroup is not None:
         (folder / "cgroup").write_bytes(cgroup)
@@ -447,3 +450,46 @@ def test_capture_follows_no_link_to_its_cgroup_folder(host, tmp_path):
     assert (status, out) == (1, b"")
     assert err == b"pymap: %s/cgroup: not a folder (pymap follows no link in a snapshot)\n" % bytes(snap)
     assert os.listdir(str(elsewhere)) == [] and (snap / "10" / "stat").exists()
+
+
+def test_balance_on_older_kernels(tmp_path):
+    """Rollups without Pss_File and Pss_Shmem (before 5.7) and a meminfo
+    without SUnreclaim, SecPageTables or Percpu: page cache and shmem no
+    process maps are Cached + Buffers - Mapped, in one line; slab is Slab;
+    processes that share nothing (Pss = Uss) share 0."""
+    root = tmp_path / "proc"
+    root.mkdir()
+    (root / "meminfo").write_bytes(b"MemTotal: 8000000 kB\nMemFree: 5000000 kB\nMemAvailable: 6000000 kB\n"
+                                   b"Buffers: 1000 kB\nCached: 900000 kB\nShmem: 50000 kB\nMapped: 120000 kB\n"
+                                   b"Slab: 70000 kB\nKernelStack: 9000 kB\nPageTables: 8000 kB\n")
+    process(root, 3, b"0::/a\n", anon=2000, file=300, pss=2000, uss=2000, split=False)
+    process(root, 4, b"0::/a\n", anon=1000, file=300, pss=1000, uss=1000, split=False)
+    [*_, totals] = objects(pymap(root, "--summary", "--json")[1])
+    balance = totals["balance"]
+    assert (balance["uss"], balance["shared"]) == (3000, 0)
+    assert balance["page_cache_unmapped"] == 900000 + 1000 - 120000 and balance["shmem_unmapped"] is None
+    assert balance["kernel"] == {"slab": 70000, "page_tables": 8000, "kernel_stack": 9000, "percpu": 0}
+    assert balance["rest"] == 8000000 - (3000 + 781000 + 87000 + 5000000)
+    text = pymap(root, "--summary")[1]
+    assert b"  781000  page cache and shmem no process maps (Cached + Buffers - Mapped)\n" in text
+    assert b"shmem no process maps: tmpfs" not in text
+
+
+def test_cgroup_balance_edges(tmp_path):
+    """A cgroup whose page cache is all mapped (nothing unmapped), and one
+    without memory.stat: the lines the charge allows."""
+    root = tmp_path / "proc"
+    root.mkdir()
+    (root / "meminfo").write_bytes(MEMINFO)
+    process(root, 3, b"0::/mapped\n", anon=1024, file=1024)
+    process(root, 4, b"0::/nostat\n", anon=1024)
+    cgroup(root, 2, "/mapped", **v2_files(3 * MIB, anon=MIB, file=MIB, file_mapped=MIB, kernel=MIB))
+    cgroup(root, 2, "/nostat", **{name: data for name, data in v2_files(MIB).items() if name != "memory_stat"})
+    [*_, totals] = objects(pymap(root, "--summary", "--json", "--cgroup=/mapped")[1])
+    assert totals["balance"]["unmapped"] == 0 and totals["balance"]["rss_above_charge"] == 0
+    assert totals["balance"]["not_in_rss"] == 1024
+    [*_, totals] = objects(pymap(root, "--summary", "--json", "--cgroup=/nostat")[1])
+    assert totals["balance"] == {"of": "cgroup", "cgroup": "/nostat", "usage": 1024, "rss_sum": 1524,
+                                 "rss_above_charge": None}
+    text = pymap(root, "--summary", "--cgroup=/nostat")[1]
+    assert text.endswith(b"(its memory.stat, kB):\n  1024  usage (memory.current)\n  1524  the processes' Rss summed\n")

@@ -214,13 +214,13 @@ class CgroupReader:
         if info.limit is None:
             return None
         where = info.limit_path
-        notes = []
+        notes = []  # (what cannot be read of these counts as no swap limit)
         if version == 2:
-            swap, _ = self._number(version, where, b"memory.swap.max", notes, quiet_missing=True)
+            swap, _ = self._number(version, where, b"memory.swap.max", notes)
         else:
-            memsw, _ = self._number(version, where, b"memory.memsw.limit_in_bytes", notes, quiet_missing=True)
+            memsw, _ = self._number(version, where, b"memory.memsw.limit_in_bytes", notes)
             swap = None if memsw is None else max(0, memsw - info.limit)
-            swappiness = self._file(version, where, b"memory.swappiness", notes, quiet_missing=True)
+            swappiness = self._file(version, where, b"memory.swappiness", notes)
             if swappiness is not None and swappiness.strip() == b"0":
                 swap = 0
         return cgroup_scope(where, info.limit, swap, swap_total_kb, page_kb)

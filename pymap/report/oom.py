@@ -103,7 +103,7 @@ def oom_score(points, totalpages):
     """/proc/PID/oom_score of a badness (proc_oom_score()): 0 for NEVER."""
     if points is NEVER:
         return 0
-    return (1000 + c_div(points * 1000, totalpages)) * 2 // 3
+    return c_div((1000 + c_div(points * 1000, totalpages)) * 2, 3)
 
 
 def rank_key(points, start_time, pid):
@@ -111,5 +111,5 @@ def rank_key(points, start_time, pid):
     badness, of equal badness the one walked last (started last); NEVER
     after every other."""
     if points is NEVER:
-        return (1, 0, 0, pid)
+        return (1, pid)
     return (0, -points, -(start_time or 0), -pid)

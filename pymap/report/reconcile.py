@@ -25,6 +25,7 @@ and its share of the limit.
 from ..errors import ProcessError
 from ..parse.c_rules import scan_int
 from ..parse.proc_files import kilobytes
+from .oom import c_div
 from .sinks import Record
 
 __all__ = ["reconcile_figures", "render_text", "is_shmem", "Reconciliation"]
@@ -50,12 +51,6 @@ def is_shmem(mapping):
     if mapping.name.startswith(_SHMEM_PREFIXES):
         return True
     return mapping.dev_major == 0 and mapping.inode != 0 and mapping.perms[3:4] == b"s"
-
-
-def _c_div(numerator, denominator):
-    """C's integer division (truncates toward zero)."""
-    quotient = abs(numerator) // abs(denominator)
-    return quotient if (numerator >= 0) == (denominator > 0) else -quotient
 
 
 class _Files:
@@ -218,7 +213,7 @@ def _oom(files, status, page_kb):
         "adj_pages": adj_pages, "badness_pages": badness, "totalpages": totalpages,
         "badness_kb": badness * page_kb,
         "share_percent": round(100.0 * badness / totalpages, 3),
-        "predicted_oom_score": 0 if adj == -1000 else (1000 + _c_div(badness * 1000, totalpages)) * 2 // 3,
+        "predicted_oom_score": 0 if adj == -1000 else c_div((1000 + c_div(badness * 1000, totalpages)) * 2, 3),
     })
     return oom
 
