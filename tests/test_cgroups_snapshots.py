@@ -302,8 +302,9 @@ def test_damaged_cgroup_files(tmp_path):
     root = tmp_path / "proc"
     root.mkdir()
     (root / "meminfo").write_bytes(MEMINFO)
+    deep = "/d" * 20000  # (a hostile path: each of its ancestors would be opened level by level)
     paths = ["/no-stat", "/dir-max", "/garbage", "/huge", "/linked", "/gone", "/big-stat", "/events-junk",
-             "/no-controller"]
+             "/no-controller", deep]
     for index, path in enumerate(paths):
         process(root, 100 + index, b"0::%s\n" % path.encode())
     process(root, 200, None)
@@ -339,6 +340,7 @@ def test_damaged_cgroup_files(tmp_path):
     assert rows["/gone"]["usage"] is None and rows["/gone"]["notes"] == ["no such cgroup (removed?)"]
     assert rows["/big-stat"]["breakdown"] is None and "larger than" in rows["/big-stat"]["notes"][0]
     assert rows["/events-junk"]["oom_kills"] is None and rows["/events-junk"]["notes"] == []
+    assert rows[deep]["usage"] is None and "deeper than 128 levels" in rows[deep]["notes"][0]
     text = pymap(root, "--summary", "--by=cgroup")[1]
     assert b"/dir-max  [memory.max: not a regular file]" in text
     # a scope that cannot be known (no limit read) is the machine's

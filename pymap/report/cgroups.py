@@ -42,6 +42,7 @@ then the totals' object (not with -q).
 
 from ..errors import CgroupUnreadable
 from ..escape import terminal_safe
+from ..source import CGROUP_DEPTH
 from ..parse.cgroups import BREAKDOWN, byte_count, charge_breakdown, flat_keyed, runtime_of
 from .json_lines import SCHEMA, text
 from .oom import cgroup_scope
@@ -161,7 +162,8 @@ class CgroupReader:
         info = CgroupInfo(version, path)
         notes = info.notes
         if self.cgroups.names_of(version, path) is None:
-            notes.append("outside the cgroup tree seen here (another cgroup namespace's)")
+            notes.append("outside the cgroup tree seen here (another cgroup namespace's, or deeper than %d levels)"
+                         % CGROUP_DEPTH)
             return info
         try:
             top = self.cgroups.names_of(version, path) == []

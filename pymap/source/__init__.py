@@ -620,6 +620,9 @@ class ProcessFiles:
 
 # where a snapshot keeps the cgroups' files: ROOT/cgroup/v1/PATH, ROOT/cgroup/v2/PATH
 CGROUP_FOLDER = b"cgroup"
+# the deepest cgroup read (real trees are a few levels deep; a snapshot's
+# path of thousands of levels would cost thousands of opens per ancestor)
+CGROUP_DEPTH = 128
 _GONE_CGROUP = frozenset((errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.ENOTDIR))
 
 
@@ -715,7 +718,7 @@ class CgroupRoot:
         if not (path + b"/").startswith(root):
             return None
         names = [name for name in path[len(root):].split(b"/") if name]
-        if any(name in (b".", b"..") for name in names):
+        if len(names) > CGROUP_DEPTH or any(name in (b".", b"..") for name in names):
             return None
         return names
 
@@ -738,7 +741,7 @@ class CgroupRoot:
         names = self.names_of(version, path)
         if names is None:
             raise CgroupUnreadable(self.shown(version, path), "not in the cgroup tree this root shows (another "
-                                   "cgroup namespace's, or no cgroup path)")
+                                   "cgroup namespace's, deeper than %d levels, or no cgroup path)" % CGROUP_DEPTH)
         base, below, _ = self.hierarchies[version]
         try:
             fd = os.open(base, _FOLDER_FLAGS)
