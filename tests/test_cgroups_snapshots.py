@@ -495,3 +495,14 @@ def test_cgroup_balance_edges(tmp_path):
                                  "rss_above_charge": None}
     text = pymap(root, "--summary", "--cgroup=/nostat")[1]
     assert text.endswith(b"(its memory.stat, kB):\n  1024  usage (memory.current)\n  1524  the processes' Rss summed\n")
+
+
+def test_v2_root_cgroup(host):
+    """A process in the real root cgroup of v2 (which has memory.stat but no
+    charge, limit or events of its own): a row that says so, no limit."""
+    process(host, 2, b"0::/\n", anon=700)
+    rows = {row["cgroup"]: row for row in objects(pymap(host, "--summary", "--by=cgroup", "--json", "-q")[1])}
+    root = rows["/"]
+    assert (root["processes"], root["usage"], root["limit"], root["oom_kills"]) == (1, None, None, None)
+    assert root["notes"] == ["the root cgroup: its charge is the machine's (/proc/meminfo)"]
+    assert list(rows)[-1] == "/"  # no charge: last
