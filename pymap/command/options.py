@@ -141,7 +141,9 @@ OPTIONS = (
     OptionSpec(None, "summary", None,
                "Show who uses the memory: one row per process (every process when no PID is given), with RSS, "
                "PSS, USS, swap, the anon/file/shmem split of RSS, oom_score and oom_score_adj, sorted by PSS, "
-               "and the totals (as JSON Lines with --json).", pymap_only=True,
+               "and the totals, with where the machine's memory is (/proc/meminfo: the processes' own and shared "
+               "pages, page cache and shmem no process maps, the kernel's, free) (as JSON Lines with --json).",
+               pymap_only=True,
                brief="show the memory of every process, or of each pid"),
     OptionSpec(None, "by", "group",
                "Group --summary's rows by program, user, mapping (the mapped files across processes) or cgroup "

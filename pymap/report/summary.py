@@ -31,6 +31,10 @@ processes; ``--by=mapping`` sums per mapped file (or [heap], [stack], [anon]
 ``--by=cgroup`` per memory cgroup (report/cgroups.py).  ``--bars`` adds a
 bar of each row's share of the sorted figure's total.
 
+Under the totals, where the memory is: the processes against /proc/meminfo,
+or under --cgroup against the cgroup's memory.stat (report/balance.py; not
+with -q, named PIDs or --by=mapping).
+
 Processes that exit while they are read, or whose memory the caller may
 not read, are counted on one line of standard error.  With --json: one
 JSON object per row (JSON Lines, schema 3, the kernel's names for the
