@@ -35,9 +35,9 @@ import os
 from ..errors import AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX", "READ_CHUNK",
-           "original_environment", "root_problem",
-           "is_field_line", "is_pid_name", "captured_files", "cgroup_files", "CgroupRoot", "memory_hierarchies",
-           "CGROUP_FOLDER"]
+           "MEMORY_READ_MAX", "original_environment", "root_problem",
+           "is_field_line", "is_pid_name", "captured_files", "memory_sample_line", "cgroup_files", "CgroupRoot",
+           "memory_hierarchies", "CGROUP_FOLDER"]
 
 PROC = b"/proc"
 
@@ -45,30 +45,40 @@ PROC = b"/proc"
 CMDLINE_LIMIT = 128 * 1024 - 1
 # pmap's fgets() takes at most this much of a line at a time (char mapbuf[1024])
 PIECE_MAX = 1023
+# the most one read of a process's memory (/proc/PID/mem) may take: the
+# header words of a malloc chunk or heap at a mapping's start, never more
+MEMORY_READ_MAX = 64
 
 
 class FileKind:
     """What pymap knows of one kind of file: ``limit``, the most it reads
     (far beyond what the kernel writes, so that a larger file, damaged or
     hostile, is an error rather than an unbounded read; None: read in
-    blocks, never whole), ``cut`` whether a longer file is cut at the limit
-    rather than refused (as procps cuts a command line), ``machine`` whether
-    it is the machine's (ROOT/NAME) rather than a process's
-    (ROOT/PID/NAME), ``captured`` whether --capture saves it, ``optional``
-    whether older kernels (and snapshots of them) may lack it, ``memory``
-    whether it tells of the process's memory (read after its identity
-    files; another user's process may deny it, as it denies smaps),
-    ``cgroup`` the cgroup hierarchy versions (1, 2) whose cgroup folders
-    hold it (empty: a file of /proc)."""
+    blocks, never whole; for mem, the most one read at an address takes),
+    ``cut`` whether a longer file is cut at the limit rather than refused
+    (as procps cuts a command line), ``machine`` whether it is the
+    machine's (ROOT/NAME) rather than a process's (ROOT/PID/NAME), ``task``
+    whether it is a file of each thread (ROOT/PID/task/TID/NAME, registered
+    as "task/NAME"), ``captured`` whether --capture saves it, ``made``
+    whether --capture makes it rather than copying a file of that name
+    (maps from smaps, mem_samples from reads of mem), ``optional`` whether
+    older kernels (and snapshots of them, or of older pymaps) may lack it,
+    ``memory`` whether it tells of the process's memory (read after its
+    identity files; another user's process may deny it, as it denies
+    smaps), ``cgroup`` the cgroup hierarchy versions (1, 2) whose cgroup
+    folders hold it (empty: a file of /proc)."""
 
-    __slots__ = ("name", "limit", "cut", "machine", "captured", "optional", "memory", "cgroup")
+    __slots__ = ("name", "limit", "cut", "machine", "task", "captured", "made", "optional", "memory", "cgroup")
 
-    def __init__(self, name, limit, cut=False, machine=False, captured=True, optional=False, memory=False, cgroup=()):
+    def __init__(self, name, limit, cut=False, machine=False, task=False, captured=True, made=False, optional=False,
+                 memory=False, cgroup=()):
         self.name = name
         self.limit = limit
         self.cut = cut
         self.machine = machine
+        self.task = task
         self.captured = captured
+        self.made = made
         self.optional = optional
         self.memory = memory
         self.cgroup = frozenset(cgroup)
@@ -82,7 +92,7 @@ FILES = {kind.name: kind for kind in (
     FileKind(b"comm", 4 << 10),
     FileKind(b"stat", 64 << 10),
     FileKind(b"status", 1 << 20),
-    FileKind(b"maps", None, memory=True),
+    FileKind(b"maps", None, memory=True, made=True),
     FileKind(b"smaps", None, memory=True),
     FileKind(b"smaps_rollup", 64 << 10, optional=True, memory=True),
     FileKind(b"oom_score", 4 << 10, optional=True, memory=True),
@@ -90,6 +100,27 @@ FILES = {kind.name: kind for kind in (
     FileKind(b"cgroup", 64 << 10, optional=True),  # its cgroups: "ID:controllers:path" lines
     # when --capture saved the folder (seconds since the epoch): not a file of /proc
     FileKind(b"captured_at", 4 << 10, optional=True, captured=False),
+    # a thread's system call and stack pointer: "running", "-1 SP PC" (blocked
+    # outside a system call) or "NR ARG1 ... ARG6 SP PC" (proc(5)); read (and
+    # captured) for the roles of mappings, which thread stacks hold
+    FileKind(b"task/syscall", 4 << 10, task=True, optional=True, memory=True),
+    # a thread's stat: its kstkesp (field 29) where syscall gave no stack
+    # pointer (kernels write 0 there but for a thread dumping core)
+    FileKind(b"task/stat", 64 << 10, task=True, optional=True),
+    # the process's memory, read only at a mapping's start, MEMORY_READ_MAX
+    # bytes at most a read, within one page, and only where pagemap says the
+    # page is present (ProcessFiles.memory): never copied as such
+    FileKind(b"mem", MEMORY_READ_MAX, captured=False, optional=True, memory=True),
+    # a 64-bit entry per page of the address space: bit 63, the page is
+    # present (read before mem: a read of mem would fault in a page that is
+    # not, or read it back from swap); one entry a read
+    FileKind(b"pagemap", 8, captured=False, optional=True, memory=True),
+    # a snapshot's stand-in for mem: the bytes --capture read of it, one line
+    # per address, "ADDRESS HEXBYTES\n" (the address in hexadecimal as maps
+    # writes it, the bytes read there as two hexadecimal digits each), in
+    # address order; an address that could not be read has no line, and a
+    # process whose memory could not be read no file (memory_sample_line)
+    FileKind(b"mem_samples", None, made=True, optional=True, memory=True),
     FileKind(b"meminfo", 1 << 20, machine=True),
     FileKind(b"self/mountinfo", 4 << 20, machine=True, captured=False),  # where the cgroup hierarchies are
     # a memory cgroup's files: cgroup v2's, then v1's memory controller's
@@ -106,17 +137,24 @@ FILES = {kind.name: kind for kind in (
 )}
 
 
-def captured_files(machine=False, memory=None):
-    """The names --capture saves of a process (or of the machine), in FILES'
-    order; with ``memory``, only those that are (or are not) memory files."""
+def captured_files(machine=False, memory=None, task=False):
+    """The names --capture saves of a process (or of the machine, or of
+    each of its threads), in FILES' order; with ``memory``, only those that
+    are (or are not) memory files."""
     return tuple(name for name, kind in FILES.items() if kind.captured and kind.machine == machine
-                 and not kind.cgroup and (memory is None or kind.memory == memory))
+                 and kind.task == task and not kind.cgroup and (memory is None or kind.memory == memory))
 
 
 def cgroup_files(version):
     """The names of a cgroup's files pymap reads (and --capture saves) in a
     hierarchy of that version (1 or 2), in FILES' order."""
     return tuple(name for name, kind in FILES.items() if version in kind.cgroup)
+
+
+def memory_sample_line(address, data):
+    """The line of a snapshot's mem_samples that says ``data`` (bytes) was
+    read at ``address``."""
+    return b"%x %s\n" % (address, data.hex().encode("ascii"))
 
 
 # reads of 64 KiB: the kernel hands out at most a page per read of maps or
@@ -579,13 +617,15 @@ class ProcRoot:
 
 class ProcessFiles:
     """The files of one PID, its folder opened once, with ProcRoot.read's
-    rules (no link followed, regular files only, FILES' bounds).  A context
-    manager; raises NoSuchProcess (or another ProcessError) when the folder
-    cannot be opened."""
+    rules (no link followed, regular files only, FILES' bounds): its own
+    files, its threads' (tasks, read_task) and its memory (memory).  A
+    context manager; raises NoSuchProcess (or another ProcessError) when the
+    folder cannot be opened."""
 
     def __init__(self, root, pid):
         self.root = root
         self.pid = pid
+        self._task_fd = None
         path = root.path_of(pid)
         root_fd = root._root_fd(pid, path)
         try:
@@ -597,6 +637,8 @@ class ProcessFiles:
         return self
 
     def __exit__(self, *exception):
+        if self._task_fd is not None:
+            os.close(self._task_fd)
         os.close(self.fd)
 
     def read(self, name, limit=None):
@@ -614,6 +656,158 @@ class ProcessFiles:
     def blocks(self, name):
         """NAME (smaps) in line blocks, as ProcRoot.line_blocks."""
         return self.root.line_blocks(self.pid, name, whole_records=True)
+
+    def _task_folder(self):
+        """A descriptor of ROOT/PID/task (opened once, not through a link)."""
+        if self._task_fd is None:
+            try:
+                self._task_fd = os.open(b"task", _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self.fd)
+            except OSError as exc:
+                raise _error(self.pid, self.root.path_of(self.pid, b"task"), exc) from None
+        return self._task_fd
+
+    def tasks(self):
+        """The thread IDs in ROOT/PID/task, in numeric order (names as /proc
+        writes PIDs; anything else in a snapshot's folder is left out)."""
+        folder = self._task_folder()
+        try:
+            names = os.listdir(folder)
+        except OSError as exc:
+            raise _error(self.pid, self.root.path_of(self.pid, b"task"), exc) from None
+        return sorted(int(name) for name in names if is_pid_name(name))
+
+    def read_task(self, tid, name):
+        """ROOT/PID/task/TID/NAME whole, bounded by FILES[b"task/" + NAME]."""
+        kind = FILES[b"task/" + name]
+        path = self.root.path_of(self.pid, b"task/%d/%s" % (tid, name))
+        try:
+            folder = os.open(b"%d" % tid, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self._task_folder())
+        except OSError as exc:
+            raise _error(self.pid, path, exc) from None
+        try:
+            fd = _open_regular(folder, name, self.pid, path)
+        finally:
+            os.close(folder)
+        try:
+            data = _read_to_end(fd, self.pid, path, kind.limit)
+        finally:
+            os.close(fd)
+        return _bounded(data, self.pid, path, kind, kind.limit)
+
+    def memory(self):
+        """A reader of the process's memory at given addresses (a context
+        manager): /proc/PID/mem live, the samples --capture saved in a
+        snapshot (FILES' mem and mem_samples)."""
+        return _SampledMemory(self) if self.root.snapshot else _LiveMemory(self)
+
+
+class _LiveMemory:
+    """Reads of /proc/PID/mem at addresses: at most MEMORY_READ_MAX bytes
+    each, within one page, never written, and only of a page that is
+    present (its pagemap entry says so: pymap never faults a page in, nor
+    reads one back from swap, and so changes nothing of the process's
+    memory); the two files are opened read-only, once, when first needed."""
+
+    PRESENT = 1 << 63  # pagemap's "page present" bit
+
+    def __init__(self, files):
+        self.files = files
+        self.fds = {}
+        self.error = None
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+    def _pread(self, name, size, offset):
+        """pread of ROOT/PID/NAME (opened on first use), or None where
+        nothing can be read at that offset."""
+        files = self.files
+        path = files.root.path_of(files.pid, name)
+        fd = self.fds.get(name)
+        if fd is None:
+            try:
+                fd = self.fds[name] = _open_regular(files.fd, name, files.pid, path)
+            except ProcessError as error:
+                self.error = error
+                raise
+        while True:
+            try:
+                return os.pread(fd, size, offset) or None
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.EFAULT):  # not mapped (any longer), or not readable there
+                    return None
+                raise _error(files.pid, path, exc) from None
+
+    def read(self, address, size):
+        """The bytes at ``address`` (to the end of its page at most), or None
+        where nothing is read there (not mapped any longer, the page not
+        present); raises the ProcessError of a memory that cannot be read
+        at all (another user's: AccessDenied), each time it is asked again."""
+        if not 0 < size <= MEMORY_READ_MAX:
+            raise ValueError("at most %d bytes of memory a read" % MEMORY_READ_MAX)
+        if self.error is not None:
+            raise self.error
+        if not 0 <= address < 1 << 63:  # beyond what pread's offset can say
+            return None
+        entry = self._pread(b"pagemap", 8, address // self.page * 8)
+        if entry is None or len(entry) != 8 or not int.from_bytes(entry, "little") & self.PRESENT:
+            return None
+        return self._pread(b"mem", min(size, self.page - address % self.page), address)
+
+
+class _SampledMemory:
+    """A snapshot's memory: the lines of its mem_samples (FILES), read in
+    blocks as addresses are asked for in increasing order (a lower address
+    starts the file again); None where it holds nothing."""
+
+    def __init__(self, files):
+        self.files = files
+        self.lines = None
+        self.pending = None  # (address, bytes) of the line read last, not yet asked for
+        self.last = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        if self.lines is not None:
+            self.lines.close()
+            self.lines = None
+
+    def _samples(self):
+        for block in self.files.root.line_blocks(self.files.pid, b"mem_samples"):
+            for line in block.split(b"\n"):
+                address, _, data = line.partition(b" ")
+                if 0 < len(address) <= 16 and len(data) <= 2 * MEMORY_READ_MAX:
+                    try:
+                        yield int(address, 16), bytes.fromhex(data.decode("ascii"))
+                    except ValueError:
+                        continue  # not a sample line
+
+    def read(self, address, size):
+        if not 0 < size <= MEMORY_READ_MAX:
+            raise ValueError("at most %d bytes of memory a read" % MEMORY_READ_MAX)
+        if address <= self.last or self.lines is None:
+            self.__exit__()
+            self.lines = self._samples()
+            self.pending = None
+        self.last = address
+        try:
+            while self.pending is None or self.pending[0] < address:
+                self.pending = next(self.lines)
+        except (StopIteration, ProcessError):  # the end, or no samples (missing, unreadable)
+            self.pending = (1 << 64, b"")
+            return None
+        found, data = self.pending
+        return data[:size] or None if found == address else None
 
 
 # --- cgroups ------------------------------------------------------------------------
