@@ -9,7 +9,8 @@ Schema version 3 of a process's object::
                    "inode": "260131", "perms": "r-xp", "device": "fe:00",
                    "name": "/usr/bin/python3.11", "label": "python3.11",
                    "kb": {"Size": 8, "Rss": 8, ...}, "unitless": {"THPeligible": 0},
-                   "vmflags": ["rd", "ex", "mr"]}, ...],
+                   "vmflags": ["rd", "ex", "mr"], "role": "file"},
+                  {..., "name": "", "label": "[ anon ]", ..., "role": "thread_stack", "certain": false}, ...],
      "totals": {"Size": 12345, "Rss": 678, ...}}
 
 ``start``, ``end`` and ``offset`` are hexadecimal strings and ``inode`` a
@@ -32,14 +33,21 @@ in its order, ``unitless`` the bare numbers (THPeligible, ProtectionKey;
 the fields that add up (every kB field but KernelPageSize and MMUPageSize)
 over the mappings shown; a field is 0 when no mapping is shown (a kernel
 thread, an -A range that meets none), so ``.totals.Rss`` is a number.
--A LOW[,HIGH] keeps the mappings that overlap the range.  A process that
+``role`` says what the mapping is for (parse/roles.py: heap, stack,
+thread_stack, guard, malloc_arena, malloc_arena_reserve, malloc_mmap,
+shmem, vdso, vvar, vsyscall, file, anon), and ``certain``, present only
+when it is false, that the role is a guess from the layout alone.
+-A LOW[,HIGH] keeps the mappings that overlap the range (the roles are
+those of the whole map).  A process that
 cannot be read gives {"schema": 3, "pid": ..., "tgid": ..., "error": "..."}
 (exit status 1); a PID that does not exist gives nothing (exit status 42,
 as pmap).  A process that exits while it is read after more than
 Console's HOLD_LIMIT of its object was written ends its object with an
 "error" member after "totals".
 
-Version 2 had integer inodes; version 1 (pymap 0.1) integer addresses,
+The version changes when a member changes its meaning or its type, or
+goes; a new member (as role and certain were) is added without a change,
+and readers ignore members they do not know.  Version 2 had integer inodes; version 1 (pymap 0.1) integer addresses,
 padded labels and totals of KernelPageSize and MMUPageSize, and no
 "schema".
 """
@@ -77,7 +85,7 @@ def clean_label(kind, label):
     return label if kind == NAME else label.lstrip(b" ")
 
 
-def mapping_object(mapping, start_stack, view):
+def mapping_object(mapping, start_stack, view, role=None, certain=True):
     fields = mapping.fields
     unitless = mapping.unitless
     kb = {name: value for name, value in fields.items() if name not in unitless} if unitless else dict(fields)
@@ -94,6 +102,10 @@ def mapping_object(mapping, start_stack, view):
     }
     result["unitless"] = {name: fields[name] for name in unitless if name in fields}
     result["vmflags"] = mapping.vmflags
+    if role is not None:
+        result["role"] = role
+        if not certain:
+            result["certain"] = False
     return result
 
 
@@ -117,23 +129,24 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def stream_process(process, mappings, view, write):
+def stream_process(process, classified, view, write):
     """Write a process's object, a mapping at a time, from an iterable of
-    Mapping (ProcessError from it ends the object with an "error" member,
-    and is raised again)."""
+    (Mapping, role, certain) (report/roles.py's roles_of; a role of None
+    writes none); a ProcessError from it ends the object with an "error"
+    member, and is raised again."""
     head = _encode(process_head(process))
     write(head[:-1] + b',"mappings":[')
     totals = {}
     seen = {}  # every kB field the kernel writes, for the zeros of an empty table
     first = True
     try:
-        for mapping in mappings:
+        for mapping, role, certain in classified:
             for name in mapping.fields:
                 if name not in mapping.unitless:
                     seen[name] = None
             if not in_range(mapping, view):
                 continue
-            entry = mapping_object(mapping, process.start_stack, view)
+            entry = mapping_object(mapping, process.start_stack, view, role, certain)
             for name, value in entry["kb"].items():
                 if name not in NOT_ADDED:
                     totals[name] = totals.get(name, 0) + value
