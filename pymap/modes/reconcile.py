@@ -4,6 +4,7 @@
 from ..errors import EXIT_FAILURE, EXIT_SUCCESS, ProcessError
 from ..parse.smaps import iter_smaps
 from ..report.reconcile import Reconciliation, reconcile_figures
+from ..report.roles import roles_of, thread_facts
 from ..report.sinks import Unreadable
 from . import OutputMode
 
@@ -16,7 +17,10 @@ class ReconcileMode(OutputMode):
         context = self.context
         try:
             mappings = iter_smaps(context.blocks(process, b"smaps"), lenient=True)
-            figures = reconcile_figures(context.root, process, mappings, context.view)
+            with context.root.process(process.tgid) as files:
+                facts = thread_facts(files, process.start_stack)
+                figures = reconcile_figures(context.root, process, roles_of(mappings, files, facts), context.view,
+                                            facts)
         except ProcessError as error:
             context.sink.emit(Unreadable(process, context.header(process), error))
             return EXIT_FAILURE

@@ -13,6 +13,12 @@ Each gap between them is printed with its size and the reason for it.  The
 split of the [ anon ] sum is exact by construction (it is computed from the
 same smaps); the gaps to status are the kernel's counter approximations.
 
+Then what the anonymous memory is, by role (report/roles.py): the heap,
+malloc's arenas and their reserves, its large blocks, the stacks of the
+threads and their guard pages, in mappings, Size, Rss, Anonymous, Swap and
+the Rss of the rows pmap labels [ anon ] (where the one-liner's sum comes
+from).
+
 The OOM view reproduces the kernel's oom_badness(): resident pages + swap
 entries + page-table pages, plus oom_score_adj x totalpages/1000, where
 totalpages = MemTotal + SwapTotal (in pages), and /proc/PID/oom_score =
@@ -25,12 +31,12 @@ and its share of the limit.
 from ..errors import ProcessError
 from ..parse.c_rules import scan_int
 from ..parse.proc_files import kilobytes
+from ..parse.roles import is_shmem
 from .oom import c_div
+from .roles import RoleSums
 from .sinks import Record
 
 __all__ = ["reconcile_figures", "render_text", "is_shmem", "Reconciliation"]
-
-_SHMEM_PREFIXES = (b"/dev/zero", b"/SYSV", b"/memfd:", b"/dev/shm/")
 # the gaps, by section of the text: the parts of the [ anon ] rows' gap
 # (indented under it), memory outside RSS or outside Anonymous, and the
 # counters of status and smaps_rollup against summed smaps
@@ -43,14 +49,6 @@ _SECTION_TITLES = (
 _FILES_SHOWN = 8  # the files named under anon_under_file_names
 
 
-def is_shmem(mapping):
-    """Whether the mapping's pages are shmem (counted in RssShmem, not
-    RssAnon or RssFile): shared anonymous memory (/dev/zero), SysV
-    segments, memfd and tmpfs files; by its name, or, for a shared mapping
-    whose name says nothing, by the anonymous device (major 0)."""
-    if mapping.name.startswith(_SHMEM_PREFIXES):
-        return True
-    return mapping.dev_major == 0 and mapping.inode != 0 and mapping.perms[3:4] == b"s"
 
 
 class _Files:
@@ -84,10 +82,13 @@ class _Files:
             return None
 
 
-def reconcile_figures(root, process, mappings, view):
-    """Every figure of the reconciliation as a dict (the --json object)."""
+def reconcile_figures(root, process, classified, view, facts):
+    """Every figure of the reconciliation as a dict (the --json object),
+    from the (mapping, role, certain) of each mapping (report/roles.py's
+    roles_of) and the process's roles.Facts."""
     files = _Files(root, process.tgid)
-    pmap_view, smaps, parts, page_kb = _from_smaps(process, mappings, view)
+    roles = RoleSums()
+    pmap_view, smaps, parts, page_kb = _from_smaps(process, classified, view, roles)
     rollup_data = files.read(b"smaps_rollup")
     rollup = None
     if rollup_data is not None:
@@ -115,6 +116,8 @@ def reconcile_figures(root, process, mappings, view):
         "smaps_rollup": rollup,
         "status": status,
         "anon_split": parts,
+        "roles": roles.as_dict(),
+        "threads": {"count": facts.threads, "stack_pointers": len(facts.stack_pointers)},
         "oom": oom,
         "missing": files.missing,
     }
@@ -131,7 +134,7 @@ def _page_kb(size):
     return os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _from_smaps(process, mappings, view):
+def _from_smaps(process, classified, view, roles):
     from ..emulate.labels import ANON, STACK, mapping_label_kind
 
     kbytes = rss = dirty = anon_rows = 0
@@ -140,7 +143,7 @@ def _from_smaps(process, mappings, view):
     named_anon = stack_anon = anon_rows_not_anon = gate = 0
     named_anon_mappings = {}
     page_kb = 0
-    for mapping in mappings:
+    for mapping, role, certain in classified:
         fields = mapping.fields
         page_kb = page_kb or fields.get("KernelPageSize", 0)
         size = mapping.end - mapping.start
@@ -161,6 +164,7 @@ def _from_smaps(process, mappings, view):
         if is_shmem(mapping):
             sums["Shmem"] += m_rss - m_anon
         kind = mapping_label_kind(mapping, process.start_stack, view)[0]
+        roles.add(mapping, role, certain, kind == ANON)
         if kind == ANON:
             anon_rows += m_rss
             anon_rows_not_anon += m_rss - m_anon
@@ -356,6 +360,7 @@ def render_text(header, data, name_of):
         out.append(b"%s%+8d kB  %s\n" % (indent, gap["kb"], gap["reason"].encode("utf-8", "replace")))
         if name == "anon_under_file_names":
             out += _named_anon_lines(data["anon_split"]["named_anon_mappings"], name_of)
+    out.append(_render_roles(data["roles"], data["threads"]))
     out.append(_render_oom(data["oom"]))
     if data["missing"]:
         out.append(b"Missing files: %s\n" % ", ".join(data["missing"]).encode("utf-8", "replace"))
@@ -372,6 +377,56 @@ def _named_anon_lines(mappings, name_of):
         lines.append(b"          %+8d kB  in %d more file%s\n" % (-sum(kb for _, kb in rest), len(rest),
                                                                  b"" if len(rest) == 1 else b"s"))
     return lines
+
+
+# what each role is, in the user's words (see parse/roles.py)
+_ROLE_WORDS = {
+    "heap": b"the brk heap: malloc's main arena",
+    "malloc_arena": b"heaps of malloc's arenas (threads' malloc)",
+    "malloc_arena_reserve": b"the arenas' reserved rest: address space, no memory",
+    "malloc_mmap": b"large blocks malloc mapped on their own",
+    "stack": b"the main thread's stack",
+    "thread_stack": b"threads' stacks",
+    "guard": b"guard pages below thread stacks",
+    "anon": b"anonymous memory of no known role",
+    "shmem": b"shared memory (shmem, not RssAnon)",
+    "file": b"files (written private pages are anonymous)",
+    "vdso": b"the kernel's vDSO",
+    "vvar": b"the kernel's vDSO data",
+    "vsyscall": b"the kernel's vsyscall page",
+}
+
+
+def _render_roles(roles, threads):
+    """What the memory is, a line per role: mappings and kB, and a word on
+    what the role is (the arenas' reserve, the threads counted)."""
+    out = [b"What the memory is, by role (kB; the last column is the [ anon ] rows' RSS, the one-liner's sum):\n",
+           b"  %-21s%9s%11s%11s%11s%11s%13s\n" % (b"role", b"mappings", b"Size", b"Rss", b"Anonymous", b"Swap",
+                                                 b"[ anon ] RSS")]
+    totals = dict.fromkeys(("mappings", "Size", "Rss", "Anonymous", "Swap", "anon_rows_Rss"), 0)
+    guessed = []
+    count = 0
+    for role, sums in roles.items():
+        for name in totals:
+            totals[name] += sums[name]
+        words = _ROLE_WORDS.get(role, b"")
+        if role == "malloc_arena":
+            reserve = roles.get("malloc_arena_reserve", {}).get("Size", 0)
+            words += b": %d kB resident of %d kB reserved" % (sums["Rss"], sums["Size"] + reserve)
+        elif role == "thread_stack":
+            words += b": %d threads, %d stack pointers read" % (threads["count"], threads["stack_pointers"])
+        out.append(b"  %-21s%9d%11d%11d%11d%11d%13d  %s\n" % (
+            role.encode(), sums["mappings"], sums["Size"], sums["Rss"], sums["Anonymous"], sums["Swap"],
+            sums["anon_rows_Rss"], words))
+        if sums["guessed"]:
+            guessed.append(b"%s %d" % (role.encode(), sums["guessed"]))
+            count += sums["guessed"]
+    out.append(b"  %-21s%9d%11d%11d%11d%11d%13d\n" % (b"total", totals["mappings"], totals["Size"], totals["Rss"],
+                                                     totals["Anonymous"], totals["Swap"], totals["anon_rows_Rss"]))
+    if guessed:
+        out.append(b"  not certain (the layout's guess, or a malloc block merged with memory beside it): %s "
+                   b"mapping%s\n" % (b", ".join(guessed), b"" if count == 1 else b"s"))
+    return b"".join(out)
 
 
 def _render_oom(oom):
