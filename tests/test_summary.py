@@ -272,7 +272,7 @@ def test_options():
     for args, message in (
             (["--by=program", "1"], b"pymap: option --by goes with --summary\n"),
             (["--summary", "--by=size"],
-             b"pymap: --by: 'size' is not one of process, program, user, mapping, cgroup\n"),
+             b"pymap: --by: 'size' is not one of process, program, user, mapping, cgroup, role\n"),
             (["--summary", "--by=user", "--sort=oom"], b"pymap: --sort=oom goes with processes, not with --by=user\n"),
             (["--summary", "--sort=kbytes"],
              b"pymap: --sort: 'kbytes' is not one of pss, rss, uss, swap, oom, pid, command\n"),

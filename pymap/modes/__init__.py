@@ -75,7 +75,7 @@ MODES = (
     Mode("summary", ("--summary",), "summary:SummaryMode", with_json=True,
          refuses={"-A": b"option --summary covers whole processes: -A is not supported with it"},
          sort_keys=("pss", "rss", "uss", "swap", "oom", "pid", "command"),
-         groups=("process", "program", "user", "mapping", "cgroup"),
+         groups=("process", "program", "user", "mapping", "cgroup", "role"),
          own_options=("--by", "--bars", "--wide", "--cgroup"), all_pids=True, pid_limit=False),
 )
 

@@ -38,12 +38,12 @@ class SummaryMode(OutputMode):
         by = request.group_by or "process"
         sort = request.sort or ("usage" if by == "cgroup" else "pss")
         named = bool(pids)
-        by_mapping, with_comm = by == "mapping", request.json
+        by_mapping, by_role, with_comm = by == "mapping", by == "role", request.json
         with_cgroup = by == "cgroup" or request.cgroup is not None
         with_start = sort == "oom"
 
         def read_one(pid):
-            row = read_process_row(root, pid, named, by_mapping, with_comm, with_cgroup, with_start)
+            row = read_process_row(root, pid, named, by_mapping, with_comm, with_cgroup, with_start, by_role)
             return None if row is None else row.plain()
 
         wanted = None

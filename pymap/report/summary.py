@@ -28,8 +28,11 @@ pid or command in their order.  ``--by=program`` groups processes by
 program (the name of the command), ``--by=user`` by user, with a count of
 processes; ``--by=mapping`` sums per mapped file (or [heap], [stack], [anon]
 ...) across processes, from smaps, with how many processes map it;
-``--by=cgroup`` per memory cgroup (report/cgroups.py).  ``--bars`` adds a
-bar of each row's share of the sorted figure's total.
+``--by=cgroup`` per memory cgroup (report/cgroups.py); ``--by=role`` sums
+across processes by what each mapping is for (report/roles.py: heap,
+malloc_arena, thread_stack, file, ...), from smaps, with how many processes
+have such mappings.  ``--bars`` adds a bar of each row's share of the
+sorted figure's total.
 
 Under the totals, where the memory is: the processes against /proc/meminfo,
 or under --cgroup against the cgroup's memory.stat (report/balance.py; not
@@ -53,12 +56,15 @@ from .json_lines import SCHEMA, text
 from .oom import rank_key
 from .sinks import Record
 
-__all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "SORTED_FIGURE", "group_rows",
+__all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "ROLE_FIGURES", "SORTED_FIGURE", "group_rows",
            "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table", "optional_number",
            "process_order", "totals_object", "balance_text"]
 
 FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
 MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
+ROLE_FIGURES = ("Size",) + MAPPING_FIGURES
+# the figures of a group summed from smaps, by --by
+_SMAPS_FIGURES = {"mapping": MAPPING_FIGURES, "role": ROLE_FIGURES}
 SORTED_FIGURE = {"pss": "Pss", "rss": "Rss", "uss": "Uss", "swap": "Swap"}
 
 # the lines of status and smaps_rollup that are read (values saturate as C's do)
@@ -92,7 +98,7 @@ class ProcessRow:
         self.oom_score = oom_score
         self.oom_score_adj = oom_score_adj
         self.source = source  # "smaps_rollup" or "smaps"
-        self.mappings = mappings  # --by=mapping: {name: [MAPPING_FIGURES...]}
+        self.mappings = mappings  # --by=mapping: {name: [MAPPING_FIGURES...]}; --by=role: {role: [ROLE_FIGURES...]}
         self.vm_swap = vm_swap
         self.vm_pte = vm_pte
         self.pss_file = pss_file
@@ -133,7 +139,7 @@ def _comm(files):
 
 
 def read_process_row(root, pid, named=False, by_mapping=False, with_comm=False, with_cgroup=False,
-                     with_start=False):
+                     with_start=False, by_role=False):
     """The ProcessRow of PID in ``root`` (a source.ProcRoot), None for a
     process without memory (a kernel thread, a zombie) or a thread's folder
     (a snapshot's: /proc lists only processes) unless ``named``; raises
@@ -141,28 +147,31 @@ def read_process_row(root, pid, named=False, by_mapping=False, with_comm=False, 
     exist or (live) exits while it is read, UnreadableProcess for a
     snapshot whose PID folder misses a file it needs.  Its name (comm) is
     read only ``with_comm`` or when it has no command line, its memory
-    cgroup ``with_cgroup``, its start time ``with_start``."""
+    cgroup ``with_cgroup``, its start time ``with_start``.  ``by_mapping``,
+    ``by_role``: its smaps summed by mapped name, or by role."""
     extra = (with_cgroup, with_start)
+    by = "mapping" if by_mapping else "role" if by_role else None
     with root.process(pid) as files:  # (no such folder: the PID is not found)
         try:
             status = counters(files.read(b"status"), _STATUS_KEYS)
             tgid = number(status.get(b"Tgid", b""))
             if tgid in (0, pid):
-                return _read_row(files, files, status, pid, named, by_mapping, with_comm, extra)
+                return _read_row(files, files, status, pid, named, by, with_comm, extra)
             if not named:
                 return None
             with root.process(tgid) as memory:  # a thread shares its process's memory
-                return _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra)
+                return _read_row(files, memory, status, pid, named, by, with_comm, extra)
         except NoSuchProcess as error:
             if not root.snapshot:
                 raise
             raise UnreadableProcess(pid, error.path, error.reason) from None
 
 
-def _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra=(False, False)):
+def _read_row(files, memory, status, pid, named, by, with_comm, extra=(False, False)):
     """The row of a process whose files are ``files`` and whose memory files
-    (smaps, smaps_rollup, the OOM figures) are ``memory``'s (its thread
-    group leader's, for a thread)."""
+    (smaps, smaps_rollup, the OOM figures; its threads and memory for the
+    roles) are ``memory``'s (its thread group leader's, for a thread);
+    ``by`` "mapping" or "role" sums its smaps so (else None)."""
     if b"VmSize" not in status and not named:
         return None
     figures = dict.fromkeys(FIGURES, 0)
@@ -170,7 +179,7 @@ def _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra=(F
         figures[key.decode()] = number(status.get(key, b""))
     mappings = None
     pss_file = pss_shmem = None
-    rollup = None if by_mapping or b"VmSize" not in status else _optional(memory, b"smaps_rollup")
+    rollup = None if by or b"VmSize" not in status else _optional(memory, b"smaps_rollup")
     if rollup is not None:
         source = "smaps_rollup"
         values = {key.decode(): digits_value(value[:-3])
@@ -179,7 +188,7 @@ def _read_row(files, memory, status, pid, named, by_mapping, with_comm, extra=(F
         pss_file, pss_shmem = values.get("Pss_File"), values.get("Pss_Shmem")
     elif b"VmSize" in status:
         source = "smaps"
-        mappings = _sum_smaps(memory, figures, by_mapping)
+        mappings = _sum_smaps(memory, figures, by)
     else:
         source = None
     try:
@@ -217,24 +226,34 @@ def _take_rollup(figures, values):
     figures["SwapPss"] = values.get("SwapPss", 0)
 
 
-def _sum_smaps(files, figures, by_mapping):
-    """Sum smaps into ``figures`` (a kernel without smaps_rollup, or
-    --by=mapping); the per-name sums when ``by_mapping``."""
+def _sum_smaps(files, figures, by):
+    """Sum smaps into ``figures`` (a kernel without smaps_rollup, or --by
+    mapping or role); the sums per name or role for ``by``."""
     sums = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0, "Swap": 0, "SwapPss": 0}
-    names = {} if by_mapping else None
-    for mapping in iter_smaps(files.blocks(b"smaps"), lenient=True):
+    names = {} if by else None
+    mappings = iter_smaps(files.blocks(b"smaps"), lenient=True)
+    if by == "role":
+        from .roles import roles_of, thread_facts
+
+        facts = thread_facts(files, parse_stat(files.read(b"stat")).start_stack)
+        keyed = ((mapping, role.encode()) for mapping, role, _ in roles_of(mappings, files, facts))
+    else:
+        keyed = ((mapping, mapping.name or b"[anon]") for mapping in mappings)
+    with_size = by == "role"
+    for mapping, key in keyed:
         fields = mapping.fields
         get = fields.get
-        for key in sums:
-            sums[key] += get(key, 0)
+        for name in sums:
+            sums[name] += get(name, 0)
         if names is not None:
-            name = mapping.name or b"[anon]"
-            entry = names.get(name)
+            entry = names.get(key)
             if entry is None:
-                entry = names[name] = [0] * len(MAPPING_FIGURES)
-            for index, value in enumerate((get("Rss", 0), get("Pss", 0),
-                                           get("Private_Clean", 0) + get("Private_Dirty", 0), get("Swap", 0),
-                                           get("SwapPss", 0), get("Anonymous", 0))):
+                entry = names[key] = [0] * len(_SMAPS_FIGURES[by])
+            values = (get("Rss", 0), get("Pss", 0), get("Private_Clean", 0) + get("Private_Dirty", 0),
+                      get("Swap", 0), get("SwapPss", 0), get("Anonymous", 0))
+            if with_size:
+                values = (get("Size", (mapping.end - mapping.start) >> 10),) + values
+            for index, value in enumerate(values):
                 entry[index] += value
     _take_rollup(figures, sums)
     return names
@@ -261,11 +280,11 @@ def program_of(row):
 
 
 def group_rows(rows, by, user_name):
-    """The Groups of ``rows`` by "program", "user" or "mapping"."""
+    """The Groups of ``rows`` by "program", "user", "mapping" or "role"."""
     groups = {}
-    names = MAPPING_FIGURES if by == "mapping" else FIGURES
+    names = _SMAPS_FIGURES.get(by, FIGURES)
     for row in rows:
-        if by == "mapping":
+        if by in _SMAPS_FIGURES:
             for name, values in (row.mappings or {}).items():
                 group = groups.get(name)
                 if group is None:
@@ -403,7 +422,7 @@ class GroupTable(Record):
         self.quiet = quiet
         self.bars = bars
         self.wide = wide
-        self.names = MAPPING_FIGURES if by == "mapping" else FIGURES
+        self.names = _SMAPS_FIGURES.get(by, FIGURES)
 
     def json_objects(self):
         for group in self.groups:
@@ -429,7 +448,8 @@ class GroupTable(Record):
                                                       for name in names]
         return render_table(context, self, headings, cells, keys, shares, sum(shares), total_cells,
                             context.view.words.total_kb,
-                            last_heading={"program": b"Program", "user": b"User", "mapping": b"Mapping"}[self.by]) \
+                            last_heading={"program": b"Program", "user": b"User", "mapping": b"Mapping",
+                                          "role": b"Role"}[self.by]) \
             + balance_text(context, self)
 
 
