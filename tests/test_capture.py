@@ -70,14 +70,33 @@ def without_sharing(output, columns):
     return b"\n".join(kept)
 
 
+def files_in(folder):
+    """{path relative to folder: bytes} of every file below it."""
+    found = {}
+    for where, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(where, name), "rb") as handle:
+                found[os.path.relpath(os.path.join(where, name), folder)] = handle.read()
+    return found
+
+
 def test_capture_writes_the_files_pmap_reads(snapshot, target):
     folder = os.path.join(snapshot, str(target))
     assert sorted(os.listdir(folder)) == sorted(
-        ["cmdline", "comm", "stat", "status", "maps", "smaps", "oom_score", "oom_score_adj", "cgroup", "captured_at"]
+        ["cmdline", "comm", "stat", "status", "maps", "smaps", "oom_score", "oom_score_adj", "cgroup", "captured_at",
+         "task", "mem_samples"]
         + (["smaps_rollup"] if os.path.exists("/proc/%d/smaps_rollup" % target) else []))
     assert sorted(os.listdir(snapshot)) == sorted(["meminfo", str(target)] + CGROUP_FOLDER)
-    for name in os.listdir(folder):
-        assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o600
+    # each thread's syscall line (the roles' stack pointers: every thread
+    # of a stopped process gives one), nothing else
+    threads = sorted(os.listdir("/proc/%d/task" % target))
+    assert len(threads) == 2 and sorted(os.listdir(os.path.join(folder, "task"))) == threads
+    for tid in threads:
+        assert os.listdir(os.path.join(folder, "task", tid)) == ["syscall"]
+    for where, folders, names in os.walk(folder):
+        assert os.stat(where).st_mode & 0o777 == 0o700
+        for name in names:
+            assert os.stat(os.path.join(where, name)).st_mode & 0o777 == 0o600
     with open(os.path.join(folder, "smaps"), "rb") as handle:
         smaps = handle.read()
     with open(os.path.join(folder, "maps"), "rb") as handle:
@@ -224,13 +243,12 @@ def test_capture_with_an_unreadable_identity_file_is_not_committed(tmp_path, mon
 
 def test_capture_never_overwrites(snapshot, target):
     folder = os.path.join(snapshot, str(target))
-    before = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
+    before = files_in(folder)
     status, stdout, stderr = pymap("--capture", snapshot, target)
     assert status == 1 and stdout == b""
     assert stderr == b"pmap: %s/%d/cmdline: already exists (pymap never overwrites a snapshot)\n" % (
         snapshot.encode(), target)
-    after = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
-    assert after == before
+    assert files_in(folder) == before
 
 
 def test_capture_does_not_follow_links_inside_the_folder(target, tmp_path):
@@ -272,10 +290,7 @@ def test_capture_refuses_display_modes(tmp_path, target):
 def test_capture_of_a_snapshot_copies_it(snapshot, target, tmp_path):
     copy = str(tmp_path / "copy")
     assert pymap("--proc-root", snapshot, "--capture", copy, target) == (0, b"", b"")
-    for name in os.listdir(os.path.join(snapshot, str(target))):
-        with open(os.path.join(snapshot, str(target), name), "rb") as one, \
-                open(os.path.join(copy, str(target), name), "rb") as two:
-            assert one.read() == two.read()
+    assert files_in(os.path.join(copy, str(target))) == files_in(os.path.join(snapshot, str(target)))
 
 
 # --proc-root on broken snapshots

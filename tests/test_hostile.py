@@ -256,13 +256,18 @@ def test_interrupted_capture_leaves_nothing_that_reads_as_a_process(tmp_path, nu
     stopped (SIGSTOP) at a point where its temporary folder is seen, holding
     what each phase has written; the signal comes while it is stopped, so it
     lands there whatever the machine's load."""
-    code = ("import mmap\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else "
-            "mmap.PROT_READ | mmap.PROT_WRITE)) for i in range(30000)]\n")
+    code = ("import mmap, threading\nregions = [mmap.mmap(-1, 4096, prot=(mmap.PROT_READ if i % 2 else "
+            "mmap.PROT_READ | mmap.PROT_WRITE)) for i in range(30000)]\n"
+            "never = threading.Event()\nthreads = [threading.Thread(target=never.wait, daemon=True) for _ in "
+            "range(300)]\nfor thread in threads:\n    thread.start()\n")
     phases = {
         "folder made": lambda partial: True,
         "smaps under way": lambda partial: os.path.exists(os.path.join(partial, "smaps")),
         "maps long": lambda partial: os.path.getsize(os.path.join(partial, "maps")) > 100_000
         if os.path.exists(os.path.join(partial, "maps")) else False,
+        # the threads' folders (task/TID/syscall) under way
+        "threads under way": lambda partial: len(os.listdir(os.path.join(partial, "task"))) > 1
+        if os.path.isdir(os.path.join(partial, "task")) else False,
     }
     with livetools.stopped_process(code) as pid:
         for phase, reached in phases.items():

@@ -13,6 +13,12 @@ itself): every file some mode of pymap reads (--reconcile needs the OOM
 figures and meminfo, --summary --by=cgroup the cgroups'), so a snapshot
 answers as the live process did.  A cgroup's files (and meminfo) already
 in DIR from an earlier capture are kept, never overwritten.
+The roles of the mappings (report/roles.py) are told from more: the
+files of each thread that their reading read (DIR/PID/task/TID/syscall,
+and stat where syscall gave no stack pointer), and the words at the start
+of the mappings that need them, read from /proc/PID/mem where permitted,
+as DIR/PID/mem_samples (its format is in source.FILES); what could not be
+read is left out, as it was unknown live.
 
 * maps is not read at all: it is made of the header lines of the captured
   smaps (the kernel prints the very same line for a mapping in both files),
@@ -52,9 +58,11 @@ from typing import Callable, Iterable
 from ..parse.cgroups import memory_cgroup
 from ..parse.procps import tgid_of
 from ..parse.proc_files import parse_stat
-from ..source import CGROUP_FOLDER, FILES, PROC, ProcRoot, captured_files, cgroup_files
+from ..parse.roles import HEADER_BYTES, sample_addresses
+from ..source import CGROUP_FOLDER, FILES, PROC, ProcRoot, captured_files, cgroup_files, memory_sample_line
 from ..parse.c_rules import is_field_line
 from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError
+from .roles import thread_facts
 
 __all__ = ["capture", "smaps_to_maps", "CaptureError", "cgroups_to_save"]
 
@@ -62,7 +70,8 @@ __all__ = ["capture", "smaps_to_maps", "CaptureError", "cgroups_to_save"]
 # identity files, then its memory files (smaps copied as it is read, maps
 # made from it, then the small ones), and the machine's files
 _IDENTITY = captured_files(memory=False)
-_SMALL_MEMORY = tuple(name for name in captured_files(memory=True) if FILES[name].limit is not None)
+_SMALL_MEMORY = tuple(name for name in captured_files(memory=True) if FILES[name].limit is not None
+                      and not FILES[name].made)
 _SAVED = captured_files()
 _MACHINE = captured_files(machine=True)
 
@@ -278,6 +287,29 @@ class _PidFolder:
         finally:
             os.close(fd)
 
+    def put_task(self, tid, file_name, data):
+        """DIR/PID/task/TID/NAME, its folders made when missing (no link followed)."""
+        self.checkpoint()
+        shown = _shown(self.directory, self.pid, b"task/%d/%s" % (tid, file_name))
+        outer = _sub_folder(self.fd, b"task", shown)
+        if b"task" not in self.written:
+            self.written.append(b"task")
+        try:
+            inner = _sub_folder(outer, b"%d" % tid, shown)
+        finally:
+            os.close(outer)
+        try:
+            try:
+                fd = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=inner)
+            except OSError as error:
+                raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+            try:
+                self.write(fd, b"task/%d/%s" % (tid, file_name), data)
+            finally:
+                os.close(fd)
+        finally:
+            os.close(inner)
+
     def commit(self):
         """Rename the complete folder into place (never over another)."""
         self.checkpoint()  # the last point where stopping leaves nothing
@@ -299,16 +331,55 @@ class _PidFolder:
                 except OSError:
                     names = self.written
                 for file_name in names:
-                    try:
-                        os.unlink(file_name, dir_fd=self.fd)
-                    except OSError:
-                        pass
+                    _remove(self.fd, file_name)
                 try:
                     os.rmdir(self.temporary, dir_fd=self.directory_fd)
                 except OSError:
                     pass
             os.close(self.fd)
         return False
+
+
+def _sub_folder(parent_fd, name, shown):
+    """A descriptor of the folder NAME in ``parent_fd``, made (0700) when missing."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError as error:
+        raise CaptureError(b"%s: %s" % (shown, _reason(error))) from None
+
+
+def _remove(parent_fd, name):
+    """Remove NAME from the folder ``parent_fd``: a file, or a folder with
+    what it holds (no link followed); what cannot be removed stays."""
+    try:
+        os.unlink(name, dir_fd=parent_fd)
+        return
+    except IsADirectoryError:
+        pass
+    except OSError as error:
+        if error.errno != errno.EPERM:  # (unlink of a folder: EISDIR on Linux, EPERM elsewhere)
+            return
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError:
+        return
+    try:
+        for entry in os.listdir(fd):
+            _remove(fd, entry)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(name, dir_fd=parent_fd)
+    except OSError:
+        pass
 
 
 def _rename_no_replace(source, target, directory_fd):
@@ -377,9 +448,9 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
     if when is not None:
         folder.put(b"captured_at", b"%.3f\n" % when)
     if with_memory:
-        state = parse_stat(files[b"stat"]).state
+        stat = parse_stat(files[b"stat"])
         try:
-            _copy_smaps(root, pid, folder, state)
+            addresses = _copy_smaps(root, pid, folder, stat.state)
         except (NoSuchProcess, AccessDenied, ProcessError) as error:
             if isinstance(error, NoSuchProcess) and "exited" in (error.reason or ""):
                 raise  # nothing of a process that exited while it was read is saved
@@ -390,6 +461,7 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
                 _read_optional(root, pid, name, extra, problems)
             for name, data in extra.items():
                 folder.put(name, data)
+            _copy_role_sources(root, pid, folder, stat.start_stack, addresses)
     complete = True
     for problem in problems:
         message(_problem(problem))
@@ -401,9 +473,12 @@ def _write_process(root, folder, pid, files, problems, with_memory, message):
 
 
 def _copy_smaps(root, pid, folder, state):
-    """smaps copied block by block, and maps made from it, into the folder."""
-    blocks = root.line_blocks(pid, b"smaps", state=state)
+    """smaps copied block by block, and maps made from it, into the folder;
+    returns the starts of the mappings whose first words the roles read
+    (roles.sample_addresses)."""
+    blocks = root.line_blocks(pid, b"smaps", whole_records=True, state=state)
     smaps_fd = maps_fd = None
+    addresses = []
     try:
         maps_lines = _MapsLines()
         for block in blocks:
@@ -412,6 +487,7 @@ def _copy_smaps(root, pid, folder, state):
                 maps_fd = folder.create(b"maps")
             folder.write(smaps_fd, b"smaps", block)
             folder.write(maps_fd, b"maps", maps_lines.feed(block))
+            addresses += sample_addresses(block)
         if smaps_fd is None:  # an empty smaps: a process without memory
             folder.put(b"smaps", b"")
             folder.put(b"maps", b"")
@@ -420,6 +496,40 @@ def _copy_smaps(root, pid, folder, state):
         for fd in (smaps_fd, maps_fd):
             if fd is not None:
                 os.close(fd)
+    return addresses
+
+
+def _copy_role_sources(root, pid, folder, start_stack, addresses):
+    """What the roles of the mappings are told from, as report/roles.py
+    reads it: each thread's files read (task/TID/...), and the words at
+    each of ``addresses`` that can be read (mem_samples).  What cannot be
+    read (another user's threads and memory) is left out: unknown here as
+    it was live."""
+    try:
+        files = root.process(pid)
+    except ProcessError:
+        return
+    with files:
+        thread_facts(files, start_stack, folder.put_task)
+        samples_fd = None
+        lines = []
+        try:
+            with files.memory() as memory:
+                for index, address in enumerate(addresses):
+                    try:
+                        data = memory.read(address, HEADER_BYTES)
+                    except ProcessError:
+                        break  # the memory cannot be read at all
+                    if data is not None:
+                        lines.append(memory_sample_line(address, data))
+                    if lines and (len(lines) >= 1024 or index == len(addresses) - 1):
+                        if samples_fd is None:
+                            samples_fd = folder.create(b"mem_samples")
+                        folder.write(samples_fd, b"mem_samples", b"".join(lines))
+                        lines = []
+        finally:
+            if samples_fd is not None:
+                os.close(samples_fd)
 
 
 def _write_machine_files(root, directory, directory_fd, checkpoint=lambda: None):
