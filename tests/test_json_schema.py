@@ -38,13 +38,20 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # README, "JSON and reconcile": the process object, in the order of its example
 PROCESS_KEYS = ["schema", "pid", "tgid", "comm", "cmdline", "mappings", "totals"]
-MAPPING_KEYS = ["start", "end", "offset", "inode", "perms", "device", "name", "label", "kb", "unitless", "vmflags"]
+MAPPING_KEYS = ["start", "end", "offset", "inode", "perms", "device", "name", "label", "kb", "unitless", "vmflags",
+                "role"]
+# "role" is one of these; "certain" follows it, only when false
+ROLES = {"heap", "stack", "thread_stack", "guard", "malloc_arena", "malloc_arena_reserve", "malloc_mmap", "shmem",
+         "vdso", "vvar", "vsyscall", "file", "anon"}
 ERROR_KEYS = {"schema", "pid", "tgid", "error"}
 NOT_TOTALLED = {"KernelPageSize", "MMUPageSize"}
 # --reconcile --json: "(pmap, smaps, smaps_rollup, status, anon_split, oom,
 # gaps as {"name", "kb", "reason"}, missing)", in the same version
-RECONCILE_KEYS = {"schema", "pid", "tgid", "pmap", "smaps", "smaps_rollup", "status", "anon_split", "oom", "gaps",
-                  "missing"}
+RECONCILE_KEYS = {"schema", "pid", "tgid", "pmap", "smaps", "smaps_rollup", "status", "anon_split", "roles", "threads",
+                  "oom", "gaps", "missing"}
+# --reconcile --json's roles: {ROLE: these}, and threads
+RECONCILE_ROLE_KEYS = {"mappings", "Size", "Rss", "Anonymous", "Swap", "anon_rows_Rss", "guessed"}
+RECONCILE_THREADS_KEYS = {"count", "stack_pointers"}
 RECONCILE_SMAPS = {"Size", "Rss", "Anonymous", "Swap", "Dirty", "Pss", "Locked", "Hugetlb"}
 RECONCILE_STATUS = {"VmSize", "VmRSS", "RssAnon", "RssShmem", "RssFile", "VmSwap", "VmLck", "HugetlbPages", "VmPTE",
                     "VmHWM"}
@@ -64,8 +71,9 @@ SUMMARY_TOTALS_KEYS = {"schema", "totals", "processes", "unreadable"}
 
 # what the code writes beyond the README's names (see the module's docstring): nothing now
 UNDOCUMENTED = {}
-# the figures of a --by=mapping group
+# the figures of a --by=mapping group, of a --by=role group
 MAPPING_FIGURES = ["Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous"]
+ROLE_FIGURES = ["Size"] + MAPPING_FIGURES
 
 needs_pmap = pytest.mark.skipif(not livetools.have_pmap(), reason="no %s to compare with" % livetools.PMAP)
 
@@ -209,7 +217,9 @@ def assert_hex(value):
 
 
 def check_mapping(mapping):
-    assert_keys(mapping, MAPPING_KEYS, ordered=MAPPING_KEYS)
+    keys = MAPPING_KEYS + (["certain"] if "certain" in mapping else [])
+    assert_keys(mapping, keys, ordered=keys)
+    assert mapping["role"] in ROLES and mapping.get("certain", False) is False
     for key in ("start", "end", "offset"):
         assert_hex(mapping[key])
     assert_decimal(mapping["inode"])
@@ -496,6 +506,13 @@ def test_reconcile_json(odd):
     for key in RECONCILE_OOM:
         assert is_int(item["oom"][key]), key
     assert item["missing"] == []
+    assert isinstance(item["roles"], dict) and set(item["roles"]) <= ROLES and item["roles"]
+    for sums in item["roles"].values():
+        assert_keys(sums, RECONCILE_ROLE_KEYS)
+        assert_ints(sums)
+    assert_keys(item["threads"], RECONCILE_THREADS_KEYS)
+    assert_ints(item["threads"])
+    assert item["threads"]["count"] == len(os.listdir("/proc/%d/task" % odd))
     assert isinstance(item["gaps"], list) and item["gaps"]
     for gap in item["gaps"]:
         assert_keys(gap, {"name", "kb", "reason"})
@@ -757,6 +774,27 @@ def test_summary_json_by_mapping(plain, odd):
     assert names[program] == 2
 
 
+def test_summary_json_by_role(plain, odd):
+    """--by=role: a group per role, Size and the figures summed from smaps,
+    with the number of processes that have it, then the totals."""
+    objects = json_lines(pymap(["--summary", "--by=role", "--json", plain, odd]))
+    groups, totals = objects[:-1], objects[-1]
+    for group in groups:
+        assert_keys(group, ["schema", "role", "processes"] + ROLE_FIGURES, "summary role",
+                    ordered=["role", "processes"] + ROLE_FIGURES)
+        assert group["role"] in ROLES and is_int(group["processes"])
+        assert_ints({key: value for key, value in group.items() if key not in ("schema", "role")})
+    found = {group["role"]: group for group in groups}
+    assert found["heap"]["processes"] == found["stack"]["processes"] == found["file"]["processes"] == 2
+    assert found["shmem"]["processes"] == 1, "the odd process's shared mapping"
+    assert_keys(totals, SUMMARY_TOTALS_KEYS)
+    assert totals["processes"] == 2 and totals["totals"]["Size"] == sum(group["Size"] for group in groups)
+    sizes = 0
+    for pid in (plain, odd):
+        sizes += sum(int(end, 16) - int(start, 16) for start, end, *_ in parse_maps(read("/proc/%d/maps" % pid)))
+    assert totals["totals"]["Size"] * 1024 == sizes
+
+
 @pytest.mark.parametrize("damage", [
     "directories",
     "missing",
@@ -813,10 +851,17 @@ def test_readme_names_every_member(plain, workdir):
         found.setdefault("diff change", set()).update(set(item) - CHANGE_KEYS - {"before"})
     [item] = json_lines(pymap(["--reconcile", "--json", plain]))
     found["reconcile"] = set(item) - RECONCILE_KEYS
+    found["reconcile roles"] = set()
+    for sums in item["roles"].values():
+        found["reconcile roles"].update(set(sums) - RECONCILE_ROLE_KEYS)
     found["summary mapping"] = set()
     for group in json_lines(pymap(["--summary", "--by=mapping", "--json", plain])):
         found["summary mapping"].update(set(group) - {"schema", "mapping", "processes"} - set(MAPPING_FIGURES))
-    assert found == {"diff change": set(), "reconcile": set(), "summary mapping": set()}
+    found["summary role"] = set()
+    for group in json_lines(pymap(["--summary", "--by=role", "--json", "-q", plain])):
+        found["summary role"].update(set(group) - {"schema", "role", "processes"} - set(ROLE_FIGURES))
+    assert found == {"diff change": set(), "reconcile": set(), "reconcile roles": set(), "summary mapping": set(),
+                     "summary role": set()}
 
 
 def test_unitless_without_bare_numbers(plain, workdir):

@@ -408,3 +408,62 @@ def test_sample_addresses_are_those_wanted():
         expected = [mapping.start for mapping in parse_smaps(data, lenient=True) if wants_header(mapping)]
         assert sample_addresses(data) == expected
     assert sample_addresses(made_up_smaps()) == [0x7F0000000000, 0x7F0006000000, 0x7F0007000000]
+
+
+# ---------------------------------------------------------------- read ahead (report/roles.py)
+
+
+class FakeMemory:
+    """A process's memory: {address: bytes}, the reads counted."""
+
+    def __init__(self, contents, denied=False):
+        self.contents = contents
+        self.denied = denied
+        self.reads = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        return False
+
+    def read(self, address, size):
+        from pymap.errors import AccessDenied
+
+        if self.denied:
+            raise AccessDenied(7, "/proc/7/mem", "Permission denied")
+        self.reads.append(address)
+        data = self.contents.get(address)
+        return None if data is None else data[:size]
+
+
+class FakeFiles:
+    def __init__(self, memory):
+        self.memory_reader = memory
+
+    def memory(self):
+        return self.memory_reader
+
+
+@pytest.mark.parametrize("count", [1, 2, 255, 256, 257, 512, 513, 700])
+def test_roles_of_reads_each_header_once_across_batches(count):
+    """roles_of() reads the headers a batch of mappings ahead: every block
+    malloc mapped is told, at the edges of the batches too (classify asks
+    two mappings behind what it has read), each read once."""
+    from pymap.report.roles import roles_of
+
+    mappings = [anon(BLOCK + index * 3 * PAGE, 2 * PAGE) for index in range(count)]
+    memory = FakeMemory({mapping.start: word_bytes(0, 2 * PAGE | 2) for mapping in mappings})
+    found = list(roles_of(iter(mappings), FakeFiles(memory), Facts((), 1, STACK_64)))
+    assert [(mapping, role, certain) for mapping, role, certain in found] == \
+        [(mapping, MALLOC_MMAP, True) for mapping in mappings]
+    assert memory.reads == [mapping.start for mapping in mappings]
+
+
+def test_roles_of_stops_reading_memory_it_may_not():
+    from pymap.report.roles import roles_of
+
+    memory = FakeMemory({}, denied=True)
+    pair = arena_pair()
+    assert [(role, certain) for _, role, certain in roles_of(iter(pair), FakeFiles(memory), Facts((), 1, STACK_64))] \
+        == [(MALLOC_ARENA, False), (MALLOC_ARENA_RESERVE, False)]

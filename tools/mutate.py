@@ -48,6 +48,8 @@ TESTS = {
     "pymap/report/oom.py": ["tests/test_cgroups_parse.py", "tests/test_cgroups_snapshots.py",
                             "tests/test_cgroups_live.py"],
     "pymap/report/balance.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
+    "pymap/parse/roles.py": ["tests/test_roles_model.py", "tests/test_roles.py"],
+    "pymap/report/roles.py": ["tests/test_roles.py", "tests/test_roles_model.py", "tests/test_json_schema.py"],
 }
 TIMEOUT = 900
 

@@ -121,7 +121,8 @@ OPTIONS = (
                pymap_only=True, brief="behave as this procps-ng release", action="compat"),
     OptionSpec(None, "json", None,
                "Print one JSON object per process per line (JSON Lines): every mapping with its smaps "
-               "fields in kB, pmap's label and the totals.", pymap_only=True, dest="json", action="flag",
+               "fields in kB, pmap's label and its role (heap, stack, thread_stack, guard, malloc_arena, "
+               "malloc_mmap, file, anon...), and the totals.", pymap_only=True, dest="json", action="flag",
                default=False,
                brief="print each process as a line of JSON"),
     OptionSpec(None, "diff", "before",
@@ -146,10 +147,11 @@ OPTIONS = (
                pymap_only=True,
                brief="show the memory of every process, or of each pid"),
     OptionSpec(None, "by", "group",
-               "Group --summary's rows by program, user, mapping (the mapped files across processes) or cgroup "
+               "Group --summary's rows by program, user, mapping (the mapped files across processes), cgroup "
                "(each memory cgroup that holds processes: its charge, limit, the charge's parts from "
                "memory.stat, what no process has in its RSS, its OOM kills, and the container, unit or pod it "
-               "is), or show each process (the default).", pymap_only=True,
+               "is) or role (what each mapping is for: heap, malloc arenas, thread stacks, files... across "
+               "processes), or show each process (the default).", pymap_only=True,
                brief="group --summary's rows by group:", dest="group_by", action="text"),
     OptionSpec(None, "cgroup", "path",
                "With --summary: only the processes in this memory cgroup and below it; PATH as /proc/PID/cgroup "
@@ -166,7 +168,8 @@ OPTIONS = (
                action="flag", default=False),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
-               "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
+               "sum the memory by role (the heap, malloc's arenas and large blocks, thread stacks...), and "
+               "show the OOM killer's view (as JSON with --json).", pymap_only=True,
                brief="explain pmap's, smaps' and status' figures"),
 )
 

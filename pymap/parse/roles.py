@@ -67,7 +67,7 @@ four huge pages in glibc 2.35 to 2.42), the main arena's mmap fallback when
 brk fails, chunks from memalign placed away from their mapping's start.
 """
 
-import sys
+import struct
 from bisect import bisect_left
 
 __all__ = ["ROLES", "HEAP", "STACK", "THREAD_STACK", "GUARD", "MALLOC_ARENA", "MALLOC_ARENA_RESERVE", "MALLOC_MMAP",
@@ -183,10 +183,15 @@ def _is_writable(mapping):
 
 def wants_header(mapping):
     """Whether pymap reads the words at the mapping's start (see the module)."""
-    if not (_is_writable(mapping) and _is_anonymous(mapping)) or mapping.fields.get("Rss", 0) <= 0:
+    return _is_writable(mapping) and _is_anonymous(mapping) and _may_read(mapping)
+
+
+def _may_read(mapping):
+    """wants_header() of a writable anonymous mapping."""
+    if mapping.fields.get("Rss", 0) <= 0 or mapping.start >= 1 << 63:
         return False
     flags = mapping.vmflags
-    return not (flags and _NOT_READ.intersection(flags)) and mapping.start < 1 << 63
+    return not flags or _NOT_READ.isdisjoint(flags)
 
 
 def sample_addresses(block):
@@ -218,14 +223,18 @@ def sample_addresses(block):
         position = record_end
 
 
+# the words at a mapping's start, in this machine's byte order (the
+# snapshot's process had it too; a snapshot from a machine of the other
+# order proves nothing: the values then disagree), by word size and count
+_WORDS = {(word, count): struct.Struct("=%d%s" % (count, "Q" if word == 8 else "I"))
+          for word in (4, 8) for count in range(5)}
+
+
 def _words(data, word):
-    """The words of ``data`` (four at most) in this machine's byte order
-    (the snapshot's process had it too; a snapshot from a machine of the
-    other order proves nothing: the values then disagree), or None."""
+    """The words of ``data`` (four at most), or None."""
     if data is None:
         return None
-    count = min(len(data) // word, 4)
-    return [int.from_bytes(data[index * word:(index + 1) * word], sys.byteorder) for index in range(count)]
+    return _WORDS[word, min(len(data) // word, 4)].unpack_from(data)
 
 
 def _arena_layout(mapping, following, heap_max):
@@ -309,31 +318,34 @@ def _primary(entry, previous, before_previous, following, facts, heap_max, read_
     if role is not None:
         entry.role = role
         return
-    if _is_none(mapping):
+    access = mapping.perms[:3]
+    if access == b"---":
         return  # _final decides
-    if not _is_writable(mapping):
+    if access[:2] != b"rw":
         entry.role = ANON
         return
     arena = _arena_layout(mapping, following, heap_max)
-    holds = facts.holds_stack_pointer(mapping.start, mapping.end)
+    holds = facts.holds_stack_pointer(mapping.start, mapping.end) if facts.stack_pointers else False
     words = None
-    if (arena or not holds) and wants_header(mapping):
+    if (arena or not holds) and _may_read(mapping):  # (an anonymous writable mapping: wants_header)
         words = _words(read_header(mapping), facts.word)
-    if arena and words is not None and _arena_header(words, mapping, heap_max):
-        entry.role = MALLOC_ARENA
-        return
+    if words is not None:
+        if arena and _arena_header(words, mapping, heap_max):
+            entry.role = MALLOC_ARENA
+            return
+        if not holds:
+            chunk = _mmapped_chunk(words, mapping, facts.word)
+            if chunk is not None:
+                entry.role, entry.certain = MALLOC_MMAP, chunk
+                return
     if holds:
         entry.role = THREAD_STACK
-        return
-    chunk = None if words is None else _mmapped_chunk(words, mapping, facts.word)
-    if chunk is not None:
-        entry.role, entry.certain = MALLOC_MMAP, chunk
         return
     if arena and words is None:
         entry.role, entry.certain = MALLOC_ARENA, False
         return
-    if previous is not None and _is_guard_below(previous, before_previous, mapping, heap_max) \
-            and mapping.end - mapping.start >= STACK_MIN:
+    if previous is not None and previous.role is _PENDING and mapping.end - mapping.start >= STACK_MIN \
+            and _is_guard_below(previous, before_previous, mapping, heap_max):
         entry.role, entry.certain = THREAD_STACK, False
         return
     entry.role = ANON
@@ -373,28 +385,22 @@ def _final(entry, previous, following, heap_max):
 def classify(mappings, facts, read_header):
     """(mapping, role, certain) for each mapping, in order (see the module)."""
     heap_max = heap_max_size(facts.word)
-    # the last four entries: [-1] just read, [-2] given its primary role
-    # now, [-3] given its final role now and handed out
-    window = []
+    # the entries before the one just read: ``second`` gets its primary role
+    # now (the mapping after it is known), ``third`` its final role (the
+    # roles on both sides are known) and is handed out; ``fourth`` is done
+    fourth = third = second = None
     for mapping in mappings:
-        window.append(_Entry(mapping))
-        if len(window) > 4:
-            del window[0]
-        count = len(window)
-        if count >= 2:
-            _primary(window[-2], window[-3] if count >= 3 else None, window[-4] if count >= 4 else None,
-                     mapping, facts, heap_max, read_header)
-        if count >= 3:
-            done = window[-3]
-            _final(done, window[-4] if count >= 4 else None, window[-2], heap_max)
-            yield done.mapping, done.role, done.certain
-    # the last two
-    count = len(window)
-    if count >= 1:
-        _primary(window[-1], window[-2] if count >= 2 else None, window[-3] if count >= 3 else None, None, facts,
-                 heap_max, read_header)
-    for index in range(max(count - 2, 0), count):
-        done = window[index]
-        _final(done, window[index - 1] if index >= 1 else None, window[index + 1] if index + 1 < count else None,
-               heap_max)
-        yield done.mapping, done.role, done.certain
+        if second is not None:
+            _primary(second, third, fourth, mapping, facts, heap_max, read_header)
+            if third is not None:
+                if third.role is _PENDING:
+                    _final(third, fourth, second, heap_max)
+                yield third.mapping, third.role, third.certain
+        fourth, third, second = third, second, _Entry(mapping)
+    if second is not None:  # the last two
+        _primary(second, third, fourth, None, facts, heap_max, read_header)
+        if third is not None:
+            _final(third, fourth, second, heap_max)
+            yield third.mapping, third.role, third.certain
+        _final(second, third, None, heap_max)
+        yield second.mapping, second.role, second.certain

@@ -9,7 +9,9 @@ and --summary --by=role show.
 ``thread_facts(files, start_stack, record=None)`` reads the facts of the
 process whose folder ``files`` (a source.ProcessFiles) is open; ``record(tid,
 name, data)`` sees every thread file read (--capture saves them).
-``roles_of(mappings, files, facts)`` yields (mapping, role, certain).
+``roles_of(mappings, files, facts)`` yields (mapping, role, certain),
+reading the words at the start of every mapping parse/roles.wants_header
+accepts (what --capture saves too), a batch of mappings ahead.
 ``RoleSums`` adds mappings up by role: ``add(mapping, role, certain,
 anon_row)`` and ``as_dict()`` ({role: {"mappings", "Size", "Rss",
 "Anonymous", "Swap", "anon_rows_Rss", "guessed"}}, the roles in ROLES'
@@ -17,7 +19,7 @@ order, those without mappings left out).
 """
 
 from ..errors import ProcessError
-from ..parse.roles import HEADER_BYTES, ROLES, Facts, classify, stat_stack_pointer, syscall_stack_pointer
+from ..parse.roles import HEADER_BYTES, ROLES, Facts, classify, stat_stack_pointer, syscall_stack_pointer, wants_header
 
 __all__ = ["thread_facts", "roles_of", "RoleSums", "ROLE_FIGURES"]
 
@@ -54,28 +56,53 @@ def thread_facts(files, start_stack, record=None):
 
 class _Headers:
     """read_header for classify(): the words at a mapping's start, through
-    the process's memory reader; once the memory cannot be read at all
-    (another user's), it is not asked again."""
+    the process's memory reader, read ahead for a batch of mappings at a
+    time (reads in a row cost the kernel half what reads strewn among the
+    rest of the work do); once the memory cannot be read at all (another
+    user's), it is not asked again."""
+
+    BATCH = 256  # mappings read ahead
 
     def __init__(self, memory):
         self.memory = memory
         self.unreadable = False
+        # start -> the bytes there (None: nothing read), of the batch under
+        # way and of the one before (classify() asks two mappings behind)
+        self.read = self.before = {}
+
+    def ahead(self, mappings):
+        """The mappings, each batch's headers read before it is handed on."""
+        batch = []
+        for mapping in mappings:
+            batch.append(mapping)
+            if len(batch) >= self.BATCH:
+                yield from self._batch(batch)
+                batch = []
+        yield from self._batch(batch)
+
+    def _batch(self, batch):
+        self.before = self.read
+        read = self.read = {}
+        for mapping in batch:
+            if wants_header(mapping) and not self.unreadable:
+                try:
+                    read[mapping.start] = self.memory.read(mapping.start, HEADER_BYTES)
+                except ProcessError:
+                    self.unreadable = True
+        return batch
 
     def __call__(self, mapping):
-        if self.unreadable:
-            return None
-        try:
-            return self.memory.read(mapping.start, HEADER_BYTES)
-        except ProcessError:
-            self.unreadable = True
-            return None
+        start = mapping.start
+        return self.read[start] if start in self.read else self.before.get(start)
 
 
 def roles_of(mappings, files, facts):
     """(mapping, role, certain) of each mapping, in order, reading the
-    words the roles need from the process's memory (files.memory())."""
+    words the roles need from the process's memory (files.memory()): those
+    of every mapping wants_header() accepts, a batch at a time."""
     with files.memory() as memory:
-        yield from classify(mappings, facts, _Headers(memory))
+        headers = _Headers(memory)
+        yield from classify(headers.ahead(mappings), facts, headers)
 
 
 class RoleSums:

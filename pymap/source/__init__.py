@@ -706,15 +706,20 @@ class _LiveMemory:
     each, within one page, never written, and only of a page that is
     present (its pagemap entry says so: pymap never faults a page in, nor
     reads one back from swap, and so changes nothing of the process's
-    memory); the two files are opened read-only, once, when first needed."""
+    memory); the two files are opened read-only, once, when first needed.
+    Pagemap is read PAGEMAP_RUN entries at a time (a walk of the page
+    tables, no more): the next address asked for is often near."""
 
     PRESENT = 1 << 63  # pagemap's "page present" bit
+    PAGEMAP_RUN = 256
 
     def __init__(self, files):
         self.files = files
         self.fds = {}
         self.error = None
         self.page = os.sysconf("SC_PAGE_SIZE")
+        self.run_start = self.run_end = 0  # the pages whose entries ``run`` holds
+        self.run = b""
 
     def __enter__(self):
         return self
@@ -727,12 +732,11 @@ class _LiveMemory:
     def _pread(self, name, size, offset):
         """pread of ROOT/PID/NAME (opened on first use), or None where
         nothing can be read at that offset."""
-        files = self.files
-        path = files.root.path_of(files.pid, name)
         fd = self.fds.get(name)
         if fd is None:
+            files = self.files
             try:
-                fd = self.fds[name] = _open_regular(files.fd, name, files.pid, path)
+                fd = self.fds[name] = _open_regular(files.fd, name, files.pid, files.root.path_of(files.pid, name))
             except ProcessError as error:
                 self.error = error
                 raise
@@ -744,7 +748,17 @@ class _LiveMemory:
             except OSError as exc:
                 if exc.errno in (errno.EIO, errno.EFAULT):  # not mapped (any longer), or not readable there
                     return None
-                raise _error(files.pid, path, exc) from None
+                raise _error(self.files.pid, self.files.root.path_of(self.files.pid, name), exc) from None
+
+    def _present(self, page):
+        """Whether pagemap says the page (a number) is present."""
+        if not self.run_start <= page < self.run_end:
+            self.run = self._pread(b"pagemap", 8 * self.PAGEMAP_RUN, page * 8) or b""
+            self.run_start, self.run_end = page, page + len(self.run) // 8
+            if not self.run_start <= page < self.run_end:
+                return False
+        at = (page - self.run_start) * 8
+        return bool(int.from_bytes(self.run[at:at + 8], "little") & self.PRESENT)
 
     def read(self, address, size):
         """The bytes at ``address`` (to the end of its page at most), or None
@@ -757,10 +771,15 @@ class _LiveMemory:
             raise self.error
         if not 0 <= address < 1 << 63:  # beyond what pread's offset can say
             return None
-        entry = self._pread(b"pagemap", 8, address // self.page * 8)
-        if entry is None or len(entry) != 8 or not int.from_bytes(entry, "little") & self.PRESENT:
+        page = self.page
+        number = address // page
+        if self.run_start <= number < self.run_end:  # (_present, without the call)
+            at = (number - self.run_start) * 8
+            if not int.from_bytes(self.run[at:at + 8], "little") & self.PRESENT:
+                return None
+        elif not self._present(number):
             return None
-        return self._pread(b"mem", min(size, self.page - address % self.page), address)
+        return self._pread(b"mem", min(size, page - address % page), address)
 
 
 class _SampledMemory:
