@@ -467,3 +467,60 @@ def test_roles_of_stops_reading_memory_it_may_not():
     pair = arena_pair()
     assert [(role, certain) for _, role, certain in roles_of(iter(pair), FakeFiles(memory), Facts((), 1, STACK_64))] \
         == [(MALLOC_ARENA, False), (MALLOC_ARENA_RESERVE, False)]
+
+
+class FakeThreads:
+    """A process's thread files: {tid: {name: bytes}} (a missing name is
+    one that cannot be read)."""
+
+    def __init__(self, tasks):
+        self.task_files = tasks
+
+    def tasks(self):
+        return sorted(self.task_files)
+
+    def read_task(self, tid, name):
+        from pymap.errors import AccessDenied
+
+        try:
+            return self.task_files[tid][name]
+        except KeyError:
+            raise AccessDenied(7, "/proc/7/task/%d/%s" % (tid, name.decode()), "Permission denied") from None
+
+
+def stat_with_esp(esp):
+    fields = [b"S"] + [b"0"] * 49
+    fields[26] = b"%d" % esp
+    return b"9 (t) " + b" ".join(fields) + b"\n"
+
+
+def test_thread_facts_take_syscall_then_stat():
+    """Each thread's stack pointer from its syscall line, else from its
+    stat's kstkesp; every file read is recorded (what --capture saves),
+    and a thread that gives none adds nothing."""
+    from pymap.report.roles import thread_facts
+
+    threads = FakeThreads({
+        7: {b"syscall": b"0 0x0 0x1 0x1 0x0 0x0 0x0 0x7ffd000 0x401000\n", b"stat": stat_with_esp(1)},
+        8: {b"syscall": b"running\n", b"stat": stat_with_esp(0x7f0000123000)},
+        9: {b"syscall": b"running\n", b"stat": stat_with_esp(0)},
+        10: {b"stat": stat_with_esp(0)},  # syscall denied (another user's thread)
+        11: {},
+    })
+    recorded = []
+    facts = thread_facts(threads, STACK_64, lambda tid, name, data: recorded.append((tid, name)))
+    assert facts.stack_pointers == [0x7ffd000, 0x7f0000123000] and facts.threads == 5
+    assert recorded == [(7, b"syscall"), (8, b"syscall"), (8, b"stat"), (9, b"syscall"), (9, b"stat"),
+                        (10, b"stat")]
+
+
+def test_thread_facts_without_a_thread_list():
+    from pymap.errors import NoSuchProcess
+    from pymap.report.roles import thread_facts
+
+    class NoTasks:
+        def tasks(self):
+            raise NoSuchProcess(7, "/proc/7/task", "No such file or directory")
+
+    facts = thread_facts(NoTasks(), STACK_64)
+    assert (facts.stack_pointers, facts.threads, facts.word) == ([], 0, 8)

@@ -380,6 +380,7 @@ def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
     monkeypatch.setattr(summary, "READERS", 1)
     alone = run_captured(argv, {})
     by_mapping = run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {})
+    by_role = run_captured(argv[:3] + [b"--by=role"] + argv[4:], {})
     monkeypatch.setattr(summary, "READERS", 3)
     monkeypatch.setattr(summary, "FORKED_MINIMUM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
@@ -395,12 +396,13 @@ def test_forked_readers_give_what_one_reader_gives(snapshot, monkeypatch):
     monkeypatch.setattr(os, "fork", counted_fork)
     assert run_captured(argv, {}) == alone and len(forks) == 2
     assert run_captured(argv[:3] + [b"--by=mapping"] + argv[4:], {}) == by_mapping
+    assert run_captured(argv[:3] + [b"--by=role"] + argv[4:], {}) == by_role and by_role[0] == 0
     # helpers that die before they send anything
     parent = os.getpid()
     real = summary.read_process_row
     monkeypatch.setattr(summary, "read_process_row",
                         lambda *arguments: os._exit(3) if os.getpid() != parent else real(*arguments))
-    assert run_captured(argv, {}) == alone and len(forks) == 6
+    assert run_captured(argv, {}) == alone and len(forks) == 8
 
 
 # --- hostile names: no row of --summary's text can be forged ---------------------------
