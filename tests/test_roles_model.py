@@ -282,6 +282,29 @@ def test_the_main_stack_by_startstack():
     assert roles([anon(0x7FFC0000F000, 132 << 10)], Facts((), 1, 0x7FFC00020000)) == [(STACK, True)]
 
 
+@pytest.mark.parametrize("perms, inode, major, minor, holds_startstack, role", [
+    (b"rw-s", 4321, 0, 1, False, SHMEM),  # shared anonymous memory, SysV or memfd without its name
+    (b"rw-s", 4321, 0, 1, True, SHMEM),
+    (b"rw-s", 0, 0, 0, False, ANON),
+    (b"rw-s", 0, 0, 0, True, STACK),
+    (b"rw-p", 77, 254, 1, False, ANON),  # a file's mapping that lost its name
+    (b"rw-p", 77, 254, 1, True, STACK),
+    (b"rw-s", 77, 254, 1, False, ANON),
+    (b"rw-p", 0, 0, 5, False, ANON),
+    (b"rw-p", 0, 0, 0, True, STACK),
+    (b"r--p", 0, 0, 0, False, ANON),
+    (b"rw-p", 0, 0, 0, False, ANON),  # private anonymous: the layout, which proves nothing here
+])
+def test_unnamed(perms, inode, major, minor, holds_startstack, role):
+    """A mapping without a name: shmem by its device and inode, then the
+    main stack by startstack, then private anonymous memory for the layout."""
+    start = 0x7FFC0000F000
+    mapping = Mapping(start, start + (132 << 10), perms, 0, major, minor, inode, b"",
+                      fields={"Size": 132, "Rss": 4})
+    startstack = start + 0x100 if holds_startstack else STACK_64
+    assert roles([mapping], Facts((), 1, startstack)) == [(role, True)]
+
+
 def test_names_win_over_stack_pointers_and_words():
     heap = anon(0x55D000000000, 132 << 10, name=b"[heap]")
     assert roles([heap], Facts([heap.start + 8], 2, STACK_64), {heap.start: word_bytes(0, (132 << 10) | 2)}) == \

@@ -301,13 +301,14 @@ def _named_role(mapping, facts):
         if name[:1] == b"[":
             return ANON  # [anon:NAME] of the program's own, [uprobes], ...
         return FILE
-    if is_shmem(mapping):
-        return SHMEM
+    # unnamed: the usual one (no inode, no device) is tested without calls
+    if mapping.inode or mapping.dev_major or mapping.dev_minor:
+        if is_shmem(mapping):
+            return SHMEM  # shared memory whose name says nothing
+        return STACK if mapping.start <= facts.start_stack < mapping.end else ANON
     if mapping.start <= facts.start_stack < mapping.end:
         return STACK
-    if not _is_anonymous(mapping):
-        return ANON
-    return None
+    return None if mapping.perms[3:4] == b"p" else ANON  # private: _is_anonymous
 
 
 def _primary(entry, previous, before_previous, following, facts, heap_max, read_header):
