@@ -14,10 +14,8 @@ import os
 import re
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -530,6 +528,16 @@ def test_memory_is_read_only_where_a_page_is_present():
             assert memory.read(touched + 8192 - 4, 16) == b"\0" * 4, "a read ends with its page"
             with pytest.raises(ValueError):
                 memory.read(touched + 4096, MEMORY_READ_MAX + 1)
+            # the batch reader reads as the one by one reader does, from a
+            # reader that has opened nothing yet too
+            addresses = [untouched, touched, touched + 4096, touched + 8192 - 4, untouched + (1 << 20) - PAGE,
+                         1 << 63, touched + 4096]
+            expected = [memory.read(address, 16) for address in addresses]
+            assert expected[2] == b"pymap-marker" + b"\0" * 4
+            assert list(memory.read_many(addresses, 16)) == expected
+            assert list(memory.read_many([], 16)) == []
+        with ProcRoot().process(pid) as files, files.memory() as memory:
+            assert list(memory.read_many(addresses, 16)) == expected
         assert (status_kb(pid, b"VmRSS"), status_kb(pid, b"VmPTE")) == before
 
 
@@ -549,6 +557,7 @@ def test_sampled_memory_of_a_snapshot(tmp_path):
         assert memory.read(0x4000, 1) is None
         assert memory.read(0x5000, MEMORY_READ_MAX) == b"x" * MEMORY_READ_MAX
         assert memory.read(0x6000, 1) is None
+        assert list(memory.read_many([0x1000, 0x2000, 0x5000], 2)) == [b"\x01\x02", None, b"xx"]
     (folder / "mem_samples").unlink()
     with ProcRoot(os.fsencode(tmp_path)).process(7) as files, files.memory() as memory:
         assert memory.read(0x1000, 2) is None, "no samples: nothing known"

@@ -439,9 +439,10 @@ def test_sample_addresses_are_those_wanted():
 class FakeMemory:
     """A process's memory: {address: bytes}, the reads counted."""
 
-    def __init__(self, contents, denied=False):
+    def __init__(self, contents, denied=False, fails_after=None):
         self.contents = contents
         self.denied = denied
+        self.fails_after = fails_after  # reads that succeed before it fails as a vanished process's
         self.reads = []
 
     def __enter__(self):
@@ -451,13 +452,19 @@ class FakeMemory:
         return False
 
     def read(self, address, size):
-        from pymap.errors import AccessDenied
+        from pymap.errors import AccessDenied, NoSuchProcess
 
         if self.denied:
             raise AccessDenied(7, "/proc/7/mem", "Permission denied")
+        if self.fails_after is not None and len(self.reads) >= self.fails_after:
+            raise NoSuchProcess(7, "/proc/7/mem", "No such process")
         self.reads.append(address)
         data = self.contents.get(address)
         return None if data is None else data[:size]
+
+    def read_many(self, addresses, size):
+        for address in addresses:
+            yield self.read(address, size)
 
 
 class FakeFiles:
@@ -490,6 +497,18 @@ def test_roles_of_stops_reading_memory_it_may_not():
     pair = arena_pair()
     assert [(role, certain) for _, role, certain in roles_of(iter(pair), FakeFiles(memory), Facts((), 1, STACK_64))] \
         == [(MALLOC_ARENA, False), (MALLOC_ARENA_RESERVE, False)]
+
+
+def test_roles_of_keeps_what_it_read_before_memory_failed():
+    """A read that fails within a batch keeps the headers read before it
+    and asks for no more."""
+    from pymap.report.roles import roles_of
+
+    mappings = [anon(BLOCK + index * 3 * PAGE, 2 * PAGE) for index in range(10)]
+    memory = FakeMemory({mapping.start: word_bytes(0, 2 * PAGE | 2) for mapping in mappings}, fails_after=4)
+    found = [(role, certain) for _, role, certain in roles_of(iter(mappings), FakeFiles(memory), Facts((), 1, STACK_64))]
+    assert found == [(MALLOC_MMAP, True)] * 4 + [(ANON, True)] * 6
+    assert memory.reads == [mapping.start for mapping in mappings[:4]]
 
 
 class FakeThreads:

@@ -83,12 +83,16 @@ class _Headers:
     def _batch(self, batch):
         self.before = self.read
         read = self.read = {}
-        for mapping in batch:
-            if wants_header(mapping) and not self.unreadable:
-                try:
-                    read[mapping.start] = self.memory.read(mapping.start, HEADER_BYTES)
-                except ProcessError:
-                    self.unreadable = True
+        if self.unreadable:
+            return batch
+        # (unnamed and writable first: a cheap test that keeps out most)
+        wanted = [mapping.start for mapping in batch
+                  if not mapping.name and mapping.perms[:2] == b"rw" and wants_header(mapping)]
+        try:
+            for start, data in zip(wanted, self.memory.read_many(wanted, HEADER_BYTES)):
+                read[start] = data
+        except ProcessError:
+            self.unreadable = True
         return batch
 
     def __call__(self, mapping):
