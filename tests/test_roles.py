@@ -597,3 +597,36 @@ def test_pmaps_modes_import_no_roles(c_target, mode):
     imported = re.findall(rb"\| +(pymap[\w.]*)\n", result.stderr)
     assert b"pymap.source" in imported, "the import list is read"
     assert not [name for name in imported if b"roles" in name or name.startswith(b"pymap.report")]
+
+
+OPENED = r"""
+import os, sys
+opened = set()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        opened.add(os.fsdecode(args[0]).rsplit("/", 1)[-1])
+sys.addaudithook(hook)
+from pymap.command.cli import launch
+status = launch(["pymap"] + sys.argv[1:])
+sys.stdout.flush()
+sys.stderr.write(" ".join(sorted(opened)) + "\n")
+sys.exit(status)
+"""
+
+
+def test_pmaps_modes_read_nothing_the_roles_need(c_target):
+    """The files opened (Python's audit hook sees every open()): pmap's own
+    modes open none of those the roles read, which --json opens."""
+    pid, _ = c_target
+
+    def opened(*mode):
+        result = subprocess.run([sys.executable, "-c", OPENED] + list(mode) + [str(pid)], cwd=ROOT,
+                                capture_output=True, timeout=TIMEOUT, env=livetools.base_environ())
+        assert result.returncode == 0, result.stderr
+        return set(result.stderr.decode().split())
+
+    roles_files = {"mem", "pagemap", "syscall"}
+    assert roles_files <= opened("--json"), "the hook sees the roles' reads"
+    for mode in ([], ["-x"], ["-X"], ["-XX"], ["-d"]):
+        files = opened(*mode)
+        assert "status" in files and not files & roles_files, (mode, files)
