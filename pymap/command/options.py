@@ -299,12 +299,25 @@ def own_option_details(spec):
     from ..modes import MODES
 
     if spec.long == "sort":
-        return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.sort_keys).encode())
-                for mode in MODES if mode.sort_keys]
+        return [line for mode in MODES if mode.sort_keys for line in _mode_words(mode.options[0], mode.sort_keys)]
     if spec.long == "by":
-        return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.groups).encode())
-                for mode in MODES if mode.groups]
+        return [line for mode in MODES if mode.groups for line in _mode_words(mode.options[0], mode.groups)]
     return []
+
+
+def _mode_words(option, words):
+    """Lines of "OPTION: WORDS" under 80 columns: as few as the words need,
+    which share the words evenly, each naming the option again."""
+    def fits(line):
+        return 31 + len(option) + 2 + len(" ".join(line)) < 80
+
+    count = 1
+    while True:
+        size = -(-len(words) // count)
+        lines = [words[at:at + size] for at in range(0, len(words), size)]
+        if all(fits(line) for line in lines) or size == 1:
+            return [b"%-31s%s: %s\n" % (b"", option.encode(), " ".join(line).encode()) for line in lines]
+        count += 1
 
 
 def build_parser():
