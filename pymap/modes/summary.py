@@ -78,8 +78,9 @@ class SummaryMode(OutputMode):
         reader = None
         if with_cgroup:
             from ..report.cgroups import CgroupReader, in_cgroup
+            from ..source.cgroups import cgroups_beside
 
-            reader = CgroupReader(root.cgroups())
+            reader = CgroupReader(cgroups_beside(root))
         unknown = 0
         info = None
         if wanted is not None:
@@ -123,8 +124,10 @@ class SummaryMode(OutputMode):
         under a cgroup mount (or under a snapshot's cgroup/v1, cgroup/v2),
         else a cgroup path as /proc/PID/cgroup writes it; None (said) when
         it is neither."""
+        from ..source.cgroups import cgroups_beside
+
         context = self.context
-        cgroups = context.root.cgroups()
+        cgroups = cgroups_beside(context.root)
         absolute = os.path.normpath(os.path.abspath(argument))
         found = cgroups.cgroup_of_folder(absolute)
         if found is not None:
@@ -138,7 +141,9 @@ class SummaryMode(OutputMode):
     def version_of(self, path):
         """The hierarchy that has a cgroup PATH (v1's memory controller
         first), or None."""
-        cgroups = self.context.root.cgroups()
+        from ..source.cgroups import cgroups_beside
+
+        cgroups = cgroups_beside(self.context.root)
         for version in (1, 2):
             if cgroups.has(version) and cgroups.exists(version, path):
                 return version

@@ -42,7 +42,7 @@ then the totals' object (not with -q).
 
 from ..errors import CgroupUnreadable
 from ..escape import terminal_safe
-from ..source import CGROUP_DEPTH
+from ..source.cgroups import CGROUP_DEPTH
 from ..parse.cgroups import BREAKDOWN, byte_count, charge_breakdown, flat_keyed, runtime_of
 from .json_lines import SCHEMA, text
 from .oom import cgroup_scope
@@ -112,7 +112,7 @@ class CgroupInfo:
 
 
 class CgroupReader:
-    """Reads cgroups through a source.CgroupRoot, each file once."""
+    """Reads cgroups through a source.cgroups.CgroupRoot, each file once."""
 
     def __init__(self, cgroups):
         self.cgroups = cgroups
