@@ -1,0 +1,601 @@
+r"""Metrics for Prometheus: the OpenMetrics 1.0 text format, the Prometheus
+text format 0.0.4 that node_exporter's textfile collector reads, and
+write_textfile(), which puts such a file in place for that collector.
+
+The model
+=========
+
+``MetricFamily(name, type, help="", unit=None)`` holds ``samples``, added
+with ``family.add(labels, value)``:
+
+* ``type`` is one of GAUGE, COUNTER, INFO, UNKNOWN ("gauge", "counter",
+  "info", "unknown");
+* ``name`` and each label name follow the spec's grammar (a metric name is
+  ``[a-zA-Z_:][a-zA-Z0-9_:]*``, a label name ``[a-zA-Z_][a-zA-Z0-9_]*``,
+  ASCII only) and do not start with "_" (reserved by the spec); a bad name,
+  a ``unit`` that is not the name's suffix (``pymap_rss_bytes`` with unit
+  ``bytes``), a counter named ``..._total`` or ``..._created``, an info
+  named ``..._info``, an info with a unit or a value other than 1, a counter
+  value below 0 or NaN, two samples of a family with the same labels, or a
+  help text that starts or ends with a blank (parsers drop those) raise
+  ValueError: each is a programming error, not something to report;
+* ``labels`` is a mapping (its order is kept) or a sequence of (name,
+  value) pairs; a value is bytes (any bytes), str or int, mapped by
+  encode_label_value() below;
+* ``help`` is a str (bytes are mapped as label values are), written only
+  when not empty;
+* ``value`` is an int (bool included) or a float (anything with __index__
+  or __float__): ints are written as integers (``123``, never ``1.23e2``
+  nor ``123.0``), floats with repr() (``0.5``, ``1e+16``, ``100.0``), and
+  NaN, +inf and -inf as ``NaN``, ``+Inf`` and ``-Inf``.
+
+Rendering
+=========
+
+``render(families)`` returns the OpenMetrics 1.0 exposition (bytes, UTF-8):
+per family ``# TYPE``, ``# UNIT`` (only with a unit) and ``# HELP`` (only
+with a non-empty help text, in which backslash, newline and double quote are
+written ``\\``, ``\n`` and ``\"`` as the ABNF's escaped-string asks), then
+its samples ``name{label="value",...} number``: a counter's are named
+``<name>_total``, an info's ``<name>_info``; the whole ends with ``# EOF``
+and a newline.  The families' names and the names of their samples must not
+clash (a gauge ``foo_total`` beside a counter ``foo``): ValueError.
+
+``render_prometheus(families)`` returns the same families in the Prometheus
+text format 0.0.4, which is what node_exporter's textfile collector and
+``promtool check metrics`` read (both parse with Prometheus's text parser,
+which rejects the types ``info`` and ``unknown`` and the escape ``\"`` in a
+HELP line, and takes ``# UNIT`` and ``# EOF`` for comments): a counter is
+the family ``<name>_total`` of type counter, an info the gauge
+``<name>_info``, an unknown the type ``untyped``; HELP escapes only the
+backslash and the newline; there is no UNIT line and no ``# EOF``.  Label
+values are written the same way in both formats.
+
+Label values: bytes of any value, losslessly
+============================================
+
+Prometheus's label values are UTF-8 text, and the exposition allows only
+the escapes ``\\``, ``\"`` and ``\n`` in them; process and command names
+are arbitrary bytes.  encode_label_value(raw) turns bytes into the text
+Prometheus will hold, decode_label_value(text) gives the bytes back:
+
+* valid UTF-8 is kept as it is, control characters included (NUL, tab,
+  carriage return, ESC, DEL, U+0080 to U+009F, U+2028 ...): the spec allows
+  them, and prometheus_client's parsers, promtool and node_exporter accept
+  and keep each of them;
+* each byte that is not part of valid UTF-8 (a lone 0x9B, 0xFF, a cut or
+  overlong sequence, an encoded surrogate) becomes the 4 characters
+  ``\xNN`` (lowercase hex);
+* a backslash becomes 2 backslashes, so that text that reads ``\x9b``
+  and the byte 0x9B stay apart: the mapping is injective (decode_label_value
+  is its inverse), which tests/test_openmetrics.py proves with hypothesis;
+* then the exposition's own escaping applies: backslash, double quote and
+  newline are written ``\\``, ``\"`` and ``\n`` in the file.
+
+So (bytes as Python writes them; the value Prometheus holds; the file)::
+
+    b"bash"            bash                 bash
+    b'say "hi"\n'      say "hi"<newline>    say \"hi\"\n
+    b"caf\xc3\xa9"     café                 café (the same 2 UTF-8 bytes)
+    b"a\x9bb"          a\x9bb               a\\x9bb
+    b"a\\x9bb"         a\\x9bb              a\\\\x9bb
+    b"tab\there"       tab<tab>here         tab<tab>here
+
+A str value is first encoded as UTF-8 with surrogateescape (so that
+os.fsdecode()'d names map as their bytes do); an int is written in decimal.
+Empty values are written (``comm=""``), though Prometheus treats an empty
+label as an absent one.
+
+write_textfile(directory, data)
+===============================
+
+Writes ``data`` (bytes: an exposition, normally render_prometheus()'s; or
+an iterable of MetricFamily, rendered with render_prometheus()) as
+DIRECTORY/pymap.prom, atomically, the way node_exporter's textfile
+collector needs it (it reads every ``*.prom`` file of the folder at each
+scrape, and may do so at any moment):
+
+* the data goes into a new file of the same folder, ``.pymap-<random>.tmp``
+  (a name the collector ignores: it does not end in ``.prom``), created
+  with O_CREAT|O_EXCL|O_NOFOLLOW relative to a descriptor of the folder,
+  mode 0644 whatever the umask (node_exporter runs as another user); it is
+  written in full and fsync'ed, then renamed over pymap.prom, which
+  replaces it atomically: a reader sees the old file or the new one, never
+  a part of one; the folder is fsync'ed after the rename;
+* a pymap.prom that is a symbolic link is replaced by the file (rename
+  replaces the link itself, the link's target is never written);
+* on any failure the temporary file is removed and pymap.prom is left as it
+  was: nothing else is ever left in the folder.  SIGTERM, SIGHUP and SIGINT
+  (those whose disposition is the default one, and SIGINT's default Python
+  handler) are only noted while the file is written: the write stops at
+  the next checkpoint (between blocks, before fsync, before the rename),
+  the temporary file is removed, and then the signal is acted on (the
+  process ends by it, or KeyboardInterrupt is raised), as pymap's
+  --capture does (called from another thread than the main one, where no
+  signal handler runs, nothing is intercepted).  Only SIGKILL or a crash
+  can leave a ``.pymap-*.tmp`` behind, which node_exporter ignores;
+* DIRECTORY must exist (it is not made) and be a folder no one else may
+  write into unless its sticky bit is set (group or others' write bits
+  without it are refused: others could replace pymap.prom); the same holds
+  for the folder that holds DIRECTORY (they could replace DIRECTORY).
+  DIRECTORY may be a symbolic link of the caller's own or of root's, never
+  one of another user's (a link planted in /tmp would otherwise choose
+  where root writes); the folders' owners are not checked otherwise
+  (Debian's /var/lib/prometheus belongs to the user prometheus, its
+  node-exporter folder to root).
+
+Every failure raises TextfileError, whose ``message`` is one line of bytes
+naming the option (``option``, b"--textfile" by default; b"" for none) and
+the folder as given, e.g. ``b"--textfile /x: No such file or
+directory"``, ``b"--textfile /x: Permission denied"``, ``b"--textfile /x:
+No space left on device (pymap.prom left as it was)"``; the caller prints
+``pymap: <message>`` and exits with status 1.
+
+Standard library only, no ``re``.
+"""
+
+import os
+
+_type = type  # (MetricFamily takes a parameter named type)
+
+__all__ = ["GAUGE", "COUNTER", "INFO", "UNKNOWN", "TYPES", "MetricFamily", "Sample", "render",
+           "render_prometheus", "encode_label_value", "decode_label_value", "write_textfile", "TextfileError",
+           "TEXTFILE_NAME", "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE"]
+
+GAUGE = "gauge"
+COUNTER = "counter"
+INFO = "info"
+UNKNOWN = "unknown"
+TYPES = (GAUGE, COUNTER, INFO, UNKNOWN)
+
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# the suffix of a family's sample names, and every name its samples may take
+# (the spec's list: a name must not clash with another family's)
+_SAMPLE_SUFFIX = {GAUGE: "", COUNTER: "_total", INFO: "_info", UNKNOWN: ""}
+_CLASHING_SUFFIXES = {GAUGE: ("",), COUNTER: ("", "_total", "_created"), INFO: ("", "_info"), UNKNOWN: ("",)}
+# the type a family has in the Prometheus text format
+_PROMETHEUS_TYPE = {GAUGE: "gauge", COUNTER: "counter", INFO: "gauge", UNKNOWN: "untyped"}
+
+_ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DIGIT = frozenset("0123456789")
+_METRIC_FIRST = _ALPHA | {"_", ":"}
+_METRIC_CHAR = _METRIC_FIRST | _DIGIT
+_LABEL_FIRST = _ALPHA | {"_"}
+_LABEL_CHAR = _LABEL_FIRST | _DIGIT
+_HEX = frozenset("0123456789abcdef")
+_INFINITY = float("inf")
+
+
+def _check_name(name, first, rest, what):
+    if not isinstance(name, str):
+        raise TypeError("%s must be a str, not %s" % (what, type(name).__name__))
+    if not name or name[0] not in first or not rest.issuperset(name):
+        raise ValueError("invalid %s %r (OpenMetrics allows %s)" % (
+            what, name, "[a-zA-Z_:][a-zA-Z0-9_:]*" if first is _METRIC_FIRST else "[a-zA-Z_][a-zA-Z0-9_]*"))
+    if name[0] == "_":
+        raise ValueError("%s %r starts with '_', which OpenMetrics reserves" % (what, name))
+
+
+def encode_label_value(value: "bytes | str | int") -> str:
+    """The label value Prometheus will hold for ``value`` (see the module's
+    docstring): valid UTF-8 kept, a backslash doubled, each byte that is not
+    part of valid UTF-8 written ``\\xNN``.  Injective; decode_label_value()
+    is its inverse.  (Not yet escaped for the exposition: render() does
+    that.)"""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+    elif isinstance(value, str):
+        raw = value.encode("utf-8", "surrogateescape")  # a lone surrogate not of fsdecode(): ValueError
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return "%d" % value
+    else:
+        raise TypeError("a label value must be bytes, str or int, not %s" % type(value).__name__)
+    # a backslash (0x5C) is never part of a multi-byte UTF-8 character, nor
+    # of an invalid sequence: doubled first, it stays apart from the \xNN
+    # the decoder writes for each byte it cannot decode
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+
+
+def decode_label_value(text: str) -> bytes:
+    """The bytes encode_label_value() was given for ``text`` (a label value
+    as Prometheus holds it, after the exposition's unescaping).  ValueError
+    for text it never returns (a backslash followed by anything but a
+    backslash or ``xNN``)."""
+    out = bytearray()
+    start = 0
+    while True:
+        at = text.find("\\", start)
+        if at < 0:
+            out += text[start:].encode("utf-8")
+            return bytes(out)
+        out += text[start:at].encode("utf-8")
+        if text.startswith("\\", at + 1):
+            out += b"\\"
+            start = at + 2
+        elif text.startswith("x", at + 1) and len(text) >= at + 4 and _HEX.issuperset(text[at + 2:at + 4]):
+            out.append(int(text[at + 2:at + 4], 16))
+            start = at + 4
+        else:
+            raise ValueError("not a label value of encode_label_value(): %r at %d" % (text, at))
+
+
+def _help_text(value):
+    """The help text as a str (bytes mapped as label values are)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = encode_label_value(value)
+    elif not isinstance(value, str):
+        raise TypeError("help must be str or bytes, not %s" % type(value).__name__)
+    value.encode("utf-8")  # a lone surrogate: UnicodeEncodeError, a ValueError
+    if value and (value[0].isspace() or value[-1].isspace()):
+        raise ValueError("help text %r starts or ends with a blank, which parsers drop" % value)
+    return value
+
+
+def _number(value):
+    """``value`` as an int or a float (TypeError for anything else)."""
+    if isinstance(value, int):
+        number = int(value)
+    elif isinstance(value, float):
+        number = float(value)
+    elif isinstance(value, (str, bytes, bytearray)):
+        raise TypeError("a sample value must be a number, not %s" % type(value).__name__)
+    elif hasattr(type(value), "__index__"):
+        number = value.__index__()
+    elif hasattr(type(value), "__float__"):
+        number = float(value)
+    else:
+        raise TypeError("a sample value must be a number, not %s" % type(value).__name__)
+    if isinstance(number, int):
+        try:
+            float(number)
+        except OverflowError:
+            raise ValueError("sample value %d is out of a 64-bit float's range" % number) from None
+    return number
+
+
+def _format_number(number):
+    if isinstance(number, int):
+        return "%d" % number
+    if number != number:
+        return "NaN"
+    if number == _INFINITY:
+        return "+Inf"
+    if number == -_INFINITY:
+        return "-Inf"
+    return repr(number)
+
+
+def _escape(text):
+    """Backslash, newline and double quote as the exposition writes them."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+class Sample:
+    """One sample of a family: ``labels``, a tuple of (label name, label
+    value as Prometheus holds it: encode_label_value()'s), and ``value``,
+    an int or a float."""
+
+    __slots__ = ("labels", "value")
+
+    def __init__(self, labels, value):
+        self.labels = labels
+        self.value = value
+
+    def __repr__(self):
+        return "Sample(%r, %r)" % (self.labels, self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, Sample) and (self.labels, self.value) == (other.labels, other.value)
+
+    __hash__ = None
+
+
+class MetricFamily:
+    """A metric family: ``name``, ``type`` (one of TYPES), ``unit`` (None or
+    the name's suffix), ``help`` (str) and ``samples`` (Sample's, added by
+    add()).  See the module's docstring for what ValueError catches."""
+
+    def __init__(self, name: str, type: str, help: "str | bytes" = "", unit: "str | None" = None):
+        _check_name(name, _METRIC_FIRST, _METRIC_CHAR, "metric family name")
+        if type not in TYPES:
+            raise ValueError("metric type %r is none of %s" % (type, ", ".join(TYPES)))
+        for suffix in _CLASHING_SUFFIXES[type]:
+            if suffix and name.endswith(suffix):
+                raise ValueError("a %s family's name must not end with %r (its samples are named %s%s)"
+                                 % (type, suffix, name, _SAMPLE_SUFFIX[type]))
+        if unit is not None:
+            if not isinstance(unit, str):
+                raise TypeError("unit must be a str or None, not %s" % _type(unit).__name__)
+            if not unit or not _METRIC_CHAR.issuperset(unit):
+                raise ValueError("invalid unit %r" % unit)
+            if type == INFO:
+                raise ValueError("an info family has no unit")
+            if not name.endswith("_" + unit):
+                raise ValueError("the family name %r must end with '_%s', its unit" % (name, unit))
+        self.name = name
+        self.type = type
+        self.unit = unit
+        self.help = _help_text(help)
+        self.samples = []
+        self._label_sets = set()
+
+    def __repr__(self):
+        return "MetricFamily(%r, %r, help=%r, unit=%r) with %d samples" % (
+            self.name, self.type, self.help, self.unit, len(self.samples))
+
+    @property
+    def sample_name(self):
+        """The name of its samples in the OpenMetrics exposition."""
+        return self.name + _SAMPLE_SUFFIX[self.type]
+
+    def add(self, labels=(), value=1) -> Sample:
+        """Add (and return) a sample with ``labels`` (a mapping or (name,
+        value) pairs; see encode_label_value) and ``value``."""
+        pairs = labels.items() if hasattr(labels, "items") else labels
+        encoded = []
+        names = set()
+        for name, label in pairs:
+            _check_name(name, _LABEL_FIRST, _LABEL_CHAR, "label name")
+            if name in names:
+                raise ValueError("label %r given twice" % name)
+            names.add(name)
+            encoded.append((name, encode_label_value(label)))
+        encoded = tuple(encoded)
+        number = _number(value)
+        if self.type == COUNTER and (number != number or number < 0):
+            raise ValueError("a counter's value must be 0 or more, not %r" % number)
+        if self.type == INFO and number != 1:
+            raise ValueError("an info's value is 1, not %r" % number)
+        label_set = frozenset(encoded)
+        if label_set in self._label_sets:
+            raise ValueError("%s: two samples with the labels %r" % (self.name, encoded))
+        self._label_sets.add(label_set)
+        sample = Sample(encoded, number)
+        self.samples.append(sample)
+        return sample
+
+
+def _check_set(families):
+    """ValueError when two families' names or sample names clash."""
+    owners = {}
+    for family in families:
+        if not isinstance(family, MetricFamily):
+            raise TypeError("not a MetricFamily: %r" % (family,))
+        for suffix in _CLASHING_SUFFIXES[family.type]:
+            name = family.name + suffix
+            other = owners.get(name)
+            if other is not None:
+                raise ValueError("the families %r and %r clash on the name %r" % (other.name, family.name, name))
+            owners[name] = family
+
+
+def _sample_line(name, sample):
+    if sample.labels:
+        labels = ",".join('%s="%s"' % (label, _escape(value)) for label, value in sample.labels)
+        return "%s{%s} %s\n" % (name, labels, _format_number(sample.value))
+    return "%s %s\n" % (name, _format_number(sample.value))
+
+
+def render(families) -> bytes:
+    """The OpenMetrics 1.0 text exposition of ``families`` (an iterable of
+    MetricFamily), ``# EOF`` included; UTF-8 bytes."""
+    families = list(families)
+    _check_set(families)
+    lines = []
+    for family in families:
+        lines.append("# TYPE %s %s\n" % (family.name, family.type))
+        if family.unit is not None:
+            lines.append("# UNIT %s %s\n" % (family.name, family.unit))
+        if family.help:
+            lines.append("# HELP %s %s\n" % (family.name, _escape(family.help)))
+        name = family.sample_name
+        lines.extend(_sample_line(name, sample) for sample in family.samples)
+    lines.append("# EOF\n")
+    return "".join(lines).encode("utf-8")
+
+
+def render_prometheus(families) -> bytes:
+    """``families`` in the Prometheus text format 0.0.4 (what node_exporter's
+    textfile collector and promtool check metrics read); UTF-8 bytes."""
+    families = list(families)
+    _check_set(families)
+    lines = []
+    for family in families:
+        name = family.sample_name
+        if family.help:
+            lines.append("# HELP %s %s\n" % (name, family.help.replace("\\", "\\\\").replace("\n", "\\n")))
+        lines.append("# TYPE %s %s\n" % (name, _PROMETHEUS_TYPE[family.type]))
+        lines.extend(_sample_line(name, sample) for sample in family.samples)
+    return "".join(lines).encode("utf-8")
+
+
+# write_textfile
+
+TEXTFILE_NAME = b"pymap.prom"
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_BLOCK = 1 << 20  # written between two checkpoints
+
+
+class TextfileError(Exception):
+    """write_textfile() failed; ``message`` is the line (bytes) to show after
+    ``pymap: ``."""
+
+    def __init__(self, message: bytes):
+        super().__init__(message)
+        self.message = message
+
+
+def _reason(error):
+    return os.fsencode(error.strerror or str(error))
+
+
+def _check_parent(path, shown):
+    """Refuse a path in a folder others may write into without the sticky
+    bit: they could put another folder or a link in its place."""
+    parent = os.path.dirname(os.path.abspath(path)) or b"/"
+    try:
+        status = os.stat(parent)
+    except OSError as error:
+        raise TextfileError(b"%s: %s: %s" % (shown, parent, _reason(error))) from None
+    if status.st_mode & 0o022 and not status.st_mode & 0o1000:
+        raise TextfileError(b"%s: in %s, which others may write (mode %04o, no sticky bit): they could replace "
+                            b"it; pymap writes only into a folder no one else can change"
+                            % (shown, parent, status.st_mode & 0o7777))
+
+
+def _open_directory(directory, shown):
+    """A descriptor of ``directory``, after the checks the module's
+    docstring lists."""
+    try:
+        entry = os.stat(directory, follow_symlinks=False)
+    except OSError as error:
+        raise TextfileError(b"%s: %s" % (shown, _reason(error))) from None
+    except ValueError:  # a NUL in the name
+        raise TextfileError(b"%s: invalid name" % shown) from None
+    path = directory
+    if entry.st_mode & 0o170000 == 0o120000:
+        if entry.st_uid not in (0, os.geteuid()):
+            raise TextfileError(b"%s: a symbolic link of another user's (uid %d): pymap writes only through a "
+                                b"link of its user's or root's" % (shown, entry.st_uid))
+        _check_parent(directory, shown)
+        path = os.path.realpath(directory)
+    _check_parent(path, shown)
+    try:
+        fd = os.open(path, _DIRECTORY_FLAGS)
+    except OSError as error:
+        raise TextfileError(b"%s: %s" % (shown, _reason(error))) from None
+    mode = os.fstat(fd).st_mode
+    if mode & 0o022 and not mode & 0o1000:
+        os.close(fd)
+        raise TextfileError(b"%s: writable by others (mode %04o, no sticky bit): they could replace %s; pymap "
+                            b"writes only into a folder no one else can change"
+                            % (shown, mode & 0o7777, TEXTFILE_NAME))
+    return fd
+
+
+def write_textfile(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", data,
+                   option: bytes = b"--textfile") -> None:
+    """Write ``data`` (bytes, or an iterable of MetricFamily rendered with
+    render_prometheus()) as DIRECTORY/pymap.prom, atomically, for
+    node_exporter's textfile collector; see the module's docstring for the
+    guarantees.  TextfileError(message) on failure, the message starting
+    with ``option`` and DIRECTORY."""
+    directory = os.fsencode(directory)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+    elif isinstance(data, str):
+        raise TypeError("write_textfile() writes bytes (or MetricFamily's), not str")
+    else:
+        data = render_prometheus(data)
+    shown = b"%s %s" % (option, directory) if option else directory
+    fd = _open_directory(directory, shown)
+    try:
+        with _DeferredSignals(shown) as signals:
+            _replace(fd, data, shown, signals.checkpoint)
+    finally:
+        os.close(fd)
+
+
+def _replace(directory_fd, data, shown, checkpoint):
+    temporary = b".pymap-%s.tmp" % os.urandom(8).hex().encode()
+    created = False
+    step = None
+    try:
+        checkpoint()
+        fd = os.open(temporary, _FILE_FLAGS, 0o644, dir_fd=directory_fd)
+        created = True
+        step = b"written"
+        try:
+            os.fchmod(fd, 0o644)  # whatever the umask: node_exporter reads it as another user
+            view = memoryview(data)
+            while view:
+                checkpoint()
+                view = view[os.write(fd, view[:_BLOCK]):]
+            checkpoint()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        checkpoint()  # the last point where stopping leaves the old file
+        step = b"replaced"
+        os.rename(temporary, TEXTFILE_NAME, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+        created = False
+    except OSError as error:
+        if step is None:  # the temporary file could not be made: the folder's fault
+            raise TextfileError(b"%s: %s" % (shown, _reason(error))) from None
+        if step == b"written":
+            raise TextfileError(b"%s: %s (%s left as it was)" % (shown, _reason(error), TEXTFILE_NAME)) from None
+        raise TextfileError(b"%s: %s: %s" % (shown, TEXTFILE_NAME, _reason(error))) from None
+    finally:
+        if created:
+            try:
+                os.unlink(temporary, dir_fd=directory_fd)
+            except OSError:
+                pass
+    try:
+        os.fsync(directory_fd)  # the rename itself, on disk
+    except OSError:
+        pass
+
+
+class _Interrupted(BaseException):
+    """A noted signal, raised at a checkpoint; never leaves write_textfile."""
+
+    def __init__(self, number):
+        super().__init__(number)
+        self.number = number
+
+
+class _DeferredSignals:
+    """While the file is written, SIGTERM, SIGHUP and SIGINT (with their
+    default disposition, or SIGINT with Python's default handler) are only
+    noted; checkpoint() raises _Interrupted once one came.  On leaving (the
+    temporary file removed by then), the dispositions are restored and the
+    signal is acted on: raised again (the process ends by it, as a C
+    program would) or, for Python's SIGINT handler, KeyboardInterrupt."""
+
+    def __init__(self, shown):
+        self.shown = shown
+        self.pending = None
+        self.previous = {}
+
+    def __enter__(self):
+        try:
+            import _signal as signal  # what signal wraps (importing signal costs enum)
+        except ImportError:  # pragma: no cover
+            import signal
+        self.signal = signal
+
+        def note(number, frame):
+            if self.pending is None:
+                self.pending = number
+
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            handler = signal.getsignal(number)
+            if handler is signal.SIG_DFL or (number == signal.SIGINT and handler is signal.default_int_handler):
+                try:
+                    self.previous[number] = signal.signal(number, note)
+                except ValueError:  # not the main thread, where no signal handler runs
+                    break
+        return self
+
+    def checkpoint(self):
+        if self.pending is not None:
+            raise _Interrupted(self.pending)
+
+    def __exit__(self, kind, value, traceback):
+        signal = self.signal
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        number = self.pending
+        if number is None:
+            return False
+        if self.previous.get(number) is signal.default_int_handler:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), number)  # the default disposition: the process ends here
+        if kind is _Interrupted:  # (still here: the signal is blocked)
+            raise TextfileError(b"%s: interrupted by signal %d (%s left as it was)"
+                                % (self.shown, number, TEXTFILE_NAME)) from None
+        return False
