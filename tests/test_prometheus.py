@@ -1,0 +1,94 @@
+"""pymap's metrics as Prometheus's own tools read them: promtool check
+metrics, a real node_exporter serving the textfile, and a real Prometheus
+scraping that node_exporter.  Each test skips, saying what to install,
+where its tool is missing (.ci/run installs prometheus and
+prometheus-node-exporter where it can)."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from pymap.report.openmetrics import COUNTER, GAUGE, INFO, UNKNOWN, MetricFamily, decode_label_value, render, \
+    render_prometheus
+from pymap.report.textfile import write_textfile
+from tests.support.prometheus import (HELP_TEXTS, HOSTILE, families_of, hostile_families, metric_families,
+                                      needs_node_exporter, needs_promtool, node_exporter, promtool, scrape)
+
+pytestmark = pytest.mark.e2e
+
+
+# promtool: it reads the Prometheus text format (its parser takes # UNIT and
+# # EOF for comments, and refuses the types info and unknown and a \" in
+# HELP), so render_prometheus() is what it checks
+
+@needs_promtool
+def test_promtool_accepts_the_text_format_with_hostile_values():
+    assert promtool(render_prometheus(hostile_families())) == (0, b"")
+
+
+@needs_promtool
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(metric_families(help_text=HELP_TEXTS.filter(bool)))
+def test_promtool_accepts_any_families_in_the_text_format(families):
+    assert promtool(render_prometheus(families)) == (0, b"")
+
+
+@needs_promtool
+def test_promtool_reads_openmetrics_only_where_the_formats_agree():
+    """An OpenMetrics exposition of gauges (# UNIT and # EOF included)
+    passes: promtool takes those lines for comments.  The types info and
+    unknown, a counter's family named without _total, and a double quote in
+    HELP (which OpenMetrics escapes and the text format does not) do not:
+    that is why render_prometheus() exists."""
+    gauge = MetricFamily("pymap_process_rss_bytes", GAUGE, "Resident memory \\ of a process\nin bytes.",
+                         unit="bytes")
+    for pid, name in enumerate(HOSTILE, 1):
+        gauge.add({"pid": pid, "comm": name}, pid)
+    assert promtool(render([gauge])) == (0, b"")
+    quoted = MetricFamily("pymap_g", GAUGE, 'a "quoted" word')
+    for family in hostile_families() + [quoted]:
+        if family.type in (INFO, UNKNOWN, COUNTER) or '"' in family.help:
+            status, _ = promtool(render([family]))
+            assert status != 0, family
+            assert promtool(render_prometheus([family])) == (0, b""), family
+
+
+@pytest.fixture
+def textfile_dir(tmp_path):
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    directory.chmod(0o755)
+    return directory
+
+
+# a real node_exporter
+
+@needs_node_exporter
+def test_node_exporter_serves_the_textfile(textfile_dir, tmp_path):
+    families = hostile_families()
+    write_textfile(textfile_dir, families)
+    with open(tmp_path / "node_exporter.log", "wb") as log, node_exporter(textfile_dir, log) as port:
+        first = families_of(scrape(port))
+        rss = MetricFamily("pymap_process_rss_bytes", GAUGE, "Resident memory.", unit="bytes")
+        rss.add({"pid": 1, "comm": b"\\x9b\x9b"}, 1)
+        write_textfile(textfile_dir, [rss])  # replaced under a running node_exporter
+        second = families_of(scrape(port))
+    assert [sample.value for sample in first["node_textfile_scrape_error"].samples] == [0]
+    assert [sample.labels for sample in first["node_textfile_mtime_seconds"].samples] == \
+        [{"file": os.path.join(str(textfile_dir), "pymap.prom")}]
+    # node_exporter sorts the samples; each one comes through, labels and value
+    for family in families:
+        name = family.name if family.type != INFO else family.sample_name
+        served = sorted((sorted(sample.labels.items()), repr(float(sample.value)))
+                        for sample in first[name].samples)
+        wanted = sorted((sorted(sample.labels), repr(float(sample.value))) for sample in family.samples)
+        assert served == wanted, name
+        assert first[name].documentation == family.help
+    served_comms = {decode_label_value(sample.labels["comm"])
+                    for sample in first["pymap_process_rss_bytes"].samples}
+    assert served_comms == set(HOSTILE)
+    assert [sample.value for sample in second["node_textfile_scrape_error"].samples] == [0]
+    assert [(sample.labels, sample.value) for sample in second["pymap_process_rss_bytes"].samples] == \
+        [({"pid": "1", "comm": "\\\\x9b\\x9b"}, 1)]
+    assert "pymap_runs" not in second
