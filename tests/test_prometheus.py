@@ -4,7 +4,10 @@ scraping that node_exporter.  Each test skips, saying what to install,
 where its tool is missing (.ci/run installs prometheus and
 prometheus-node-exporter where it can)."""
 
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from pymap.report.openmetrics import COUNTER, GAUGE, INFO, UNKNOWN, MetricFamily, decode_label_value, render, \
     render_prometheus
 from pymap.report.textfile import write_textfile
+from tests.support import TIMEOUT
+from tests.support import livetools
 from tests.support.prometheus import (HELP_TEXTS, HOSTILE, families_of, hostile_families, metric_families,
-                                      needs_node_exporter, needs_promtool, node_exporter, promtool, scrape)
+                                      needs_node_exporter, needs_prometheus, needs_promtool, node_exporter,
+                                      prometheus, promtool, scrape, wait_for)
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +98,78 @@ def test_node_exporter_serves_the_textfile(textfile_dir, tmp_path):
     assert [(sample.labels, sample.value) for sample in second["pymap_process_rss_bytes"].samples] == \
         [({"pid": "1", "comm": "\\\\x9b\\x9b"}, 1)]
     assert "pymap_runs" not in second
+
+
+# the command: pymap --summary --textfile, served by node_exporter, scraped by Prometheus
+
+# program names (argv[0], through exec -a) that break a careless exposition
+NAMES = [b'ev"il\\x9b\n\xff\x9bx', b"\\x9b", b"\x9b", b"caf\xc3\xa9", b"\r\t}{#\nEOF", b'a="b"']
+
+
+def run_pymap(*args):
+    """The installed command (the launcher), as a user runs it."""
+    environ = livetools.base_environ(locale="C.UTF-8")
+    environ["PATH"] = livetools.launcher_dir() + ":" + environ["PATH"]
+    return subprocess.run(["pymap"] + [str(arg) for arg in args],
+                          executable=os.path.join(livetools.launcher_dir(), "pymap"), env=environ,
+                          capture_output=True, timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory):
+    """A capture of stopped processes started under NAMES and two Python
+    processes holding some memory: (folder, {program name: processes})."""
+    children = []
+    try:
+        for name in NAMES:
+            child = subprocess.Popen(["bash", "-c", 'exec -a "$0" sleep 3600', name], stdin=subprocess.DEVNULL,
+                                     env=livetools.base_environ())
+            children.append(child)
+            livetools.wait_until_exec(child.pid, b"sleep")
+            os.kill(child.pid, 19)  # SIGSTOP
+            livetools.wait_stopped(child.pid)
+        with livetools.stopped_process("data = bytearray(8 << 20)") as big, \
+                livetools.stopped_process("data = bytearray(2 << 20)") as small:
+            folder = tmp_path_factory.mktemp("capture") / "snapshot"
+            result = run_pymap("--capture", folder, big, small, *[child.pid for child in children])
+            assert result.returncode == 0, result.stderr
+    finally:
+        for child in children:
+            child.kill()
+            child.wait(timeout=TIMEOUT)
+    programs = dict.fromkeys(NAMES, 1)
+    programs[os.path.basename(sys.executable).encode()] = 2
+    return folder, programs
+
+
+@needs_node_exporter
+@needs_prometheus
+def test_prometheus_answers_pymaps_total_pss(capture, textfile_dir, tmp_path):
+    """node_exporter serves pymap's file without a textfile error, and a
+    real Prometheus scraping it answers sum(pymap_program_memory_bytes{kind=
+    "pss"}) with pymap's own total Pss (--summary --json, same capture); the
+    program labels it holds are the processes' names, byte for byte."""
+    folder, programs = capture
+    result = run_pymap("--summary", "--textfile", textfile_dir, "--proc-root", folder)
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    totals = json.loads(run_pymap("--summary", "--json", "--proc-root", folder).stdout.splitlines()[-1])
+    total_pss = totals["totals"]["Pss"] * 1024
+    assert totals["processes"] == sum(programs.values()) and total_pss > 8 << 20
+    with open(tmp_path / "node_exporter.log", "wb") as log, node_exporter(textfile_dir, log) as port:
+        served = families_of(scrape(port))
+        assert [sample.value for sample in served["node_textfile_scrape_error"].samples] == [0]
+        pss = [sample for sample in served["pymap_program_memory_bytes"].samples if sample.labels["kind"] == "pss"]
+        assert sum(sample.value for sample in pss) == total_pss
+        assert sorted(decode_label_value(sample.labels["program"]) for sample in pss) == sorted(programs)
+        prometheus_folder = tmp_path / "prometheus"
+        prometheus_folder.mkdir()
+        with open(tmp_path / "prometheus.log", "wb") as prometheus_log, \
+                prometheus(port, str(prometheus_folder), prometheus_log) as query:
+            # the first scrapes come a second or so after the start: poll, with a deadline
+            answer = wait_for("Prometheus's first scrape of pymap's series",
+                              lambda: query('sum(pymap_program_memory_bytes{kind="pss"})') or None,
+                              query.process, prometheus_log)
+            assert float(answer[0]["value"][1]) == total_pss
+            assert [float(item["value"][1]) for item in query("node_textfile_scrape_error")] == [0.0]
+            held = query('pymap_processes')
+            assert {decode_label_value(item["metric"]["program"]): int(item["value"][1]) for item in held} == programs

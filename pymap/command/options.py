@@ -30,7 +30,8 @@ class OptionSpec:
     name of its argument (or None), its help text (the man page's), whether
     it is pmap's or pymap's own, the first procps release that has it, its
     lines in pmap's usage text (each a msgid of pmap's catalog), for
-    pymap's own its line in --help (pmap's terse style); and what it does
+    pymap's own its line in --help (pmap's terse style) and any ``more``
+    lines under it; and what it does
     to the Request: ``dest``, the Request field it sets (None: it only
     selects a mode, or acts at once), ``action`` ("flag": True, "count": one
     more each time, "store": the argument as given, "text": the argument as
@@ -38,11 +39,11 @@ class OptionSpec:
     "range", "warn"), and ``default``, the field's value when the option is
     not given."""
 
-    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "dest", "action",
-                 "default")
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "more", "dest",
+                 "action", "default")
 
-    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, dest=None,
-                 action=None, default=None):
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, more=(),
+                 dest=None, action=None, default=None):
         self.short = short
         self.long = long
         self.metavar = metavar
@@ -51,6 +52,7 @@ class OptionSpec:
         self.since = since
         self.usage = usage
         self.brief = brief
+        self.more = more
         self.dest = dest
         self.action = action
         self.default = default
@@ -164,6 +166,25 @@ OPTIONS = (
                "terminal's own), as ps cuts them; to a pipe or a file they are whole. -w is the same, with "
                "--summary.", pymap_only=True, brief="with --summary: never cut the rows (also -w)", dest="wide",
                action="flag", default=False),
+    OptionSpec(None, "openmetrics", None,
+               "With --summary: print the figures as metrics for Prometheus, in the OpenMetrics 1.0 text format "
+               "(HELP, TYPE and UNIT lines, ending with # EOF): pymap_program_memory_bytes{program,kind} (grouped by "
+               "program unless --by says otherwise), pymap_user_memory_bytes{user,kind} with --by=user, "
+               "pymap_mapping_memory_bytes{mapping,kind} with --by=mapping, pymap_process_memory_bytes{pid,program,"
+               "kind} and pymap_process_oom_badness{pid,program} with --by=process only; kind is rss, pss, uss, swap, "
+               "anon, file or shmem; pymap_processes counts each group, pymap_unreadable_processes what could not be "
+               "read. Program labels are command names, never command lines.", pymap_only=True,
+               brief="with --summary: print OpenMetrics for Prometheus", dest="openmetrics",
+               action="flag", default=False),
+    OptionSpec(None, "textfile", "dir",
+               "With --summary: write the metrics of --openmetrics as DIR/pymap.prom for node_exporter's textfile "
+               "collector, atomically (a temporary file in DIR, then a rename; nothing else is left in DIR), in "
+               "the Prometheus text format 0.0.4, which is what that collector reads (it does not read "
+               "OpenMetrics); nothing is printed. DIR must exist and be writable by no one else.", pymap_only=True,
+               brief="with --summary: write metrics to dir/pymap.prom",
+               more=("for node_exporter's textfile collector, in the", "Prometheus text format 0.0.4 (that collector",
+                     "does not read OpenMetrics)"),
+               dest="textfile", action="store", default=None),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
@@ -210,6 +231,11 @@ class Request:
     @property
     def range_high(self):
         return self.address_range[1]
+
+    @property
+    def metrics(self):
+        """Whether the output is metrics for Prometheus (--openmetrics, --textfile)."""
+        return self.openmetrics or self.textfile is not None
 
     def __repr__(self):
         return "Request(%r, %r, pids=%r)" % (self.mode, self.compat.release if self.compat else None, self.pids)
@@ -291,10 +317,13 @@ def own_option_line(spec):
 
 
 def own_option_details(spec):
-    """The lines under --sort's and --by's line in --help: the keys and
-    groupings each mode takes (modes.MODES, where they are defined)."""
+    """The lines under an option's line in --help: its ``more`` lines, and
+    for --sort and --by the keys and groupings each mode takes
+    (modes.MODES, where they are defined)."""
     from ..modes import MODES
 
+    if spec.more:
+        return [b"%-31s%s\n" % (b"", line.encode("ascii")) for line in spec.more]
     if spec.long == "sort":
         return [b"%-31s%s: %s\n" % (b"", mode.options[0].encode(), " ".join(mode.sort_keys).encode())
                 for mode in MODES if mode.sort_keys]

@@ -76,7 +76,8 @@ MODES = (
          refuses={"-A": b"option --summary covers whole processes: -A is not supported with it"},
          sort_keys=("pss", "rss", "uss", "swap", "oom", "pid", "command"),
          groups=("process", "program", "user", "mapping", "cgroup"),
-         own_options=("--by", "--bars", "--wide", "--cgroup"), all_pids=True, pid_limit=False),
+         own_options=("--by", "--bars", "--wide", "--cgroup", "--openmetrics", "--textfile"), all_pids=True,
+         pid_limit=False),
 )
 
 _BY_NAME = {mode.name: mode for mode in MODES}

@@ -121,6 +121,8 @@ _LABEL_FIRST = _ALPHA | {"_"}
 _LABEL_CHAR = _LABEL_FIRST | _DIGIT
 _HEX = frozenset("0123456789abcdef")
 _INFINITY = float("inf")
+_INT_RANGE = 1 << 1023  # an int within it is a float's (float(int) raises OverflowError from 2**1024 on)
+_CHECKED_LABEL_NAMES = set()  # label names found valid already
 
 
 def _check_name(name, first, rest, what):
@@ -230,13 +232,18 @@ def _escape(text):
 class Sample:
     """One sample of a family: ``labels``, a tuple of (label name, label
     value as Prometheus holds it: encode_label_value()'s), and ``value``,
-    an int or a float."""
+    an int or a float; ``text`` is its labels as the exposition writes
+    them (``{pid="1",comm="a\\"b"}``, "" for none), the same in both
+    formats."""
 
-    __slots__ = ("labels", "value")
+    __slots__ = ("labels", "value", "text")
 
-    def __init__(self, labels, value):
+    def __init__(self, labels, value, text=None):
         self.labels = labels
         self.value = value
+        if text is None:
+            text = "{%s}" % ",".join('%s="%s"' % (name, _escape(label)) for name, label in labels) if labels else ""
+        self.text = text
 
     def __repr__(self):
         return "Sample(%r, %r)" % (self.labels, self.value)
@@ -275,6 +282,8 @@ class MetricFamily:
         self.help = _help_text(help)
         self.samples = []
         self._label_sets = set()
+        self._values = {}  # bytes or str label value -> (encode_label_value's, escaped for the exposition)
+        self._each = {}  # add_each(): label name -> {label value: its pair and text}
 
     def __repr__(self):
         return "MetricFamily(%r, %r, help=%r, unit=%r) with %d samples" % (
@@ -288,26 +297,79 @@ class MetricFamily:
     def add(self, labels=(), value=1) -> Sample:
         """Add (and return) a sample with ``labels`` (a mapping or (name,
         value) pairs; see encode_label_value) and ``value``."""
-        pairs = labels.items() if hasattr(labels, "items") else labels
+        encoded, parts = self._encode(labels.items() if hasattr(labels, "items") else labels, ())
+        return self._append(encoded, parts, value)
+
+    def add_each(self, labels, name, values) -> None:
+        """For each (label value, value) pair of ``values``, add a sample
+        with ``labels`` and the label ``name`` of that value: add() for each,
+        with ``labels`` checked and encoded once (a process's figures, one
+        sample per kind)."""
+        common, common_parts = self._encode(labels.items() if hasattr(labels, "items") else labels, ())
+        taken = tuple(label for label, _ in common)
+        if name in taken:
+            raise ValueError("label %r given twice" % name)
+        prefix = "{%s," % ",".join(common_parts) if common_parts else "{"
+        known = self._each.setdefault(name, {})  # label value -> ((name, encoded), its text and "}")
+        label_sets = self._label_sets
+        samples = self.samples
+        plain = self.type == GAUGE
+        for label, value in values:  # (add()'s work, the common part done once: a summary has many samples)
+            pair = known.get(label)
+            if pair is None:
+                (encoded,), (part,) = self._encode(((name, label),), taken)
+                pair = (encoded, part + "}")
+                if type(label) in (bytes, str):
+                    known[label] = pair
+            labels = common + (pair[0],)
+            label_set = frozenset(labels)
+            if label_set in label_sets:
+                raise ValueError("%s: two samples with the labels %r" % (self.name, labels))
+            number = value if plain and type(value) is int and -_INT_RANGE < value < _INT_RANGE \
+                else self._value(value)
+            label_sets.add(label_set)
+            samples.append(Sample(labels, number, prefix + pair[1]))
+
+    def _encode(self, pairs, taken):
+        """The (name, encoded value) pairs of ``pairs`` and their text in the
+        exposition, each label name checked (and not one of ``taken``)."""
         encoded = []
-        names = set()
+        parts = []
+        values = self._values
         for name, label in pairs:
-            _check_name(name, _LABEL_FIRST, _LABEL_CHAR, "label name")
-            if name in names:
+            if name not in _CHECKED_LABEL_NAMES:
+                _check_name(name, _LABEL_FIRST, _LABEL_CHAR, "label name")
+                _CHECKED_LABEL_NAMES.add(name)
+            if name in taken or any(name == other for other, _ in encoded):
                 raise ValueError("label %r given twice" % name)
-            names.add(name)
-            encoded.append((name, encode_label_value(label)))
-        encoded = tuple(encoded)
+            # (a summary gives the same program, user or kind to many samples)
+            kind = type(label)
+            known = values.get(label) if kind is bytes or kind is str else None
+            if known is None:
+                text = encode_label_value(label)
+                known = (text, _escape(text))
+                if kind is bytes or kind is str:
+                    values[label] = known
+            encoded.append((name, known[0]))
+            parts.append('%s="%s"' % (name, known[1]))
+        return tuple(encoded), parts
+
+    def _value(self, value):
+        """A sample's value as the family's type allows it (ValueError)."""
         number = _number(value)
         if self.type == COUNTER and (number != number or number < 0):
             raise ValueError("a counter's value must be 0 or more, not %r" % number)
         if self.type == INFO and number != 1:
             raise ValueError("an info's value is 1, not %r" % number)
+        return number
+
+    def _append(self, encoded, parts, value):
+        number = self._value(value)
         label_set = frozenset(encoded)
         if label_set in self._label_sets:
             raise ValueError("%s: two samples with the labels %r" % (self.name, encoded))
         self._label_sets.add(label_set)
-        sample = Sample(encoded, number)
+        sample = Sample(encoded, number, "{%s}" % ",".join(parts) if parts else "")
         self.samples.append(sample)
         return sample
 
@@ -326,11 +388,9 @@ def _check_set(families):
             owners[name] = family
 
 
-def _sample_line(name, sample):
-    if sample.labels:
-        labels = ",".join('%s="%s"' % (label, _escape(value)) for label, value in sample.labels)
-        return "%s{%s} %s\n" % (name, labels, _format_number(sample.value))
-    return "%s %s\n" % (name, _format_number(sample.value))
+def _sample_lines(name, samples):
+    return ["%s%s %s\n" % (name, sample.text, "%d" % sample.value if type(sample.value) is int
+                                              else _format_number(sample.value)) for sample in samples]
 
 
 def render(families) -> bytes:
@@ -346,7 +406,7 @@ def render(families) -> bytes:
         if family.help:
             lines.append("# HELP %s %s\n" % (family.name, _escape(family.help)))
         name = family.sample_name
-        lines.extend(_sample_line(name, sample) for sample in family.samples)
+        lines.extend(_sample_lines(name, family.samples))
     lines.append("# EOF\n")
     return "".join(lines).encode("utf-8")
 
@@ -362,5 +422,5 @@ def render_prometheus(families) -> bytes:
         if family.help:
             lines.append("# HELP %s %s\n" % (name, family.help.replace("\\", "\\\\").replace("\n", "\\n")))
         lines.append("# TYPE %s %s\n" % (name, _PROMETHEUS_TYPE[family.type]))
-        lines.extend(_sample_line(name, sample) for sample in family.samples)
+        lines.extend(_sample_lines(name, family.samples))
     return "".join(lines).encode("utf-8")

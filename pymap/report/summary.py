@@ -55,7 +55,8 @@ from .sinks import Record
 
 __all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "SORTED_FIGURE", "group_rows",
            "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table", "optional_number",
-           "process_order", "totals_object", "balance_text"]
+           "process_order", "totals_object", "balance_text", "METRIC_KINDS", "MAPPING_METRIC_KINDS", "group_families",
+           "process_families"]
 
 FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
 MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
@@ -356,6 +357,9 @@ class ProcessTable(Record):
         if not self.quiet:
             yield totals_object(self.totals, len(self.rows), self.unreadable, self.balance)
 
+    def metrics(self):
+        return process_families(self)
+
     def text(self, context):
         headings = (b"PID", b"User") + tuple(name.encode() for name in FIGURES) + (b"oom_score", b"oom_score_adj")
         name = self.users.name
@@ -386,7 +390,8 @@ class GroupTable(Record):
     """The rows of the processes read, grouped ``by`` program, user or
     mapping (sorted), with a count of processes each: a table in text, an
     object a group then the totals' in JSON (no totals with -q, nor for
-    mappings, where a page mapped by several processes is in several rows)."""
+    mappings, where a page mapped by several processes is in several rows),
+    the families of group_families() as metrics."""
 
     def __init__(self, rows, by, sort, users, unreadable, quiet, bars, wide, balance=None):
         self.balance = balance
@@ -413,6 +418,9 @@ class GroupTable(Record):
         if not self.quiet and self.by != "mapping":
             totals = {name: sum(group.figures[name] for group in self.groups) for name in self.names}
             yield totals_object(totals, self.processes, self.unreadable, self.balance)
+
+    def metrics(self):
+        return group_families(self)
 
     def text(self, context):
         names = self.names
@@ -444,6 +452,89 @@ def totals_object(totals, processes, unreadable, balance=None):
 def balance_text(context, table):
     """A table's balance (report/balance.py) under its totals, but with -q."""
     return b"" if table.quiet or table.balance is None else table.balance.text(context)
+
+
+# --- metrics (--openmetrics, --textfile; report/openmetrics.py renders them) ---
+
+# each metric kind and the figure (kB) it is; for --by=mapping, summed from smaps
+METRIC_KINDS = (("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap", "Swap"), ("anon", "RssAnon"),
+                ("file", "RssFile"), ("shmem", "RssShmem"))
+MAPPING_METRIC_KINDS = (("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap", "Swap"), ("anon", "Anonymous"))
+
+_KINDS_HELP = ("rss resident, pss resident with each shared page divided among the processes that map it, uss "
+               "private, swap swapped out, and rss split into anon, file and shmem")
+# --by: the label, what a series is of, what pymap_processes counts, the kinds' help
+_GROUPS = {
+    "program": ("program", "each program (the base name of its command)", "Processes of each program.",
+                _KINDS_HELP),
+    "user": ("user", "each user (the effective one)", "Processes of each user.", _KINDS_HELP),
+    "mapping": ("mapping", "each mapped file (or [heap], [stack], [anon] ...) summed across processes from smaps "
+                           "(a page several processes map is in several series)", "Processes that map each file.",
+                "rss, pss, uss and swap as for processes, anon anonymous"),
+}
+
+
+def _memory_family(name, what, kinds_help=_KINDS_HELP):
+    from .openmetrics import GAUGE, MetricFamily
+
+    return MetricFamily(name, GAUGE, "Memory in bytes of %s, by kind: %s." % (what, kinds_help), unit="bytes")
+
+
+def _count_families(count_help, unreadable):
+    """pymap_processes (its samples added by the caller) and
+    pymap_unreadable_processes."""
+    from .openmetrics import GAUGE, MetricFamily
+
+    count = MetricFamily("pymap_processes", GAUGE, count_help)
+    lost = MetricFamily("pymap_unreadable_processes", GAUGE,
+                        "Processes that could not be read (gone meanwhile, access denied, damaged files), in no "
+                        "other series.")
+    lost.add((), unreadable)
+    return count, lost
+
+
+def group_families(table):
+    """The families of a GroupTable: pymap_<group>_memory_bytes{<group>,kind}
+    (the group's name as its bytes: openmetrics.encode_label_value), the
+    number of processes of each group (pymap_processes{<group>}) and of those
+    that could not be read."""
+    label, what, count_help, kinds_help = _GROUPS[table.by]
+    kinds = MAPPING_METRIC_KINDS if table.by == "mapping" else METRIC_KINDS
+    memory = _memory_family("pymap_%s_memory_bytes" % label, what, kinds_help)
+    count, lost = _count_families(count_help, table.unreadable)
+    add_each = memory.add_each
+    for group in table.groups:
+        figures = group.figures
+        add_each(((label, group.key),), "kind", [(kind, figures[figure] * 1024) for kind, figure in kinds])
+        count.add(((label, group.key),), group.count)
+    return [memory, count, lost]
+
+
+def process_families(table):
+    """The families of a ProcessTable: pymap_process_memory_bytes{pid,
+    program,kind}, pymap_process_oom_badness{pid,program} (program_of():
+    the command's name, never its command line), pymap_processes (how many)
+    and pymap_unreadable_processes."""
+    from .openmetrics import GAUGE, MetricFamily
+
+    memory = _memory_family("pymap_process_memory_bytes", "each process")
+    badness = MetricFamily(
+        "pymap_process_oom_badness", GAUGE,
+        "The kernel's oom_badness() of each process, in pages, for an OOM of the whole machine (or of --cgroup's "
+        "cgroup when it is limited): resident + swap + page-table pages + oom_score_adj x the scope's pages / 1000; "
+        "the highest is killed first. No sample for a process never killed (oom_score_adj -1000, init).")
+    count, lost = _count_families("Processes read.", table.unreadable)
+    count.add((), len(table.rows))
+    add_each = memory.add_each
+    for row in table.rows:
+        pid = b"%d" % row.pid
+        program = program_of(row)
+        figures = row.figures
+        add_each((("pid", pid), ("program", program)), "kind",
+                 [(kind, figures[figure] * 1024) for kind, figure in METRIC_KINDS])
+        if row.oom_badness is not None:
+            badness.add((("pid", pid), ("program", program)), row.oom_badness)
+    return [memory, badness, count, lost]
 
 
 class UnreadableCount(Record):

@@ -226,3 +226,29 @@ def prometheus(target_port, folder, log):
                 yield query
                 return
     pytest.fail("prometheus did not start: see %s" % log.name)
+
+
+def read_openmetrics(data):
+    """{name: family} of an OpenMetrics exposition (bytes), as
+    prometheus_client's OpenMetrics parser reads it (strict: UTF-8, one
+    "# EOF" at the end); where promtool is installed, ``promtool check
+    metrics`` passes it too."""
+    text = data.decode("utf-8")
+    lines = text.split("\n")
+    assert lines[-2:] == ["# EOF", ""] and "# EOF" not in lines[:-2], text[-200:]
+    families = {family.name: family for family in parse_openmetrics(text)}
+    if PROMTOOL is not None:
+        assert promtool(data) == (0, b"")
+    return families
+
+
+def read_text_format(data):
+    """{name: family} of the Prometheus text format (bytes), as
+    prometheus_client's text parser reads it; promtool passes it too where
+    installed."""
+    text = data.decode("utf-8")
+    assert "# EOF" not in text.split("\n") and not text.startswith("# UNIT") and "\n# UNIT" not in text
+    families = {family.name: family for family in parse_prometheus(text)}
+    if PROMTOOL is not None:
+        assert promtool(data) == (0, b"")
+    return families
