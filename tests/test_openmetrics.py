@@ -346,3 +346,53 @@ def test_any_bytes_come_back_from_the_parsers(names):
 def test_any_families_read_back(families):
     check_openmetrics(families)
     check_prometheus(families)
+
+
+# add_each: add() for each value of one label, the others encoded once
+
+@given(st.lists(st.tuples(st.sampled_from(HOSTILE[250:] + [b"a", "a", 1, b"1", "1"]),
+                          st.lists(st.tuples(st.sampled_from([b"rss", "pss", b"\\x9b", b"\x9b", "caf\u00e9", 7]),
+                                             st.one_of(st.integers(-2 ** 70, 2 ** 70), st.floats())),
+                                   max_size=4)),
+                max_size=6),
+       st.sampled_from(om.TYPES))
+def test_add_each_is_add_for_each(groups, kind):
+    """The same samples, the same text and the same refusals (a label set
+    given twice, in either call, a value the type does not take) as add()
+    one sample at a time."""
+    one, each = MetricFamily("pymap_a", kind), MetricFamily("pymap_a", kind)
+    for group, values in groups:
+        refused = None
+        for label, value in values:  # add() one at a time, up to the first refusal
+            try:
+                one.add((("group", group), ("kind", label)), value)
+            except ValueError as error:
+                refused = type(error)
+                break
+        if refused is None:
+            each.add_each((("group", group),), "kind", values)
+        else:
+            with pytest.raises(refused):
+                each.add_each((("group", group),), "kind", values)
+    assert [(sample.labels, sample.value, sample.text) for sample in each.samples] == \
+        [(sample.labels, sample.value, sample.text) for sample in one.samples]
+    assert om.render([each]) == om.render([one])
+
+
+def test_add_each_refusals():
+    family = MetricFamily("pymap_a_bytes", GAUGE, unit="bytes")
+    family.add_each({"pid": b"1"}, "kind", [("rss", 1), ("pss", 2)])
+    with pytest.raises(ValueError):  # the label set of an earlier sample, in another order
+        family.add([("kind", "pss"), ("pid", "1")], 3)
+    with pytest.raises(ValueError):
+        family.add_each({"kind": "x"}, "kind", [("rss", 1)])
+    with pytest.raises(ValueError):
+        family.add_each({"pid": "2"}, "bad-name", [("rss", 1)])
+    with pytest.raises(TypeError):
+        family.add_each({"pid": "3"}, "kind", [(1.5, 1)])
+    with pytest.raises(TypeError):
+        family.add_each({"pid": "4"}, "kind", [("rss", "1")])
+    counter = MetricFamily("pymap_c", COUNTER)
+    with pytest.raises(ValueError):
+        counter.add_each({"pid": "1"}, "kind", [("rss", -1)])
+    assert [sample.text for sample in family.samples] == ['{pid="1",kind="rss"}', '{pid="1",kind="pss"}']
