@@ -6,6 +6,8 @@ prometheus-node-exporter where it can)."""
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -15,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from pymap.report.openmetrics import COUNTER, GAUGE, INFO, UNKNOWN, MetricFamily, decode_label_value, render, \
     render_prometheus
 from pymap.report.textfile import write_textfile
-from tests.support import TIMEOUT
+from tests.support import ROOT, TIMEOUT
 from tests.support import livetools
-from tests.support.prometheus import (HELP_TEXTS, HOSTILE, families_of, hostile_families, metric_families,
+from tests.support.prometheus import (HELP_TEXTS, HOSTILE, PROMTOOL, families_of, hostile_families, metric_families,
                                       needs_node_exporter, needs_prometheus, needs_promtool, node_exporter,
-                                      prometheus, promtool, scrape, wait_for)
+                                      prometheus, promtool, read_text_format, scrape, wait_for)
 
 pytestmark = pytest.mark.e2e
 
@@ -173,3 +175,113 @@ def test_prometheus_answers_pymaps_total_pss(capture, textfile_dir, tmp_path):
             assert [float(item["value"][1]) for item in query("node_textfile_scrape_error")] == [0.0]
             held = query('pymap_processes')
             assert {decode_label_value(item["metric"]["program"]): int(item["value"][1]) for item in held} == programs
+
+
+# the README's recipes: alerting rules, the systemd units, the cron line
+
+def readme_blocks(language):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        return re.findall(r"```%s\n(.*?)```" % language, handle.read(), re.S)
+
+
+RULE_TESTS = """
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'pymap_program_memory_bytes{program="leaky",kind="pss",instance="h"}'
+        values: '104857600+1048576x300'
+      - series: 'pymap_program_memory_bytes{program="steady",kind="pss",instance="h"}'
+        values: '104857600x300'
+      - series: 'pymap_program_memory_bytes{program="slow",kind="pss",instance="h"}'
+        values: '104857600+524288x300'
+      - series: 'pymap_cgroup_memory_bytes{cgroup="/system.slice/db.service",kind="usage",instance="h"}'
+        values: '950x30'
+      - series: 'pymap_cgroup_memory_bytes{cgroup="/system.slice/db.service",kind="limit",instance="h"}'
+        values: '1000x30'
+      - series: 'pymap_cgroup_memory_bytes{cgroup="/system.slice/web.service",kind="usage",instance="h"}'
+        values: '500x30'
+      - series: 'pymap_cgroup_memory_bytes{cgroup="/system.slice/web.service",kind="limit",instance="h"}'
+        values: '1000x30'
+      - series: 'pymap_cgroup_memory_bytes{cgroup="/user.slice",kind="usage",instance="h"}'
+        values: '5000x30'
+    alert_rule_test:
+      - eval_time: 2h
+        alertname: ProgramPssGrowing
+        exp_alerts: []
+      - eval_time: 4h30m
+        alertname: ProgramPssGrowing
+        exp_alerts:
+          - exp_labels: {severity: warning, program: leaky, kind: pss, instance: h}
+            exp_annotations:
+              summary: "leaky on h keeps growing: 60MiB of Pss an hour"
+      - eval_time: 5m
+        alertname: CgroupMemoryNearLimit
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: CgroupMemoryNearLimit
+        exp_alerts:
+          - exp_labels: {severity: warning, cgroup: /system.slice/db.service, instance: h}
+            exp_annotations:
+              summary: "cgroup /system.slice/db.service on h uses 95% of its memory limit"
+"""
+
+
+@needs_promtool
+def test_readme_alerting_rules(tmp_path):
+    """The README's rules pass promtool check rules, and promtool's rule
+    tests: a program whose Pss grows 60 MiB an hour alerts after three
+    hours, one that grows 30 MiB an hour or not at all never; a cgroup at
+    95% of its limit alerts after ten minutes, one at 50% or without a
+    limit never."""
+    (rules,) = [block for block in readme_blocks("yaml") if "ProgramPssGrowing" in block]
+    (tmp_path / "rules.yml").write_text(rules)
+    (tmp_path / "tests.yml").write_text(RULE_TESTS)
+    for command in (["check", "rules", "rules.yml"], ["test", "rules", "tests.yml"]):
+        result = subprocess.run([PROMTOOL] + command, cwd=tmp_path, capture_output=True, timeout=TIMEOUT,
+                                env=livetools.base_environ())
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert b"SUCCESS: 2 rules found" in subprocess.run([PROMTOOL, "check", "rules", "rules.yml"], cwd=tmp_path,
+                                                       capture_output=True, timeout=TIMEOUT).stdout
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze", path="/usr/bin:/bin") is None,
+                    reason="systemd-analyze is not installed")
+def test_readme_systemd_units(tmp_path):
+    """The README's service and timer pass systemd-analyze verify (with
+    ExecStart pointing at this checkout's launcher: /opt/pymap is not
+    here), and the service's command writes the textfile."""
+    blocks = {block.split("\n", 1)[0].rsplit("/", 1)[-1]: block for block in readme_blocks("ini")}
+    assert sorted(blocks) == ["pymap-textfile.service", "pymap-textfile.timer"]
+    launcher = os.path.join(livetools.launcher_dir(), "pymap")
+    for name, block in blocks.items():
+        (tmp_path / name).write_text(block.replace("/opt/pymap/bin/pymap", launcher))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no"] + [str(tmp_path / name) for name in blocks],
+                            capture_output=True, timeout=TIMEOUT, env=livetools.base_environ())
+    assert (result.returncode, result.stderr) == (0, b""), result
+    (command,) = re.findall(r"^ExecStart=/opt/pymap/bin/pymap (.*)$", blocks["pymap-textfile.service"], re.M)
+    check_command(command.split(), tmp_path)
+
+
+def check_command(arguments, tmp_path):
+    """pymap ARGUMENTS, its --textfile folder replaced by a new one: status
+    0, nothing printed, DIR/pymap.prom alone in the folder."""
+    folder = tmp_path / "node-exporter"
+    folder.mkdir(mode=0o755)
+    index = arguments.index("--textfile")
+    assert arguments[index + 1] == "/var/lib/prometheus/node-exporter"  # Debian's
+    arguments[index + 1] = str(folder)
+    result = run_pymap(*arguments)
+    assert (result.returncode, result.stdout) == (0, b"")
+    assert os.listdir(folder) == ["pymap.prom"]
+    read_text_format((folder / "pymap.prom").read_bytes())
+
+
+def test_readme_cron_line(tmp_path):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        (line,) = re.findall(r"^    (\* \* \* \* \* root /opt/pymap/bin/pymap .*)$", handle.read(), re.M)
+    words = line.split()
+    assert words[5:7] == ["root", "/opt/pymap/bin/pymap"]
+    assert words[-5:] == ["2>&1", "|", "logger", "-t", "pymap"]
+    check_command(words[7:-5], tmp_path)

@@ -204,7 +204,8 @@ def test_groups_are_the_json_groups(machine):
         assert read == {row[key].encode("utf-8", "surrogateescape"): {kind: row[figure] * 1024
                                                                        for kind, figure in kinds.items()}
                         for row in rows}, by
-        counts = {decode_label_value(sample.labels[key]): sample.value for sample in families["pymap_processes"].samples}
+        counts = {decode_label_value(sample.labels[key]): sample.value
+                  for sample in families["pymap_processes"].samples}
         assert counts == {row[key].encode("utf-8", "surrogateescape"): row["processes"] for row in rows}
 
 
@@ -466,7 +467,8 @@ def test_badness_of_a_snapshot(tmp_path):
         (folder / "cmdline").write_bytes(b"prog%d\0" % pid)
         (folder / "oom_score").write_bytes(b"%d\n" % score)
         (folder / "oom_score_adj").write_bytes(b"%d\n" % adj)
-    (root / "meminfo").write_bytes(b"MemTotal:        3000000 kB\nMemFree:          1000 kB\nSwapTotal:       1000000 kB\n")
+    (root / "meminfo").write_bytes(b"MemTotal:        3000000 kB\nMemFree:          1000 kB\n"
+                                   b"SwapTotal:       1000000 kB\n")
     out = pymap("--summary", "--openmetrics", "--by=process", "--proc-root", root)[1]
     families = read_openmetrics(out)
     assert {int(sample.labels["pid"]): sample.value
