@@ -396,3 +396,45 @@ def test_add_each_refusals():
     with pytest.raises(ValueError):
         counter.add_each({"pid": "1"}, "kind", [("rss", -1)])
     assert [sample.text for sample in family.samples] == ['{pid="1",kind="rss"}', '{pid="1",kind="pss"}']
+
+
+def test_duplicates_are_found_whichever_way_samples_came():
+    """add_each() keeps a cheaper index while every sample has its label
+    names; a sample of other names, or from add(), still finds a duplicate
+    among all of them."""
+    family = MetricFamily("pymap_a", GAUGE)
+    family.add_each({"a": "1"}, "b", [("2", 1), ("3", 1)])
+    family.add_each({"a": "2"}, "b", [("2", 1)])
+    with pytest.raises(ValueError):
+        family.add_each({"a": "1"}, "b", [("4", 1), ("3", 1)])
+    assert len(family.samples) == 4  # ("4" was added before the duplicate, as add() would have)
+    with pytest.raises(ValueError):  # the same label set, the labels the other way round
+        family.add_each({"b": "2"}, "a", [("1", 5)])
+    family.add_each({"b": "9"}, "a", [("1", 5)])
+    with pytest.raises(ValueError):
+        family.add({"b": "3", "a": "1"}, 1)
+    with pytest.raises(ValueError):
+        family.add_each({"a": "2"}, "b", [("2", 1)])
+    other = MetricFamily("pymap_b", GAUGE)
+    other.add({"a": "1", "b": "2"}, 1)
+    with pytest.raises(ValueError):
+        other.add_each({"a": "1"}, "b", [("2", 1)])
+
+
+def test_label_sets():
+    """A LabelSet is checked and encoded once, and gives what its labels
+    give in add() and add_each() of any family."""
+    labels = om.LabelSet({"pid": 12, "program": b'a"\\\n\xff'})
+    assert labels.pairs == (("pid", "12"), ("program", 'a"\\\\\n\\xff'))
+    first, second = MetricFamily("pymap_a", GAUGE), MetricFamily("pymap_a", GAUGE)
+    first.add(labels, 1)
+    first.add_each(om.LabelSet([("pid", 13)]), "program", [(b"x", 2)])
+    second.add({"pid": 12, "program": b'a"\\\n\xff'}, 1)
+    second.add_each([("pid", 13)], "program", [(b"x", 2)])
+    assert om.render([first]) == om.render([second])
+    assert first.samples == second.samples
+    for bad in ({"pid": 1.5}, {"bad-name": 1}, [("a", "1"), ("a", "2")]):
+        with pytest.raises((TypeError, ValueError)):
+            om.LabelSet(bad)
+    with pytest.raises(ValueError):
+        first.add_each(labels, "pid", [("1", 1)])

@@ -93,7 +93,7 @@ Standard library only, no ``re``.
 
 _type = type  # (MetricFamily takes a parameter named type)
 
-__all__ = ["GAUGE", "COUNTER", "INFO", "UNKNOWN", "TYPES", "MetricFamily", "Sample", "render",
+__all__ = ["GAUGE", "COUNTER", "INFO", "UNKNOWN", "TYPES", "MetricFamily", "Sample", "LabelSet", "render",
            "render_prometheus", "encode_label_value", "decode_label_value", "OPENMETRICS_CONTENT_TYPE",
            "PROMETHEUS_CONTENT_TYPE"]
 
@@ -254,10 +254,52 @@ class Sample:
     __hash__ = None
 
 
+class LabelSet:
+    """Labels checked and encoded once, for samples of several families (a
+    process's pid and program): ``pairs``, the (name, encoded value) pairs,
+    and ``parts``, each pair as the exposition writes it.  add() and
+    add_each() take one wherever they take labels."""
+
+    __slots__ = ("pairs", "parts")
+
+    def __init__(self, labels=()):
+        self.pairs, self.parts = _encode_labels(labels.items() if hasattr(labels, "items") else labels, (), None)
+
+    def __repr__(self):
+        return "LabelSet(%r)" % (self.pairs,)
+
+
+def _encode_labels(pairs, taken, cache):
+    """The (name, encoded value) pairs of ``pairs`` and their text in the
+    exposition, each label name checked (and not one of ``taken``); bytes
+    and str values are looked up in (and added to) ``cache`` (a dict, or
+    None)."""
+    encoded = []
+    parts = []
+    for name, label in pairs:
+        if name not in _CHECKED_LABEL_NAMES:
+            _check_name(name, _LABEL_FIRST, _LABEL_CHAR, "label name")
+            _CHECKED_LABEL_NAMES.add(name)
+        if name in taken or any(name == other for other, _ in encoded):
+            raise ValueError("label %r given twice" % name)
+        kind = type(label)
+        cached = cache is not None and (kind is bytes or kind is str)
+        known = cache.get(label) if cached else None
+        if known is None:
+            text = encode_label_value(label)
+            known = (text, _escape(text))
+            if cached:
+                cache[label] = known
+        encoded.append((name, known[0]))
+        parts.append('%s="%s"' % (name, known[1]))
+    return tuple(encoded), parts
+
+
 class MetricFamily:
     """A metric family: ``name``, ``type`` (one of TYPES), ``unit`` (None or
-    the name's suffix), ``help`` (str) and ``samples`` (Sample's, added by
-    add()).  See the module's docstring for what ValueError catches."""
+    the name's suffix), ``help`` (str) and ``samples`` (a list of Sample,
+    made when asked for; they are added by add() and add_each()).  See the
+    module's docstring for what ValueError catches."""
 
     def __init__(self, name: str, type: str, help: "str | bytes" = "", unit: "str | None" = None):
         _check_name(name, _METRIC_FIRST, _METRIC_CHAR, "metric family name")
@@ -280,14 +322,25 @@ class MetricFamily:
         self.type = type
         self.unit = unit
         self.help = _help_text(help)
-        self.samples = []
+        # the samples, compactly: (labels, value, their text) each (a summary has thousands)
+        self._rows = []
+        # duplicate label sets are found by the frozenset of each sample's labels (_label_sets),
+        # or, while every sample came from add_each() with the same label names (_shape: those
+        # names; None before the first sample, False once the frozensets are kept), by each
+        # group's common labels and the values of the last label (_seen)
         self._label_sets = set()
+        self._shape = None
+        self._seen = {}
         self._values = {}  # bytes or str label value -> (encode_label_value's, escaped for the exposition)
         self._each = {}  # add_each(): label name -> {label value: its pair and text}
 
     def __repr__(self):
         return "MetricFamily(%r, %r, help=%r, unit=%r) with %d samples" % (
-            self.name, self.type, self.help, self.unit, len(self.samples))
+            self.name, self.type, self.help, self.unit, len(self._rows))
+
+    @property
+    def samples(self):
+        return [Sample(labels, value, text) for labels, value, text in self._rows]
 
     @property
     def sample_name(self):
@@ -295,83 +348,82 @@ class MetricFamily:
         return self.name + _SAMPLE_SUFFIX[self.type]
 
     def add(self, labels=(), value=1) -> Sample:
-        """Add (and return) a sample with ``labels`` (a mapping or (name,
-        value) pairs; see encode_label_value) and ``value``."""
-        encoded, parts = self._encode(labels.items() if hasattr(labels, "items") else labels, ())
-        return self._append(encoded, parts, value)
+        """Add (and return) a sample with ``labels`` (a mapping, (name,
+        value) pairs, see encode_label_value, or a LabelSet) and ``value``."""
+        encoded, parts = self._labels(labels)
+        number = self._value(value)
+        self._keep_label_sets()
+        label_set = frozenset(encoded)
+        if label_set in self._label_sets:
+            raise ValueError("%s: two samples with the labels %r" % (self.name, encoded))
+        self._label_sets.add(label_set)
+        text = "{%s}" % ",".join(parts) if parts else ""
+        self._rows.append((encoded, number, text))
+        return Sample(encoded, number, text)
 
     def add_each(self, labels, name, values) -> None:
         """For each (label value, value) pair of ``values``, add a sample
         with ``labels`` and the label ``name`` of that value: add() for each,
         with ``labels`` checked and encoded once (a process's figures, one
         sample per kind)."""
-        common, common_parts = self._encode(labels.items() if hasattr(labels, "items") else labels, ())
+        common, common_parts = self._labels(labels)
         taken = tuple(label for label, _ in common)
         if name in taken:
             raise ValueError("label %r given twice" % name)
+        shape = (taken, name)
+        if self._shape is None and not self._rows:
+            self._shape = shape
+        if self._shape != shape:
+            self._keep_label_sets()
+        seen = self._seen.setdefault(common, set()) if self._shape else None
         prefix = "{%s," % ",".join(common_parts) if common_parts else "{"
         known = self._each.setdefault(name, {})  # label value -> ((name, encoded), its text and "}")
         label_sets = self._label_sets
-        samples = self.samples
+        rows = self._rows
         plain = self.type == GAUGE
         for label, value in values:  # (add()'s work, the common part done once: a summary has many samples)
             pair = known.get(label)
             if pair is None:
-                (encoded,), (part,) = self._encode(((name, label),), taken)
+                (encoded,), (part,) = _encode_labels(((name, label),), taken, self._values)
                 pair = (encoded, part + "}")
                 if type(label) in (bytes, str):
                     known[label] = pair
-            labels = common + (pair[0],)
-            label_set = frozenset(labels)
-            if label_set in label_sets:
-                raise ValueError("%s: two samples with the labels %r" % (self.name, labels))
             number = value if plain and type(value) is int and -_INT_RANGE < value < _INT_RANGE \
                 else self._value(value)
-            label_sets.add(label_set)
-            samples.append(Sample(labels, number, prefix + pair[1]))
+            last = pair[0]
+            if seen is not None:
+                duplicate = last[1] in seen
+            else:
+                label_set = frozenset(common + (last,))
+                duplicate = label_set in label_sets
+            if duplicate:
+                raise ValueError("%s: two samples with the labels %r" % (self.name, common + (last,)))
+            if seen is not None:
+                seen.add(last[1])
+            else:
+                label_sets.add(label_set)
+            rows.append((common + (last,), number, prefix + pair[1]))
 
-    def _encode(self, pairs, taken):
-        """The (name, encoded value) pairs of ``pairs`` and their text in the
-        exposition, each label name checked (and not one of ``taken``)."""
-        encoded = []
-        parts = []
-        values = self._values
-        for name, label in pairs:
-            if name not in _CHECKED_LABEL_NAMES:
-                _check_name(name, _LABEL_FIRST, _LABEL_CHAR, "label name")
-                _CHECKED_LABEL_NAMES.add(name)
-            if name in taken or any(name == other for other, _ in encoded):
-                raise ValueError("label %r given twice" % name)
-            # (a summary gives the same program, user or kind to many samples)
-            kind = type(label)
-            known = values.get(label) if kind is bytes or kind is str else None
-            if known is None:
-                text = encode_label_value(label)
-                known = (text, _escape(text))
-                if kind is bytes or kind is str:
-                    values[label] = known
-            encoded.append((name, known[0]))
-            parts.append('%s="%s"' % (name, known[1]))
-        return tuple(encoded), parts
+    def _labels(self, labels):
+        if isinstance(labels, LabelSet):
+            return labels.pairs, labels.parts
+        return _encode_labels(labels.items() if hasattr(labels, "items") else labels, (), self._values)
+
+    def _keep_label_sets(self):
+        """From now on, find duplicates by each sample's label set."""
+        if self._shape is not False:
+            self._label_sets = {frozenset(labels) for labels, _, _ in self._rows}
+            self._shape = False
+            self._seen = {}
 
     def _value(self, value):
         """A sample's value as the family's type allows it (ValueError)."""
-        number = _number(value)
+        number = value if type(value) is int and -_INT_RANGE < value < _INT_RANGE else _number(value)
         if self.type == COUNTER and (number != number or number < 0):
             raise ValueError("a counter's value must be 0 or more, not %r" % number)
         if self.type == INFO and number != 1:
             raise ValueError("an info's value is 1, not %r" % number)
         return number
-
-    def _append(self, encoded, parts, value):
-        number = self._value(value)
-        label_set = frozenset(encoded)
-        if label_set in self._label_sets:
-            raise ValueError("%s: two samples with the labels %r" % (self.name, encoded))
-        self._label_sets.add(label_set)
-        sample = Sample(encoded, number, "{%s}" % ",".join(parts) if parts else "")
-        self.samples.append(sample)
-        return sample
 
 
 def _check_set(families):
@@ -388,9 +440,9 @@ def _check_set(families):
             owners[name] = family
 
 
-def _sample_lines(name, samples):
-    return ["%s%s %s\n" % (name, sample.text, "%d" % sample.value if type(sample.value) is int
-                                              else _format_number(sample.value)) for sample in samples]
+def _sample_lines(name, family):
+    return ["%s%s %s\n" % (name, text, "%d" % value if type(value) is int else _format_number(value))
+            for _, value, text in family._rows]
 
 
 def render(families) -> bytes:
@@ -406,7 +458,7 @@ def render(families) -> bytes:
         if family.help:
             lines.append("# HELP %s %s\n" % (family.name, _escape(family.help)))
         name = family.sample_name
-        lines.extend(_sample_lines(name, family.samples))
+        lines.extend(_sample_lines(name, family))
     lines.append("# EOF\n")
     return "".join(lines).encode("utf-8")
 
@@ -422,5 +474,5 @@ def render_prometheus(families) -> bytes:
         if family.help:
             lines.append("# HELP %s %s\n" % (name, family.help.replace("\\", "\\\\").replace("\n", "\\n")))
         lines.append("# TYPE %s %s\n" % (name, _PROMETHEUS_TYPE[family.type]))
-        lines.extend(_sample_lines(name, family.samples))
+        lines.extend(_sample_lines(name, family))
     return "".join(lines).encode("utf-8")

@@ -515,7 +515,7 @@ def process_families(table):
     program,kind}, pymap_process_oom_badness{pid,program} (program_of():
     the command's name, never its command line), pymap_processes (how many)
     and pymap_unreadable_processes."""
-    from .openmetrics import GAUGE, MetricFamily
+    from .openmetrics import GAUGE, LabelSet, MetricFamily
 
     memory = _memory_family("pymap_process_memory_bytes", "each process")
     badness = MetricFamily(
@@ -527,13 +527,11 @@ def process_families(table):
     count.add((), len(table.rows))
     add_each = memory.add_each
     for row in table.rows:
-        pid = b"%d" % row.pid
-        program = program_of(row)
+        labels = LabelSet((("pid", b"%d" % row.pid), ("program", program_of(row))))
         figures = row.figures
-        add_each((("pid", pid), ("program", program)), "kind",
-                 [(kind, figures[figure] * 1024) for kind, figure in METRIC_KINDS])
+        add_each(labels, "kind", [(kind, figures[figure] * 1024) for kind, figure in METRIC_KINDS])
         if row.oom_badness is not None:
-            badness.add((("pid", pid), ("program", program)), row.oom_badness)
+            badness.add(labels, row.oom_badness)
     return [memory, badness, count, lost]
 
 
