@@ -18,12 +18,14 @@ the pairs:
   renamed into place).
 
 Reported: the median seconds of each command, and per pair the median of
-the per-round ratios (metrics / text).  Run as root, so that every process
-is read.
+the per-round ratios (metrics / text), of the wall-clock time and of the
+CPU time (user + system, pymap's forked readers included), which moves
+less with the machine's load.  Run as root, so that every process is read.
 """
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -73,20 +75,29 @@ def main():
             for arguments in (text, metrics):
                 commands.setdefault(" ".join(arguments), pymap + arguments)
         times = {name: [] for name in commands}
+        cpu = {name: [] for name in commands}
         names = list(commands)
         for index in range(options.rounds + 1):
             for name in (names if index % 2 else names[::-1]):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 seconds, _, status = run(commands[name], environ)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if status:
                     raise SystemExit("%s exited %d" % (" ".join(commands[name]), status))
                 if index:  # the first round warms up
                     times[name].append(seconds)
+                    cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         for name, values in times.items():
-            print("%-48s %.3f s (median of %d)" % ("pymap " + name.replace(textfile, "DIR"),
-                                                   statistics.median(values), len(values)))
+            print("%-48s %.3f s, CPU %.3f s (medians of %d)" % ("pymap " + name.replace(textfile, "DIR"),
+                                                                 statistics.median(values),
+                                                                 statistics.median(cpu[name]), len(values)))
+
+        def ratio(measure, text, metrics):
+            return statistics.median(a / b for a, b in zip(measure[" ".join(metrics)], measure[" ".join(text)]))
+
         for title, text, metrics in pairs:
-            ratio = statistics.median(a / b for a, b in zip(times[" ".join(metrics)], times[" ".join(text)]))
-            print("%-58s %.3fx (%+.1f%%; target <= +5%%)" % (title + ":", ratio, (ratio - 1) * 100))
+            wall, used = ratio(times, text, metrics), ratio(cpu, text, metrics)
+            print("%-58s %.3fx (%+.1f%%; target <= +5%%), CPU %.3fx" % (title + ":", wall, (wall - 1) * 100, used))
     finally:
         for child in children:
             child.send_signal(signal.SIGKILL)
