@@ -479,3 +479,21 @@ def test_badness_of_a_snapshot(tmp_path):
     families = read_openmetrics(pymap("--summary", "--openmetrics", "--by=process", "--proc-root", root)[1])
     assert families["pymap_process_oom_badness"].samples == []
     assert len(samples(families["pymap_process_memory_bytes"], kind="rss")) == len(shapes)
+
+
+def test_a_grouping_of_its_own_is_named_after_it():
+    """A grouping the metrics do not know yet (the containers work's
+    cgroups) gives pymap_<group>_memory_bytes{<group>,kind} with the kinds
+    its figures have, not a traceback."""
+    from pymap.report.summary import GroupTable, ProcessRow, Users
+
+    rows = [ProcessRow(pid, 0, b"S", b"p\0", None, dict(Rss=8, Pss=4, Uss=2, Swap=0, SwapPss=0, RssAnon=6, RssFile=2,
+                                                         RssShmem=0), 600, 0, "smaps_rollup") for pid in (1, 2)]
+    table = GroupTable(rows, "user", "pss", Users(), 0, True, False, False)
+    table.by = "cgroup"
+    families = {family.name: family for family in table.metrics()}
+    memory = families["pymap_cgroup_memory_bytes"]
+    assert {sample.labels[0][0] for sample in memory.samples} == {"cgroup"}
+    assert {dict(sample.labels)["kind"]: sample.value for sample in memory.samples} == {
+        "rss": 16384, "pss": 8192, "uss": 4096, "swap": 0, "anon": 12288, "file": 4096, "shmem": 0}
+    assert [sample.value for sample in families["pymap_processes"].samples] == [2]

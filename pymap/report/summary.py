@@ -498,14 +498,18 @@ def group_families(table):
     (the group's name as its bytes: openmetrics.encode_label_value), the
     number of processes of each group (pymap_processes{<group>}) and of those
     that could not be read."""
-    label, what, count_help, kinds_help = _GROUPS[table.by]
-    kinds = MAPPING_METRIC_KINDS if table.by == "mapping" else METRIC_KINDS
+    by = table.by
+    # (a grouping of its own, such as cgroups, is named after it, with the kinds its figures have)
+    label, what, count_help, kinds_help = _GROUPS.get(by) or (by, "each %s" % by, "Processes of each %s." % by,
+                                                              _KINDS_HELP)
+    kinds = MAPPING_METRIC_KINDS if by == "mapping" else METRIC_KINDS
     memory = _memory_family("pymap_%s_memory_bytes" % label, what, kinds_help)
     count, lost = _count_families(count_help, table.unreadable)
     add_each = memory.add_each
     for group in table.groups:
         figures = group.figures
-        add_each(((label, group.key),), "kind", [(kind, figures[figure] * 1024) for kind, figure in kinds])
+        add_each(((label, group.key),), "kind",
+                 [(kind, figures[figure] * 1024) for kind, figure in kinds if figure in figures])
         count.add(((label, group.key),), group.count)
     return [memory, count, lost]
 
