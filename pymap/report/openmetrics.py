@@ -8,7 +8,11 @@ The model
 =========
 
 ``MetricFamily(name, type, help="", unit=None)`` holds ``samples``, added
-with ``family.add(labels, value)``:
+with ``family.add(labels, value)``, or many at once with
+``family.add_each(labels, name, [(label value, value), ...])`` (a sample
+for each, with ``labels`` and the label ``name``: a process's figures, one
+a kind); ``LabelSet(labels)`` checks and encodes labels once for samples
+of several families:
 
 * ``type`` is one of GAUGE, COUNTER, INFO, UNKNOWN ("gauge", "counter",
   "info", "unknown");
@@ -21,9 +25,9 @@ with ``family.add(labels, value)``:
   value below 0 or NaN, two samples of a family with the same labels, or a
   help text that starts or ends with a blank (parsers drop those) raise
   ValueError: each is a programming error, not something to report;
-* ``labels`` is a mapping (its order is kept) or a sequence of (name,
-  value) pairs; a value is bytes (any bytes), str or int, mapped by
-  encode_label_value() below;
+* ``labels`` is a mapping (its order is kept), a sequence of (name,
+  value) pairs or a LabelSet; a value is bytes (any bytes), str or int,
+  mapped by encode_label_value() below;
 * ``help`` is a str (bytes are mapped as label values are), written only
   when not empty;
 * ``value`` is an int (bool included) or a float (anything with __index__

@@ -38,7 +38,9 @@ with -q, named PIDs or --by=mapping).
 Processes that exit while they are read, or whose memory the caller may
 not read, are counted on one line of standard error.  With --json: one
 JSON object per row (JSON Lines, schema 3, the kernel's names for the
-figures), then a totals object (not with -q).
+figures), then a totals object (not with -q).  With --openmetrics or
+--textfile: the families of group_families() and process_families()
+(metrics, in bytes: report/openmetrics.py).
 """
 
 import os
