@@ -157,9 +157,21 @@ def test_prometheus_answers_pymaps_total_pss(capture, textfile_dir, tmp_path):
     totals = json.loads(run_pymap("--summary", "--json", "--proc-root", folder).stdout.splitlines()[-1])
     total_pss = totals["totals"]["Pss"] * 1024
     assert totals["processes"] == sum(programs.values()) and total_pss > 8 << 20
+    # every other grouping beside it, each in its own file (pymap-BY.prom), as a second timer would write them
+    for by in ("user", "mapping", "process", "cgroup"):
+        result = run_pymap("--summary", "--by=" + by, "--textfile", textfile_dir, "--proc-root", folder)
+        assert (result.returncode, result.stdout) == (0, b""), result.stderr
+    assert sorted(os.listdir(textfile_dir)) == ["pymap-%s.prom" % by for by in ("cgroup", "mapping", "process", "user")
+                                                ] + ["pymap.prom"]
     with open(tmp_path / "node_exporter.log", "wb") as log, node_exporter(textfile_dir, log) as port:
         served = families_of(scrape(port))
         assert [sample.value for sample in served["node_textfile_scrape_error"].samples] == [0]
+        for family in ("pymap_user_memory_bytes", "pymap_mapping_memory_bytes", "pymap_process_memory_bytes"):
+            assert served[family].samples, family
+        assert sorted(sample.labels["by"] for sample in served["pymap_unreadable_processes"].samples) == [
+            "cgroup", "mapping", "process", "program", "user"]
+        log.flush()
+        assert b"error" not in (tmp_path / "node_exporter.log").read_bytes()  # (it gathers, or it says why not)
         pss = [sample for sample in served["pymap_program_memory_bytes"].samples if sample.labels["kind"] == "pss"]
         assert sum(sample.value for sample in pss) == total_pss
         assert sorted(decode_label_value(sample.labels["program"]) for sample in pss) == sorted(programs)
@@ -173,7 +185,7 @@ def test_prometheus_answers_pymaps_total_pss(capture, textfile_dir, tmp_path):
                               query.process, prometheus_log)
             assert float(answer[0]["value"][1]) == total_pss
             assert [float(item["value"][1]) for item in query("node_textfile_scrape_error")] == [0.0]
-            held = query('pymap_processes')
+            held = query('pymap_processes{program!=""}')
             assert {decode_label_value(item["metric"]["program"]): int(item["value"][1]) for item in held} == programs
 
 

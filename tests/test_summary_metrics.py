@@ -166,7 +166,8 @@ def test_sums_are_the_json_totals(machine, by):
     assert {sample.labels["kind"] for sample in memory.samples} == set(KINDS)
     count = families["pymap_processes"]
     assert sum(sample.value for sample in count.samples) == totals["processes"]
-    assert [sample.value for sample in families["pymap_unreadable_processes"].samples] == [totals["unreadable"]]
+    assert [(sample.labels, sample.value) for sample in families["pymap_unreadable_processes"].samples] == [
+        ({"by": group}, totals["unreadable"])]
     # one series per group and kind
     groups = {sample.labels[group if group != "process" else "pid"] for sample in memory.samples}
     assert len(memory.samples) == len(groups) * len(KINDS)
@@ -181,7 +182,9 @@ def test_sums_are_the_json_totals(machine, by):
     with tempfile.TemporaryDirectory(prefix="pymap-textfile-") as folder:
         os.chmod(folder, 0o755)
         assert pymap("--summary", "--textfile", folder, "--proc-root", machine, *grouping)[:2] == (0, b"")
-        with open(os.path.join(folder, "pymap.prom"), "rb") as handle:
+        name = "pymap.prom" if group == "program" else "pymap-%s.prom" % group
+        assert os.listdir(folder) == [name]
+        with open(os.path.join(folder, name), "rb") as handle:
             text_families = read_text_format(handle.read())
     assert {name: sorted((sorted(sample.labels.items()), sample.value) for sample in family.samples)
             for name, family in text_families.items()} == \
@@ -385,10 +388,16 @@ def test_textfile_alone_in_its_folder(textfile_dir, targets):
     families = read_text_format(path.read_bytes())
     assert families["pymap_processes"].samples[0].value == len(targets)
     # replaced by the next run; a PID that is not there is 42, and the file is written all the same
-    status, out, err = pymap("--summary", "--textfile", textfile_dir, "--by=process", *pids, b"999999999")
+    status, out, err = pymap("--summary", "--textfile", textfile_dir, *pids, b"999999999")
     assert (status, out, err) == (42, b"", b"")
-    assert "pymap_process_memory_bytes" in read_text_format(path.read_bytes())
+    assert sum(sample.value for sample in read_text_format(path.read_bytes())["pymap_processes"].samples) == \
+        len(targets)
     assert os.listdir(textfile_dir) == ["pymap.prom"]
+    # another grouping goes beside it, in its own file: node_exporter serves both without an error
+    status, out, err = pymap("--summary", "--textfile", textfile_dir, "--by=process", *pids)
+    assert (status, out, err) == (0, b"", b"")
+    assert "pymap_process_memory_bytes" in read_text_format((textfile_dir / "pymap-process.prom").read_bytes())
+    assert sorted(os.listdir(textfile_dir)) == ["pymap-process.prom", "pymap.prom"]
 
 
 @pytest.mark.parametrize("make, reason", [
@@ -433,7 +442,7 @@ def test_textfile_through_the_launcher(textfile_dir, targets):
                             executable=os.path.join(livetools.launcher_dir(), "pymap"), env=environ,
                             capture_output=True, timeout=TIMEOUT)
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
-    families = read_text_format((textfile_dir / "pymap.prom").read_bytes())
+    families = read_text_format((textfile_dir / "pymap-process.prom").read_bytes())
     assert sorted(int(sample.labels["pid"]) for sample in samples(families["pymap_process_memory_bytes"],
                                                                   kind="pss")) == sorted(targets)
 
@@ -479,21 +488,3 @@ def test_badness_of_a_snapshot(tmp_path):
     families = read_openmetrics(pymap("--summary", "--openmetrics", "--by=process", "--proc-root", root)[1])
     assert families["pymap_process_oom_badness"].samples == []
     assert len(samples(families["pymap_process_memory_bytes"], kind="rss")) == len(shapes)
-
-
-def test_a_grouping_of_its_own_is_named_after_it():
-    """A grouping the metrics do not know yet (the containers work's
-    cgroups) gives pymap_<group>_memory_bytes{<group>,kind} with the kinds
-    its figures have, not a traceback."""
-    from pymap.report.summary import GroupTable, ProcessRow, Users
-
-    rows = [ProcessRow(pid, 0, b"S", b"p\0", None, dict(Rss=8, Pss=4, Uss=2, Swap=0, SwapPss=0, RssAnon=6, RssFile=2,
-                                                         RssShmem=0), 600, 0, "smaps_rollup") for pid in (1, 2)]
-    table = GroupTable(rows, "user", "pss", Users(), 0, True, False, False)
-    table.by = "cgroup"
-    families = {family.name: family for family in table.metrics()}
-    memory = families["pymap_cgroup_memory_bytes"]
-    assert {sample.labels[0][0] for sample in memory.samples} == {"cgroup"}
-    assert {dict(sample.labels)["kind"]: sample.value for sample in memory.samples} == {
-        "rss": 16384, "pss": 8192, "uss": 4096, "swap": 0, "anon": 12288, "file": 4096, "shmem": 0}
-    assert [sample.value for sample in families["pymap_processes"].samples] == [2]

@@ -177,7 +177,8 @@ OPTIONS = (
                brief="with --summary: print OpenMetrics for Prometheus", dest="openmetrics",
                action="flag", default=False),
     OptionSpec(None, "textfile", "dir",
-               "With --summary: write the metrics of --openmetrics as DIR/pymap.prom for node_exporter's textfile "
+               "With --summary: write the metrics of --openmetrics as DIR/pymap.prom (DIR/pymap-BY.prom with a "
+               "--by=BY other than program, so that groupings go side by side) for node_exporter's textfile "
                "collector, atomically (a temporary file in DIR, then a rename; nothing else is left in DIR), in "
                "the Prometheus text format 0.0.4, which is what that collector reads (it does not read "
                "OpenMetrics); nothing is printed. DIR must exist and be writable by no one else.", pymap_only=True,

@@ -105,7 +105,8 @@ class MetricsSink(_Sink):
     record are gathered and written once, by finish(): the OpenMetrics 1.0
     exposition on standard output (it ends with "# EOF", after the last
     family), or with --textfile DIR the Prometheus text format 0.0.4 as
-    DIR/pymap.prom (node_exporter's textfile collector reads no
+    DIR/pymap.prom (DIR/pymap-BY.prom for --by other than program: one
+    folder holds several groupings; node_exporter's textfile collector reads no
     OpenMetrics), put in place atomically (report/textfile.py); nothing on
     standard output then.  Record messages go to standard error at once, as
     from every sink.  A mode that gave no record (it failed before reading
@@ -137,10 +138,10 @@ class MetricsSink(_Sink):
 
             self.console.write(render(self.families))
             return EXIT_SUCCESS
-        from .textfile import TextfileError, write_textfile
+        from .textfile import TextfileError, textfile_name, write_textfile
 
         try:
-            write_textfile(directory, self.families)
+            write_textfile(directory, self.families, name=textfile_name(self.context.request.group_by or "program"))
         except TextfileError as error:
             self.console.message(error.message)
             return EXIT_FAILURE

@@ -57,8 +57,8 @@ from .sinks import Record
 
 __all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "SORTED_FIGURE", "group_rows",
            "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table", "optional_number",
-           "process_order", "totals_object", "balance_text", "METRIC_KINDS", "MAPPING_METRIC_KINDS", "group_families",
-           "process_families"]
+           "process_order", "totals_object", "balance_text", "METRIC_KINDS", "MAPPING_METRIC_KINDS", "memory_family",
+           "count_families", "group_families", "process_families"]
 
 FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
 MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
@@ -465,33 +465,37 @@ MAPPING_METRIC_KINDS = (("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap",
 
 _KINDS_HELP = ("rss resident, pss resident with each shared page divided among the processes that map it, uss "
                "private, swap swapped out, and rss split into anon, file and shmem")
-# --by: the label, what a series is of, what pymap_processes counts, the kinds' help
+# --by: the label, what a series is of, the kinds' help
 _GROUPS = {
-    "program": ("program", "each program (the base name of its command)", "Processes of each program.",
-                _KINDS_HELP),
-    "user": ("user", "each user (the effective one)", "Processes of each user.", _KINDS_HELP),
+    "program": ("program", "each program (the base name of its command)", _KINDS_HELP),
+    "user": ("user", "each user (the effective one)", _KINDS_HELP),
     "mapping": ("mapping", "each mapped file (or [heap], [stack], [anon] ...) summed across processes from smaps "
-                           "(a page several processes map is in several series)", "Processes that map each file.",
+                           "(a page several processes map is in several series)",
                 "rss, pss, uss and swap as for processes, anon anonymous"),
 }
 
 
-def _memory_family(name, what, kinds_help=_KINDS_HELP):
+def memory_family(name, what, kinds_help=_KINDS_HELP):
     from .openmetrics import GAUGE, MetricFamily
 
     return MetricFamily(name, GAUGE, "Memory in bytes of %s, by kind: %s." % (what, kinds_help), unit="bytes")
 
 
-def _count_families(count_help, unreadable):
+def count_families(by, unreadable):
     """pymap_processes (its samples added by the caller) and
-    pymap_unreadable_processes."""
+    pymap_unreadable_processes{by}.  Their help and labels are alike for
+    every grouping: node_exporter serves the files of several groupings
+    from one folder only when no two say otherwise of one family or give
+    one series twice."""
     from .openmetrics import GAUGE, MetricFamily
 
-    count = MetricFamily("pymap_processes", GAUGE, count_help)
+    count = MetricFamily("pymap_processes", GAUGE,
+                         "Processes in each group, named by its label (program, user, mapping: the processes that "
+                         "map it, cgroup); without a label, every process read (--by=process).")
     lost = MetricFamily("pymap_unreadable_processes", GAUGE,
                         "Processes that could not be read (gone meanwhile, access denied, damaged files), in no "
-                        "other series.")
-    lost.add((), unreadable)
+                        "other series; by: the grouping of the run that met them.")
+    lost.add((("by", by),), unreadable)
     return count, lost
 
 
@@ -501,12 +505,10 @@ def group_families(table):
     number of processes of each group (pymap_processes{<group>}) and of those
     that could not be read."""
     by = table.by
-    # (a grouping of its own, such as cgroups, is named after it, with the kinds its figures have)
-    label, what, count_help, kinds_help = _GROUPS.get(by) or (by, "each %s" % by, "Processes of each %s." % by,
-                                                              _KINDS_HELP)
+    label, what, kinds_help = _GROUPS[by]
     kinds = MAPPING_METRIC_KINDS if by == "mapping" else METRIC_KINDS
-    memory = _memory_family("pymap_%s_memory_bytes" % label, what, kinds_help)
-    count, lost = _count_families(count_help, table.unreadable)
+    memory = memory_family("pymap_%s_memory_bytes" % label, what, kinds_help)
+    count, lost = count_families(by, table.unreadable)
     add_each = memory.add_each
     for group in table.groups:
         figures = group.figures
@@ -523,13 +525,13 @@ def process_families(table):
     and pymap_unreadable_processes."""
     from .openmetrics import GAUGE, LabelSet, MetricFamily
 
-    memory = _memory_family("pymap_process_memory_bytes", "each process")
+    memory = memory_family("pymap_process_memory_bytes", "each process")
     badness = MetricFamily(
         "pymap_process_oom_badness", GAUGE,
         "The kernel's oom_badness() of each process, in pages, for an OOM of the whole machine (or of --cgroup's "
         "cgroup when it is limited): resident + swap + page-table pages + oom_score_adj x the scope's pages / 1000; "
         "the highest is killed first. No sample for a process never killed (oom_score_adj -1000, init).")
-    count, lost = _count_families("Processes read.", table.unreadable)
+    count, lost = count_families("process", table.unreadable)
     count.add((), len(table.rows))
     add_each = memory.add_each
     for row in table.rows:

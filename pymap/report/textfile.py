@@ -50,9 +50,17 @@ import os
 
 from .openmetrics import render_prometheus
 
-__all__ = ["write_textfile", "TextfileError", "TEXTFILE_NAME", "folder_problem"]
+__all__ = ["write_textfile", "TextfileError", "TEXTFILE_NAME", "textfile_name", "folder_problem"]
 
 TEXTFILE_NAME = b"pymap.prom"
+
+
+def textfile_name(by):
+    """The file of --summary's metrics grouped ``by``: pymap.prom for
+    programs (the default), pymap-BY.prom for the others, so that a folder
+    holds one grouping's and another's side by side (node_exporter reads
+    every *.prom of it)."""
+    return TEXTFILE_NAME if by == "program" else b"pymap-%s.prom" % by.encode()
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _BLOCK = 1 << 20  # written between two checkpoints
@@ -116,9 +124,9 @@ def _open_directory(directory, shown):
 
 
 def write_textfile(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", data,
-                   option: bytes = b"--textfile") -> None:
+                   option: bytes = b"--textfile", name: bytes = TEXTFILE_NAME) -> None:
     """Write ``data`` (bytes, or an iterable of MetricFamily rendered with
-    render_prometheus()) as DIRECTORY/pymap.prom, atomically, for
+    render_prometheus()) as DIRECTORY/NAME (pymap.prom), atomically, for
     node_exporter's textfile collector; see the module's docstring for the
     guarantees.  TextfileError(message) on failure, the message starting
     with ``option`` and DIRECTORY."""
@@ -132,8 +140,8 @@ def write_textfile(directory: "str | bytes | os.PathLike[str] | os.PathLike[byte
     shown = b"%s %s" % (option, directory) if option else directory
     fd = _open_directory(directory, shown)
     try:
-        with _DeferredSignals(shown) as signals:
-            _replace(fd, data, shown, signals.checkpoint)
+        with _DeferredSignals(shown, name) as signals:
+            _replace(fd, data, shown, signals.checkpoint, name)
     finally:
         os.close(fd)
 
@@ -165,7 +173,7 @@ def _temporary_name():
     return b".pymap-%s.tmp" % os.urandom(8).hex().encode()
 
 
-def _replace(directory_fd, data, shown, checkpoint):
+def _replace(directory_fd, data, shown, checkpoint, name):
     temporary = _temporary_name()
     created = False
     step = None
@@ -186,14 +194,14 @@ def _replace(directory_fd, data, shown, checkpoint):
             os.close(fd)
         checkpoint()  # the last point where stopping leaves the old file
         step = b"replaced"
-        os.rename(temporary, TEXTFILE_NAME, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+        os.rename(temporary, name, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
         created = False
     except OSError as error:
         if step is None:  # the temporary file could not be made: the folder's fault
             raise TextfileError(b"%s: %s" % (shown, _reason(error))) from None
         if step == b"written":
-            raise TextfileError(b"%s: %s (%s left as it was)" % (shown, _reason(error), TEXTFILE_NAME)) from None
-        raise TextfileError(b"%s: %s: %s" % (shown, TEXTFILE_NAME, _reason(error))) from None
+            raise TextfileError(b"%s: %s (%s left as it was)" % (shown, _reason(error), name)) from None
+        raise TextfileError(b"%s: %s: %s" % (shown, name, _reason(error))) from None
     finally:
         if created:
             try:
@@ -222,8 +230,9 @@ class _DeferredSignals:
     signal is acted on: raised again (the process ends by it, as a C
     program would) or, for Python's SIGINT handler, KeyboardInterrupt."""
 
-    def __init__(self, shown):
+    def __init__(self, shown, name=TEXTFILE_NAME):
         self.shown = shown
+        self.name = name
         self.pending = None
         self.previous = {}
 
@@ -263,5 +272,5 @@ class _DeferredSignals:
         os.kill(os.getpid(), number)  # the default disposition: the process ends here
         if kind is _Interrupted:  # (still here: the signal is blocked)
             raise TextfileError(b"%s: interrupted by signal %d (%s left as it was)"
-                                % (self.shown, number, TEXTFILE_NAME)) from None
+                                % (self.shown, number, self.name)) from None
         return False
