@@ -190,6 +190,9 @@ DEFAULT_PAGE_SIZE = 4096
 UNLIMITED_KB = 1 << 50  # PAGE_COUNTER_MAX in kB is 9007199254740988 with 4 KiB pages
 OOM_SCORE_ADJ_MIN = -1000
 
+MISSING_HEADER = ("the start of the kernel's report (\"invoked oom-killer\") is not in the log: the kernel "
+                  "rate-limits its reports, or the log begins later")
+
 _SCOPES = {"CONSTRAINT_NONE": "system", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
            "CONSTRAINT_MEMORY_POLICY": "mempolicy"}
 
@@ -524,7 +527,7 @@ def _messages(raw):
         if one is None:
             break
         time, wall, message = one
-        glued = _GLUED.search(message, 1)
+        glued = _GLUED.search(message, 1) if "." in message else None
         if glued is None:
             found.append((time, wall, message))
             break
@@ -601,11 +604,7 @@ class _Parser:
     def __init__(self, max_candidates):
         self.max_candidates = max_candidates
         self.report = None  # OomKill being filled: its kill line has not come
-        self.heap = []
-        self.columns = None  # the table's column names, after "[ pid ]"
-        self.row_pattern = None
-        self.in_stats = False
-        self.summary_head = None  # an oom-kill: line waiting for its ",task=..." half
+        self.reset_sections()
         self.finished = deque()  # (kill, line number) waiting for the oom_reaper
         self.ready = deque()
         self.last = None  # the last kill: memory.oom.group kills join it
@@ -641,16 +640,17 @@ class _Parser:
         if self.report is None:
             self.report = OomKill()
             self.report.started = time if time is not None else wall
-            self.report.note("the report's first line (\"invoked oom-killer\") is not in the log")
+            self.report.note(MISSING_HEADER)
             self.reset_sections()
         return self.report
 
     def reset_sections(self):
-        self.heap = []
-        self.columns = None
+        self.heap = []  # (rank key, Candidate): the highest rows of the table
+        self.table_totalpages = None
+        self.columns = None  # the table's column names, after "[ pid ]"
         self.row_pattern = None
-        self.in_stats = False
-        self.summary_head = None
+        self.in_stats = False  # in memory.stat's lines
+        self.summary_head = None  # an oom-kill: line waiting for its ",task=..." half
 
     def close_report(self):
         """The open report ends without a "Killed process" line: a kill
@@ -820,6 +820,7 @@ class _Parser:
         self.row_pattern = re.compile(r"\[\s{0,12}(\d{1,10})\]" + r"\s{1,24}(-?\d{1,20})" * len(self.columns)
                                       + r" (.{0,256})$")
         self.heap = []
+        self.table_totalpages = _totalpages(report)[0]
         report.candidates_total = 0
         report.candidates_more = 0
         self.in_stats = False
@@ -829,9 +830,16 @@ class _Parser:
         if match is None:
             return
         report = self.report
-        values = dict(zip(self.columns, (int(value) for value in match.groups()[1:-1])))
-        row = Candidate(int(match.group(1)), report.candidates_total)
+        index = report.candidates_total
         report.candidates_total += 1
+        values = dict(zip(self.columns, map(int, match.groups()[1:-1])))
+        key = self.rank_key(values, index)
+        if len(self.heap) >= self.max_candidates:
+            report.candidates_more += 1
+            if key <= self.heap[0][0]:
+                return  # lower than every row kept: not even made into a Candidate
+            heapq.heappop(self.heap)
+        row = Candidate(int(match.group(1)), index)
         row.uid = values.get("uid")
         row.tgid = values.get("tgid")
         row.total_vm = values.get("total_vm")
@@ -846,13 +854,22 @@ class _Parser:
             row.pgtables, row.pgtables_unit = values["pgtables_bytes"], "bytes"
         elif "nr_ptes" in values:
             row.pgtables, row.pgtables_unit = values["nr_ptes"] + values.get("nr_pmds", 0), "pages"
-        # ranked with what the report knows by now (the limits come before the table)
-        totalpages = _totalpages(report)[0]
-        row.compute(report.page_size, totalpages)
-        heapq.heappush(self.heap, (row.rank(), row.index, row))
-        if len(self.heap) > self.max_candidates:
-            heapq.heappop(self.heap)
-            report.candidates_more += 1
+        heapq.heappush(self.heap, (key, row))
+
+    def rank_key(self, values, index):
+        """Candidate.rank() of a row, with what the report knew when its
+        table began (the limits and Mem-Info come before it)."""
+        adj = values.get("oom_score_adj", 0)
+        if adj == OOM_SCORE_ADJ_MIN:
+            return (0, 0, index)
+        points = values.get("rss", 0) + values.get("swapents", 0)
+        if "pgtables_bytes" in values:
+            points += values["pgtables_bytes"] // DEFAULT_PAGE_SIZE
+        else:
+            points += values.get("nr_ptes", 0) + values.get("nr_pmds", 0)
+        if adj and self.table_totalpages is not None:
+            points += adj * (self.table_totalpages // 1000)
+        return (1, points, index)
 
     def summary(self, time, wall, text):
         """The one-line oom-kill: summary (4.19+)."""
@@ -904,7 +921,7 @@ class _Parser:
         report = self.report
         if report is None:  # the header was rate-limited (or cut off): the kill line alone
             report = OomKill()
-            report.note("the kernel printed no report for this kill (rate-limited, or the log begins after it)")
+            report.note(MISSING_HEADER)
         self.report = None
         report.time = time if time is not None else wall
         if time is not None and wall is not None:
@@ -931,7 +948,7 @@ class _Parser:
 
     def kill_done(self, report):
         """The report is a kill: its table ranked, its numbers derived."""
-        rows = [entry[2] for entry in self.heap]
+        rows = [entry[1] for entry in self.heap]
         self.reset_sections()
         report.candidates = rows
         _finish(report)
@@ -1080,7 +1097,8 @@ def _breakdown(row, kill):
 
 def _scope_text(kill):
     if kill.scope == "memcg":
-        return "memory cgroup %s" % (kill.oom_memcg or kill.memory_stat_cgroup or "(unnamed)")
+        name = kill.oom_memcg or kill.memory_stat_cgroup
+        return "memory cgroup %s" % name if name else "a memory cgroup the log does not name"
     if kill.scope == "cpuset":
         return "cpuset %s (nodes %s)" % (kill.cpuset or "?", kill.mems_allowed or "?")
     if kill.scope == "mempolicy":
@@ -1226,8 +1244,11 @@ def format_kill(kill, top=3):
             trigger.gfp_mask, "(%s)" % trigger.gfp_flags if trigger.gfp_flags else "", trigger.order,
             trigger.oom_score_adj)
         lines.append(text)
-    if kill.cgroup["oom_memcg"] or kill.cgroup["task_memcg"]:
-        lines.append("  cgroup   limit of %s, victim in %s" % (kill.oom_memcg or "?", kill.task_memcg or "?"))
+    if kill.oom_memcg and kill.task_memcg and kill.oom_memcg != kill.task_memcg:
+        lines.append("  cgroup   limit of %s; the victim in %s" % (kill.oom_memcg, kill.task_memcg))
+    elif kill.oom_memcg or kill.task_memcg:
+        lines.append("  cgroup   %s%s" % (kill.oom_memcg or kill.task_memcg,
+                                         "" if kill.oom_memcg else " (the victim's)"))
     if kill.memcg:
         lines.append("  usage    " + "; ".join(_counter_text(name, counter) for name, counter in kill.memcg.items()))
     lines.append("  why      " + kill.why)
