@@ -913,6 +913,8 @@ class _Parser:
                   "shmem_rss": int(match.group("shmem")) if match.group("shmem") is not None else None}
         last = self.last
         if self.report is None and last is not None and last.group_cgroup is not None:
+            if pid == last.pid or any(member["pid"] == pid for member in last.group_killed):
+                return  # the group's kill reaches the victim again
             if len(last.group_killed) < MAX_GROUP:
                 last.group_killed.append(victim)
             else:

@@ -1,0 +1,574 @@
+"""pymap.oomlog on kernel logs: every fixture's kills with the kernel's own
+numbers, the real report recorded on this kind of machine, and logs that
+are torn, interleaved, not UTF-8 or random, which must never make it raise.
+
+The expected numbers are read from the fixture text here, with regular
+expressions of this file (not by the parser), and the badness is computed
+here from the table's rows as mm/oom_kill.c's oom_badness() does.
+"""
+
+import io
+import json
+import os
+import re
+import tracemalloc
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pymap import oomlog
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "oomlog")
+LOGS = sorted(name for name in os.listdir(FIXTURES) if name.endswith(".log"))
+REAL = "real-6.18-memcg-v1"
+PAGE_KB = 4  # every fixture is from a 4 KiB-page machine
+
+KILLED = re.compile(r"Killed process (\d+) \((.+?)\) total-vm:(\d+)kB, anon-rss:(\d+)kB, file-rss:(\d+)kB"
+                    r"(?:, shmem-rss:(\d+)kB)?(?:, UID:(\d+) pgtables:(\d+)kB oom_score_adj:(-?\d+))?")
+INVOKED = re.compile(r"(\S+) invoked oom-killer: gfp_mask=(0x[0-9a-f]+)(?:\(([^)]*)\))?,.* order=(\d+), "
+                     r"oom_score_adj=(-?\d+)")
+CPU = re.compile(r"CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm:")
+HEADER = re.compile(r"\[ {1,2}pid {1,2}\] +(.*) name$")
+COUNTER = re.compile(r"(memory|memory\+swap|kmem|swap): usage (\d+)kB, limit (\d+)kB, failcnt (\d+)$")
+REAPED = re.compile(r"oom_reaper: reaped process (\d+) \((.+?)\), now anon-rss:(\d+)kB, file-rss:(\d+)kB, "
+                    r"shmem-rss:(\d+)kB")
+SUMMARY = re.compile(r"oom-kill:constraint=(\w+),.*")
+OOM_MEMCG = re.compile(r"oom_memcg=([^,]+)")
+TASK_MEMCG = re.compile(r"task_memcg=([^,]+)")
+OLD_MEMCG = re.compile(r"Task in (\S+) killed as a result of limit of (\S+)$")
+STATS = re.compile(r"Memory cgroup stats for (\S+):(.*)$")
+STAT_LINE = re.compile(r"(?:^|[\s\]])([a-z][a-z0-9_]*) (\d+)$")
+OLD_STAT = re.compile(r" (\w+):(\d+)KB")
+RAM = re.compile(r"(\d+) pages RAM$")
+RESERVED = re.compile(r"(\d+) pages reserved$")
+TOTAL_SWAP = re.compile(r"Total swap = (\d+)kB$")
+PRESENT = re.compile(r"Node \d+ \w+ free:.* present:(\d+)kB")
+
+
+def data_of(name):
+    with open(os.path.join(FIXTURES, name), "rb") as handle:
+        return handle.read()
+
+
+def text_lines(name):
+    """The fixture's lines as text; /dev/kmsg's \\xNN escapes undone (its
+    records hold no newline in these fixtures)."""
+    data = data_of(name)
+    if ".kmsg." in name:
+        data = re.sub(rb"\\x([0-9a-f]{2})", lambda match: bytes((int(match.group(1), 16),)), data)
+        data = re.sub(rb"(?m)^\d+,\d+,\d+,[^;]*;", b"", data)  # the record's header
+    return data.decode("utf-8").splitlines()
+
+
+def kills_of(data, **options):
+    return list(oomlog.iter_kills(data.splitlines(keepends=True), _raise_errors=True, **options))
+
+
+def reports(name):
+    """What the fixture's text says of each kill, read here: one dict per
+    "Killed process" line that is not a memory.oom.group member, with the
+    report's lines before it."""
+    found = []
+    current = None
+    group = False
+    for line in text_lines(name):
+        if INVOKED.search(line):
+            current = {"invoked": INVOKED.search(line), "cpu": None, "table": None, "columns": None,
+                       "summary": None, "counters": {}, "old_memcg": None, "stats": None, "stat_lines": {},
+                       "in_stats": False, "ram": None, "reserved": None, "swap": None, "present": 0}
+            group = False
+            continue
+        if "going to be killed due to memory.oom.group" in line:
+            group = True
+            continue
+        killed = KILLED.search(line)
+        if killed:
+            if group:
+                found[-1]["group"].append(killed)
+            else:
+                report = current or {"invoked": None, "table": None, "summary": None, "counters": {},
+                                     "old_memcg": None, "stats": None, "stat_lines": {}, "ram": None,
+                                     "cpu": None}
+                report.update(killed=killed, group=[], reaped=None, line=line)
+                found.append(report)
+            current = None
+            continue
+        reaped = REAPED.search(line)
+        if reaped:
+            for report in found:
+                if report["killed"].group(1) == reaped.group(1):
+                    report["reaped"] = reaped
+            continue
+        if current is None:
+            continue
+        if current["cpu"] is None and CPU.search(line):
+            current["cpu"] = CPU.search(line)
+        header = HEADER.search(line)
+        if header:
+            current["columns"] = header.group(1).split()
+            current["table"] = []
+            current["in_stats"] = False
+            continue
+        if current["table"] is not None:
+            row = re.search(r"\[\s*(\d+)\]" + r"\s+(-?\d+)" * len(current["columns"]) + r" (.+)$", line)
+            if row:
+                values = dict(zip(current["columns"], map(int, row.groups()[1:-1])))
+                values.update(pid=int(row.group(1)), name=row.groups()[-1])
+                current["table"].append(values)
+                continue
+        if SUMMARY.search(line):
+            current["summary"] = line[line.index("oom-kill:"):]
+            current["in_stats"] = False
+            continue
+        if ",global_oom" in line:  # early 4.19's summary in two lines
+            current["summary"] += line[line.index(",global_oom"):]
+            continue
+        counter = COUNTER.search(line)
+        if counter:
+            current["counters"][counter.group(1)] = tuple(map(int, counter.groups()[1:]))
+            continue
+        old = OLD_MEMCG.search(line)
+        if old:
+            current["old_memcg"] = old
+            continue
+        stats = STATS.search(line)
+        if stats:
+            if current["stats"] is None:
+                current["stats"] = stats
+                current["in_stats"] = not stats.group(2)
+            continue
+        if "Tasks state" in line:
+            current["in_stats"] = False
+            continue
+        if current["in_stats"] and STAT_LINE.search(line):
+            current["stat_lines"][STAT_LINE.search(line).group(1)] = int(STAT_LINE.search(line).group(2))
+            continue
+        for key, pattern in (("ram", RAM), ("reserved", RESERVED), ("swap", TOTAL_SWAP)):
+            match = pattern.search(line)
+            if match:
+                current[key] = int(match.group(1))
+        present = PRESENT.search(line)
+        if present:
+            current["present"] += int(present.group(1))
+    return found
+
+
+def expected_totalpages(report):
+    """What oom_badness() scales oom_score_adj by, from the report's lines
+    (memcg: its limit; cpuset: the allowed nodes' present memory and swap;
+    else RAM less reserved, and swap)."""
+    summary = report["summary"] or ""
+    if "memory" in report["counters"]:
+        return report["counters"]["memory"][1] // PAGE_KB
+    if "CONSTRAINT_CPUSET" in summary:
+        return (report["present"] + report["swap"]) // PAGE_KB
+    if report["ram"] is not None:
+        return report["ram"] - report["reserved"] + report["swap"] // PAGE_KB
+    return None
+
+
+def expected_badness(row, totalpages):
+    """oom_badness() of one row: None for oom_score_adj -1000."""
+    if row["oom_score_adj"] == -1000:
+        return None
+    if "pgtables_bytes" in row:
+        pgtables = row["pgtables_bytes"] // (PAGE_KB * 1024)
+    else:
+        pgtables = row.get("nr_ptes", 0) + row.get("nr_pmds", 0)
+    return row["rss"] + row["swapents"] + pgtables + row["oom_score_adj"] * (totalpages // 1000)
+
+
+# --- every fixture -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", LOGS)
+def test_victims_are_the_killed_process_lines(name):
+    kills = kills_of(data_of(name))
+    expected = reports(name)
+    assert [kill.pid for kill in kills] == [int(report["killed"].group(1)) for report in expected]
+    for kill, report in zip(kills, expected):
+        pid, comm, total_vm, anon, file, shmem, uid, pgtables, adj = report["killed"].groups()
+        assert kill.comm == comm
+        assert (kill.total_vm, kill.anon_rss, kill.file_rss) == (int(total_vm), int(anon), int(file))
+        assert kill.shmem_rss == (int(shmem) if shmem is not None else None)
+        if uid is not None:
+            assert (kill.uid, kill.pgtables, kill.oom_score_adj) == (int(uid), int(pgtables), int(adj))
+        assert [member["pid"] for member in kill.group_killed] == [int(match.group(1)) for match in report["group"]]
+        assert [member["anon_rss"] for member in kill.group_killed] == [
+            int(match.group(4)) for match in report["group"]]
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_trigger_constraint_cgroup_and_counters(name):
+    for kill, report in zip(kills_of(data_of(name)), reports(name)):
+        invoked = report["invoked"]
+        if invoked is None:
+            assert kill.trigger is None
+        else:
+            comm, gfp, flags, order, adj = invoked.groups()
+            trigger = kill.trigger
+            assert (trigger.comm, trigger.gfp_mask, trigger.gfp_flags, trigger.order, trigger.oom_score_adj) == (
+                comm, gfp, flags, int(order), int(adj))
+            assert trigger.pid == int(report["cpu"].group(1))
+        summary = report["summary"]
+        if summary is not None:
+            assert kill.constraint == SUMMARY.search(summary).group(1)
+            oom_memcg = OOM_MEMCG.search(summary)
+            assert kill.cgroup["oom_memcg"] == (oom_memcg.group(1) if oom_memcg else None)
+            assert kill.cgroup["task_memcg"] == TASK_MEMCG.search(summary).group(1)
+        else:
+            assert kill.constraint is None  # before 4.19 the kernel does not print it
+        if report["old_memcg"] is not None:
+            assert kill.cgroup == {"task_memcg": report["old_memcg"].group(1),
+                                   "oom_memcg": report["old_memcg"].group(2)}
+        assert {key: (value["usage_kb"], value["limit_kb"], value["failcnt"]) for key, value in kill.memcg.items()} \
+            == report["counters"]
+        if report["counters"] or report["old_memcg"] or "MEMCG" in (summary or ""):
+            assert kill.scope == "memcg"
+        reaped = report["reaped"]
+        if reaped is None:
+            assert kill.reaped is None
+        else:
+            assert kill.reaped == {"pid": int(reaped.group(1)), "comm": reaped.group(2),
+                                   "anon_rss": int(reaped.group(3)), "file_rss": int(reaped.group(4)),
+                                   "shmem_rss": int(reaped.group(5))}
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_candidates_are_the_table_with_the_kernels_badness(name):
+    for kill, report in zip(kills_of(data_of(name)), reports(name)):
+        table = report["table"]
+        if table is None:
+            assert kill.candidates == [] and kill.candidates_total == 0
+            continue
+        totalpages = expected_totalpages(report)
+        assert kill.totalpages == totalpages
+        assert kill.candidates_total == len(table) and kill.candidates_more == 0
+        by_pid = {row.pid: row for row in kill.candidates}
+        assert sorted(by_pid) == sorted(row["pid"] for row in table)
+        for row in table:
+            candidate = by_pid[row["pid"]]
+            assert (candidate.name, candidate.uid, candidate.tgid, candidate.total_vm, candidate.rss,
+                    candidate.swapents, candidate.oom_score_adj) == (
+                row["name"], row["uid"], row["tgid"], row["total_vm"], row["rss"], row["swapents"],
+                row["oom_score_adj"])
+            assert candidate.badness == expected_badness(row, totalpages)
+            assert candidate.victim == (row["pid"] == kill.pid)
+        ranked = [row.badness for row in kill.candidates if row.badness is not None]
+        assert ranked == sorted(ranked, reverse=True)
+        victim = kill.victim_row()
+        assert victim is not None and victim.pid == kill.pid
+        highest = max(ranked)
+        if kill.chosen is None and "allocating" not in (kill.message or ""):
+            assert victim.badness == highest  # the kernel's choice, the highest badness
+        assert str(victim.pid) in kill.why
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_memory_stat_block(name):
+    for kill, report in zip(kills_of(data_of(name)), reports(name)):
+        stats = report["stats"]
+        if stats is None:
+            assert kill.memory_stat == {} and kill.memory_stat_cgroup is None
+            continue
+        assert kill.memory_stat_cgroup == stats.group(1)
+        if stats.group(2):  # 4.x: "name:NKB" pairs on the line
+            assert kill.memory_stat_unit == "kB"
+            assert kill.memory_stat == {key: int(value) for key, value in OLD_STAT.findall(stats.group(2))}
+        else:
+            assert kill.memory_stat_unit == "memory.stat"
+            assert kill.memory_stat == report["stat_lines"] and len(kill.memory_stat) > 20
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_json_and_text(name):
+    kills = kills_of(data_of(name))
+    for kill in kills:
+        record = kill.as_json()
+        for key in ("pid", "comm", "cgroup", "constraint", "anon_rss", "file_rss", "shmem_rss", "candidates",
+                    "time", "trigger", "why", "reaped", "memory_stat", "totalpages"):
+            assert key in record
+        assert json.loads(json.dumps(record)) == record
+        assert all(isinstance(row, dict) and "badness" in row for row in record["candidates"])
+        block = oomlog.format_kill(kill)
+        assert block.startswith("OOM kill at ") and "PID %d (%s)" % (kill.pid, kill.comm) in block
+    assert oomlog.format_kills(kills).count("OOM kill at ") == len(kills)
+
+
+def test_text_lines_read_as_bytes_are():
+    data = data_of("6.1-system-adj.journal-iso.log")
+    as_text = [kill.as_json() for kill in oomlog.parse(data.decode("utf-8").splitlines())]
+    assert as_text == [kill.as_json() for kill in kills_of(data)]
+    assert oomlog.parse_file(os.path.join(FIXTURES, "6.1-system-adj.journal-iso.log"))[0].pid == 2210
+
+
+def test_no_oom_gives_no_kill():
+    assert kills_of(data_of("no-oom.dmesg.log")) == []
+    assert oomlog.parse([]) == []
+    assert oomlog.nothing_found("/var/log/kern.log") == "no OOM kill found in /var/log/kern.log\n"
+    assert oomlog.nothing_found() == "no OOM kill found in the log\n"
+
+
+# --- the real report -------------------------------------------------------------
+
+def test_real_report_victims_are_the_pids_the_kernel_named():
+    with open(os.path.join(FIXTURES, REAL + ".json")) as handle:
+        started = json.load(handle)
+    renderings = {}
+    for style in ("dmesg", "dmesg-T", "dmesg-r", "kmsg"):
+        data = data_of("%s.%s.log" % (REAL, style))
+        kills = kills_of(data)
+        named = [int(pid) for pid in re.findall(rb"Killed process (\d+) ", data)]
+        assert [kill.pid for kill in kills] == named
+        renderings[style] = [kill.as_json() for kill in kills]
+    first = renderings["dmesg"][0]
+    # the sleep had oom_score_adj 500: it was killed first, though the Python held more
+    assert first["pid"] == started["sleeper_adj_500"]
+    assert renderings["dmesg"][1]["pid"] == started["holder_16mib"]
+    assert renderings["dmesg"][2]["pid"] == started["writer_dd"]
+    assert first["constraint"] == "CONSTRAINT_MEMCG" and first["cgroup"]["oom_memcg"] == "/pymap-oomlog-fixture"
+    rows = {row["pid"]: row for row in first["candidates"]}
+    sleeper, holder = rows[started["sleeper_adj_500"]], rows[started["holder_16mib"]]
+    assert sleeper["badness"] == sleeper["rss"] + sleeper["pgtables"] // 4096 + 500 * (65536 // PAGE_KB // 1000)
+    assert holder["badness"] < sleeper["badness"] and holder["points"] > sleeper["points"]
+    assert "oom_score_adj decided it" in first["why"]
+    assert "%d less" % (sleeper["badness"] - holder["badness"]) in first["why"]
+    assert (holder["rss_anon"], holder["rss_file"], holder["rss_shmem"]) == (5248, 1390, 0)
+    # every rendering says the same, but for the time (-T has the wall clock)
+    for style, kills in renderings.items():
+        for kill, reference in zip(kills, renderings["dmesg"]):
+            assert {key: value for key, value in kill.items() if key not in ("time", "started", "wall_time")} == {
+                key: value for key, value in reference.items() if key not in ("time", "started", "wall_time")}
+    assert renderings["kmsg"][0]["time"] == renderings["dmesg"][0]["time"] == 5718.404593
+    assert renderings["dmesg-T"][0]["time"] == "Fri Dec  4 16:53:35 2026"
+
+
+# --- what each generation's fixture shows ---------------------------------------
+
+def test_4_x_sacrificed_child_and_kernel_score():
+    child = kills_of(data_of("4.9-memcg-v1-child.dmesg.log"))[0]
+    assert child.chosen == {"pid": 30401, "comm": "python3"} and child.pid == 30412
+    assert "killed its child PID 30412" in child.why
+    parent = next(row for row in child.candidates if row.pid == 30401)
+    assert child.kernel_score == parent.badness * 1000 // child.totalpages
+    assert child.totalpages_from.endswith("its memory+swap limit is the same")
+    java = kills_of(data_of("4.4-system.kern.log"))[0]
+    assert java.kernel_score == java.victim_row().badness * 1000 // java.totalpages
+    assert java.time == 812345.123852 and java.wall_time == "Mar 16 12:39:05"
+    assert java.pgtables is None and java.shmem_rss is None  # 4.4 prints neither
+
+
+def test_4_14_rate_limited_kill_and_hierarchy():
+    first, second = kills_of(data_of("4.14-memcg-v1-ratelimited.dmesg-T.log"))
+    assert first.cgroup == {"oom_memcg": "/kubepods/burstable/pod7c1e44f2",
+                            "task_memcg": "/kubepods/burstable/pod7c1e44f2/9b1c2f0e3a44"}
+    assert first.memory_stat_cgroup == "/kubepods/burstable/pod7c1e44f2"  # the first of the hierarchy's lines
+    assert not first.totalpages_exact and "without swap" in first.totalpages_from
+    assert second.pid == 18003 and second.candidates == [] and oomlog.MISSING_HEADER in second.notes
+    assert "no task list" in second.why
+
+
+def test_4_19_split_summary_is_joined():
+    kill = kills_of(data_of("4.19-system-split-summary.journal.log"))[0]
+    assert kill.constraint == "CONSTRAINT_NONE" and kill.scope == "system"
+    assert kill.cgroup == {"oom_memcg": None, "task_memcg": "/system.slice/postgresql@11-main.service"}
+    assert kill.uid == 112 and kill.wall_time == "Dec 04 15:37:19" and kill.time == "Dec 04 15:37:19"
+    assert kill.totalpages_exact
+
+
+def test_5_10_kmsg_escapes_and_allocating_task():
+    first, second = kills_of(data_of("5.10-system-allocating-task.kmsg.log"))
+    assert first.comm == "pythön" and first.trigger.comm == "pythön"
+    assert second.message == "Out of memory (oom_kill_allocating_task)"
+    assert "oom_kill_allocating_task" in second.why
+    assert second.candidates[0].name == "java" and not second.candidates[0].victim
+
+
+def test_5_15_no_killable_report_and_group():
+    kills = kills_of(data_of("5.15-memcg-v2-group.dmesg-x.log"))
+    assert len(kills) == 1  # "Out of memory and no killable processes..." killed nothing
+    assert kills[0].group_cgroup.endswith("cri-containerd-7c9e1b2a3d4f.scope")
+    assert "3 other tasks" in kills[0].why
+
+
+def test_6_1_oom_score_adj_decided():
+    kill = kills_of(data_of("6.1-system-adj.journal-iso.log"))[0]
+    victim, runner = kill.victim_row(), kill.runner_up()
+    assert (victim.name, runner.name) == ("Web Content", "java")
+    assert runner.points > victim.points and victim.badness > runner.badness
+    assert "oom_score_adj decided it" in kill.why and "%d less" % (victim.badness - runner.badness) in kill.why
+
+
+def test_6_6_cpuset_totalpages_from_the_allowed_node():
+    kill = kills_of(data_of("6.6-cpuset.dmesg-r.log"))[0]
+    assert kill.scope == "cpuset" and kill.mems_allowed == "1" and kill.cpuset == "batch"
+    assert kill.totalpages == 16777216 // PAGE_KB
+
+
+def test_6_12_split_rss_columns_and_unkillable():
+    kill = kills_of(data_of("6.12-system-rss-split.rsyslog-iso.log"))[0]
+    postgres = next(row for row in kill.candidates if row.name == "postgres")
+    assert not postgres.eligible and postgres.badness is None and postgres.points > kill.victim_row().points
+    assert (kill.victim_row().rss_anon, kill.victim_row().rss_shmem) == (2650111, 11002)
+    assert "1 task with oom_score_adj -1000" in kill.why
+
+
+def test_lines_around_the_kill():
+    lines = data_of(REAL + ".dmesg.log").splitlines(keepends=True)[:100]  # the first report
+    killed_line = lines[-1]
+    # the "Killed process" line torn: the summary still names the victim
+    torn = kills_of(b"".join(lines[:-1] + [killed_line[:60] + b"\n"]))
+    assert [kill.pid for kill in torn] == [10005] and torn[0].anon_rss is None and torn[0].notes
+    # the victim already exiting: no kill
+    exiting = lines[:-1] + [b"[ 5718.404593] Memory cgroup out of memory: OOM victim 10005 (sleep) is already "
+                            b"exiting. Skip killing the task\n"]
+    assert kills_of(b"".join(exiting)) == []
+    # another program's line that looks like the kernel's is not the kernel's
+    assert kills_of(b"Dec 04 15:37:19 host myapp[12]: " + killed_line[15:]) == []
+    assert kills_of(b"14,5,6,-;" + killed_line[15:]) == []  # /dev/kmsg, facility user
+    # two lines glued into one by a torn write are read as two
+    glued = b"".join(lines[:-2]) + lines[-2].rstrip(b"\n") + killed_line
+    assert [kill.pid for kill in kills_of(glued)] == [10005]
+    # the oom_reaper could not reap; the group kill that reaches the victim again is not counted twice
+    unable = kills_of(b"".join(lines) + b"[ 5720.0] oom_reaper: unable to reap pid:10005 (sleep)\n")
+    assert unable[0].reaped == {"pid": 10005, "comm": "sleep", "unable": True}
+    group = kills_of(b"".join(lines) + b"[ 5718.5] Tasks in /pymap-oomlog-fixture are going to be killed due to "
+                     b"memory.oom.group set\n" + killed_line + killed_line.replace(b"10005 (sleep)", b"10007 (sh)"))
+    assert len(group) == 1 and [member["pid"] for member in group[0].group_killed] == [10007]
+
+
+# --- bounds ---------------------------------------------------------------------
+
+def huge_report(rows):
+    yield b"[  100.000000] big invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
+    yield b"[  100.000001] Tasks state (memory values in pages):\n"
+    yield b"[  100.000002] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n"
+    for pid in range(1000, 1000 + rows):
+        yield b"[  100.000003] [%7d] %5d %5d %8d %8d %8d %8d         %5d %s\n" % (
+            pid, 1000, pid, 20000, pid % 5003, 65536, 0, 0, b"worker-%d" % pid)
+    yield (b"[  100.000004] Out of memory: Killed process 500 (big) total-vm:4000000kB, anon-rss:3990000kB, "
+           b"file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:8000kB oom_score_adj:0\n")
+
+
+def peak_memory(rows):
+    tracemalloc.start()
+    try:
+        kills = list(oomlog.iter_kills(huge_report(rows), _raise_errors=True))
+        return kills, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_huge_table_is_capped_in_bounded_memory():
+    rows = 5000
+    kills, peak = peak_memory(rows)
+    small_peak = peak_memory(oomlog.MAX_CANDIDATES + 100)[1]
+    assert peak < small_peak + (64 << 10) and peak < 1 << 20  # ten times the rows, no more memory
+    kill = kills[0]
+    assert len(kill.candidates) == oomlog.MAX_CANDIDATES and kill.candidates_total == rows
+    assert kill.candidates_more == rows - oomlog.MAX_CANDIDATES
+    kept = sorted((pid % 5003 for pid in range(1000, 1000 + rows)), reverse=True)[:oomlog.MAX_CANDIDATES]
+    assert sorted((row.rss for row in kill.candidates), reverse=True) == kept  # the highest rows are kept
+    assert "%d more task" % kill.candidates_more in kill.why
+    assert "(%d more tasks)" % (rows - 3) in oomlog.format_kill(kill)
+
+
+def test_huge_lines_are_cut():
+    stream = io.BytesIO(b"a" * 300000 + b"\n" + b"[ 1.0] ok\n" + b"b" * 70000)
+    lines = list(oomlog.read_lines(stream, max_line=1000, chunk_size=4096))
+    assert lines == [b"a" * 1000, b"[ 1.0] ok", b"b" * 1000]
+    assert kills_of(b"x" * 5000000 + b"\n" + data_of("4.9-memcg-v1-child.dmesg.log"))[0].pid == 30412
+
+
+@given(st.binary(max_size=3000), st.integers(1, 64), st.integers(1, 300))
+@settings(max_examples=60, deadline=None)
+def test_read_lines_splits_as_bytes_do(data, chunk, limit):
+    expected = [line[:limit] for line in data.split(b"\n")]
+    if expected and expected[-1] == b"":
+        expected.pop()
+    assert list(oomlog.read_lines(io.BytesIO(data), max_line=limit, chunk_size=chunk)) == expected
+
+
+# --- hostile logs: never an exception --------------------------------------------
+
+ALL_LINES = [line for name in LOGS for line in data_of(name).splitlines(keepends=True)]
+NOISE = [b"usb 1-1: new high-speed USB device number 2 using xhci_hcd\n",
+         b"[ 9999.000001] e1000e 0000:00:1f.6 eno1: NIC Link is Up 1000 Mbps Full Duplex\n",
+         b"Dec 04 15:37:19 host systemd[1]: Started Session 4 of user root.\n",
+         b"audit: type=1400 audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" name=\"/proc/oom_score_adj\"\n",
+         b"[ 9999.000002] EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro\n"]
+
+
+@given(st.lists(st.binary(max_size=300), max_size=60))
+@settings(max_examples=150, deadline=None)
+def test_random_bytes_never_raise(lines):
+    for kill in oomlog.iter_kills(lines, _raise_errors=True):
+        json.dumps(kill.as_json())
+        oomlog.format_kill(kill)
+
+
+@given(st.lists(st.tuples(st.sampled_from(ALL_LINES), st.integers(0, 400), st.binary(max_size=8)), max_size=120))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_torn_and_garbled_fixture_lines_never_raise(pieces):
+    lines = [line[:cut] + junk for line, cut, junk in pieces]  # cut anywhere, invalid UTF-8 glued on
+    for kill in oomlog.iter_kills(lines, _raise_errors=True):
+        json.dumps(kill.as_json())
+        oomlog.format_kill(kill)
+
+
+@given(st.sampled_from(LOGS), st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_other_messages_between_the_lines_change_nothing(name, data):
+    lines = data_of(name).splitlines(keepends=True)
+    mixed = []
+    for line in lines:
+        mixed.extend(data.draw(st.lists(st.sampled_from(NOISE), max_size=2)))
+        mixed.append(line)
+    expected = [kill.as_json() for kill in kills_of(data_of(name))]
+    assert [kill.as_json() for kill in oomlog.iter_kills(mixed, _raise_errors=True)] == expected
+
+
+@given(st.sampled_from(LOGS), st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_dropped_and_torn_lines_never_raise(name, data):
+    lines = data_of(name).splitlines(keepends=True)
+    kept = [line[:data.draw(st.integers(0, len(line)))] if data.draw(st.booleans()) else line
+            for line in lines if data.draw(st.integers(0, 9))]
+    kills = list(oomlog.iter_kills(kept, _raise_errors=True))
+    assert len(kills) <= len(lines)
+    for kill in kills:
+        kill.why
+
+
+# pieces of every line the parser knows, put together at random
+FRAGMENTS = [b"[ 12.345678] ", b"<4>", b"4,1,2,-;", b"12,1,2,-;", b"kern  :warn  : ", b"user  :info  : ",
+             b"Dec  4 15:37:19 host kernel: ", b"Dec 04 15:37:19 host sshd[1]: ", b"[Mon Dec  4 15:37:19 2023] ",
+             b"2023-12-04T15:37:19,123456+00:00 ", b"[  T42] ", b" SUBSYSTEM=pci",
+             b"x invoked oom-killer: gfp_mask=0x1(GFP_KERNEL), nodemask=0-1,3,  order=0, oom_score_adj=-1000",
+             b"CPU: 1 UID: 0 PID: 2 Comm: x Not tainted", b"x cpuset=/ mems_allowed=0-",
+             b"Out of memory: ", b"Memory cgroup out of memory: ", b"Kill process 2 (b) score 3 or sacrifice child",
+             b"Killed process 1 (a) total-vm:0kB, anon-rss:1kB, file-rss:1kB", b", shmem-rss:1kB",
+             b", UID:0 pgtables:1kB oom_score_adj:-5", b"oom-kill:constraint=CONSTRAINT_CPUSET,nodemask=(null)",
+             b",cpuset=/,mems_allowed=0-1", b",global_oom", b",oom_memcg=/a,b", b",task_memcg=/",
+             b",task=x,pid=1,uid=0",
+             b"[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+             b"[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name",
+             b"[      1]", b"[ 2]", b"     0", b"    -1000", b" 99999999999999999999", b" 0 a", b" name",
+             b"memory: usage 1kB, limit 0kB, failcnt 0", b"swap: usage 0kB, limit 0kB, failcnt 0",
+             b"memory+swap: usage 9kB, limit 9007199254740988kB, failcnt 0", b"Memory cgroup stats for /x:",
+             b" cache:1KB", b"anon 5", b"Tasks state (memory values in pages):",
+             b"Task in /a killed as a result of limit of /b",
+             b"oom_reaper: reaped process 1 (a), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB",
+             b"oom_reaper: unable to reap pid:1 (a)", b"Tasks in /x are going to be killed due to memory.oom.group set",
+             b"Out of memory and no killable processes...", b"x: OOM victim 1 (a) is already exiting.", b"\\x0a",
+             b"\xff\xfe", b"\n", b"Node 1 Normal free:1kB present:9kB managed:1kB", b"7 pages RAM", b"9 pages reserved",
+             b"Total swap = 4kB", b"Mem-Info:", b"(", b")", b",", b" ", b"0", b"-"]
+
+
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=8).map(b"".join), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_pieces_of_known_lines_never_raise(lines):
+    for kill in oomlog.iter_kills(lines, max_candidates=3, _raise_errors=True):
+        json.dumps(kill.as_json())
+        oomlog.format_kill(kill)
+        assert "could not be explained" not in kill.why
