@@ -109,7 +109,13 @@ badness below 1 to 1, and 4.x took 3% off for CAP_SYS_ADMIN tasks: the log
 shows neither, the ranking here ignores both.
 
 The formats, as printk prints them (mm/oom_kill.c, mm/memcontrol.c,
-kernel/cgroup/cpuset.c, mm/show_mem.c), by kernel:
+kernel/cgroup/cpuset.c, mm/show_mem.c), by the kernel that first printed
+them.  The 4.14, 5.10 and 6.x strings are quoted from those kernels'
+sources, 6.8's task table from a 6.8 build's strings and the 6.18 lines
+from a live 6.18 kernel (tests/fixtures/oomlog/real-*); the others from
+the patches that changed them and from logs those kernels wrote, so the
+release named is as near as those tell.  The parser does not depend on
+the release: each line is read by its own form.
 
     dump_header():
       4.4    "%s invoked oom-killer: gfp_mask=0x%x, order=%d, oom_score_adj=%hd\\n"
@@ -161,6 +167,7 @@ kernel/cgroup/cpuset.c, mm/show_mem.c), by kernel:
       "swap: usage %llukB, limit %llukB, failcnt %lu\\n"          (cgroup v2)
       4.x-5.2 "Memory cgroup stats for " <path> ":" then " %s:%luKB" for each counter
       5.3+   "Memory cgroup stats for " <path> ":" then memory_stat_format(): "%s %llu\\n" lines
+             (cgroup v2's memory.stat; on cgroup v1, 6.x prints v1's memory.stat: "cache", "rss" ...)
     __show_mem() (Mem-Info, system-wide OOMs):
       "%lu pages RAM\\n"  "%lu pages reserved\\n"  "Total swap = %lukB\\n"
       "Node %d %s free:%lukB ... present:%lukB managed:%lukB ..."
@@ -177,7 +184,7 @@ import re
 from collections import deque
 
 __all__ = ["OomKill", "Trigger", "Candidate", "parse", "iter_kills", "read_lines", "parse_file", "format_kill",
-           "format_kills", "nothing_found", "MAX_LINE", "MAX_CANDIDATES"]
+           "format_kills", "nothing_found", "MAX_LINE", "MAX_CANDIDATES", "MISSING_HEADER"]
 
 MAX_LINE = 16384  # longer lines are cut: two cgroup paths and a comm fit many times over
 MAX_CANDIDATES = 500
