@@ -27,6 +27,9 @@ path as /proc/PID/cgroup writes it.  Live, the hierarchies are found in
 hierarchy); in a snapshot (--capture), they are stored under the snapshot
 as ROOT/cgroup/v1/PATH/ and ROOT/cgroup/v2/PATH/ (the root cgroup's files in
 ROOT/cgroup/v1/ itself), and read with the same rules as a PID folder.
+
+The kernel log (--oom-report) is read by kernel_log.py: /dev/kmsg (its
+FileKind here), else dmesg, or a log file the user names.
 """
 
 import errno
@@ -59,11 +62,14 @@ class FileKind:
     whether it tells of the process's memory (read after its identity
     files; another user's process may deny it, as it denies smaps),
     ``cgroup`` the cgroup hierarchy versions (1, 2) whose cgroup folders
-    hold it (empty: a file of /proc)."""
+    hold it (empty: a file of /proc), ``path`` the absolute path of a file
+    that is under no /proc root (the kernel log): it has a reader of its
+    own, and is never ROOT/NAME."""
 
-    __slots__ = ("name", "limit", "cut", "machine", "captured", "optional", "memory", "cgroup")
+    __slots__ = ("name", "limit", "cut", "machine", "captured", "optional", "memory", "cgroup", "path")
 
-    def __init__(self, name, limit, cut=False, machine=False, captured=True, optional=False, memory=False, cgroup=()):
+    def __init__(self, name, limit, cut=False, machine=False, captured=True, optional=False, memory=False, cgroup=(),
+                 path=None):
         self.name = name
         self.limit = limit
         self.cut = cut
@@ -72,6 +78,7 @@ class FileKind:
         self.optional = optional
         self.memory = memory
         self.cgroup = frozenset(cgroup)
+        self.path = path
 
     def __repr__(self):
         return "FileKind(%r)" % self.name
@@ -103,6 +110,10 @@ FILES = {kind.name: kind for kind in (
     FileKind(b"memory.memsw.limit_in_bytes", 4 << 10, cgroup=(1,), optional=True),
     FileKind(b"memory.swappiness", 4 << 10, cgroup=(1,), optional=True),
     FileKind(b"memory.oom_control", 4 << 10, cgroup=(1,)),
+    # the kernel's log, read record by record (kernel_log): the limit bounds
+    # the whole read, far above the largest ring buffer (log_buf_len's
+    # usual most is 32 MiB), so a flood of new records cannot keep it going
+    FileKind(b"kmsg", 1 << 28, machine=True, captured=False, path=b"/dev/kmsg"),
 )}
 
 
@@ -389,6 +400,8 @@ class ProcRoot:
         """ROOT/NAME, a file of the whole machine (meminfo), as bytes; raises
         UnreadableProcess (pid 0) when it cannot be read."""
         kind = FILES[name]
+        if kind.path is not None:
+            raise ValueError("%r is no file of a /proc root" % name)
         try:
             fd, path = self._open(None, name)
         except (NoSuchProcess, AccessDenied) as error:
