@@ -1,13 +1,13 @@
-"""pymap.oomlog on kernel logs: every fixture's kills with the kernel's own
-numbers, the real report recorded on this kind of machine, and logs that
-are torn, interleaved, not UTF-8 or random, which must never make it raise.
+"""pymap.parse.oomlog (and report/oom_report's explanation and text) on
+kernel logs: every fixture's kills with the kernel's own numbers, the real
+report recorded on this kind of machine, and logs that are torn,
+interleaved, not UTF-8 or random, which must never make it raise.
 
 The expected numbers are read from the fixture text here, with regular
 expressions of this file (not by the parser), and the badness is computed
 here from the table's rows as mm/oom_kill.c's oom_badness() does.
 """
 
-import io
 import json
 import os
 import re
@@ -17,7 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pymap import oomlog
+from pymap.source import kernel_log
+from pymap.parse import oomlog
+from pymap.report import oom_report
+
+pytestmark = pytest.mark.golden
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "oomlog")
 LOGS = sorted(name for name in os.listdir(FIXTURES) if name.endswith(".log"))
@@ -62,7 +66,20 @@ def text_lines(name):
 
 
 def kills_of(data, **options):
-    return list(oomlog.iter_kills(data.splitlines(keepends=True), _raise_errors=True, **options))
+    return list(oomlog.iter_kills(data.splitlines(keepends=True), strict=True, **options))
+
+
+def why(kill):
+    return oom_report.explain(kill)
+
+
+def text_of(kill):
+    """The report's text block, names unescaped (as str, for searching)."""
+    return oom_report.render_kill(kill, lambda line: line).decode("utf-8", "surrogateescape")
+
+
+def raw(text):
+    return None if text is None else text.encode("utf-8")
 
 
 def reports(name):
@@ -188,7 +205,7 @@ def test_victims_are_the_killed_process_lines(name):
     assert [kill.pid for kill in kills] == [int(report["killed"].group(1)) for report in expected]
     for kill, report in zip(kills, expected):
         pid, comm, total_vm, anon, file, shmem, uid, pgtables, adj = report["killed"].groups()
-        assert kill.comm == comm
+        assert kill.comm == raw(comm)
         assert (kill.total_vm, kill.anon_rss, kill.file_rss) == (int(total_vm), int(anon), int(file))
         assert kill.shmem_rss == (int(shmem) if shmem is not None else None)
         if uid is not None:
@@ -208,19 +225,19 @@ def test_trigger_constraint_cgroup_and_counters(name):
             comm, gfp, flags, order, adj = invoked.groups()
             trigger = kill.trigger
             assert (trigger.comm, trigger.gfp_mask, trigger.gfp_flags, trigger.order, trigger.oom_score_adj) == (
-                comm, gfp, flags, int(order), int(adj))
+                raw(comm), gfp, flags, int(order), int(adj))
             assert trigger.pid == int(report["cpu"].group(1))
         summary = report["summary"]
         if summary is not None:
             assert kill.constraint == SUMMARY.search(summary).group(1)
             oom_memcg = OOM_MEMCG.search(summary)
-            assert kill.cgroup["oom_memcg"] == (oom_memcg.group(1) if oom_memcg else None)
-            assert kill.cgroup["task_memcg"] == TASK_MEMCG.search(summary).group(1)
+            assert kill.cgroup["oom_memcg"] == (raw(oom_memcg.group(1)) if oom_memcg else None)
+            assert kill.cgroup["task_memcg"] == raw(TASK_MEMCG.search(summary).group(1))
         else:
             assert kill.constraint is None  # before 4.19 the kernel does not print it
         if report["old_memcg"] is not None:
-            assert kill.cgroup == {"task_memcg": report["old_memcg"].group(1),
-                                   "oom_memcg": report["old_memcg"].group(2)}
+            assert kill.cgroup == {"task_memcg": raw(report["old_memcg"].group(1)),
+                                   "oom_memcg": raw(report["old_memcg"].group(2))}
         assert {key: (value["usage_kb"], value["limit_kb"], value["failcnt"]) for key, value in kill.memcg.items()} \
             == report["counters"]
         if report["counters"] or report["old_memcg"] or "MEMCG" in (summary or ""):
@@ -229,7 +246,7 @@ def test_trigger_constraint_cgroup_and_counters(name):
         if reaped is None:
             assert kill.reaped is None
         else:
-            assert kill.reaped == {"pid": int(reaped.group(1)), "comm": reaped.group(2),
+            assert kill.reaped == {"pid": int(reaped.group(1)), "comm": raw(reaped.group(2)),
                                    "anon_rss": int(reaped.group(3)), "file_rss": int(reaped.group(4)),
                                    "shmem_rss": int(reaped.group(5))}
 
@@ -250,7 +267,7 @@ def test_candidates_are_the_table_with_the_kernels_badness(name):
             candidate = by_pid[row["pid"]]
             assert (candidate.name, candidate.uid, candidate.tgid, candidate.total_vm, candidate.rss,
                     candidate.swapents, candidate.oom_score_adj) == (
-                row["name"], row["uid"], row["tgid"], row["total_vm"], row["rss"], row["swapents"],
+                raw(row["name"]), row["uid"], row["tgid"], row["total_vm"], row["rss"], row["swapents"],
                 row["oom_score_adj"])
             assert candidate.badness == expected_badness(row, totalpages)
             assert candidate.victim == (row["pid"] == kill.pid)
@@ -261,7 +278,7 @@ def test_candidates_are_the_table_with_the_kernels_badness(name):
         highest = max(ranked)
         if kill.chosen is None and "allocating" not in (kill.message or ""):
             assert victim.badness == highest  # the kernel's choice, the highest badness
-        assert str(victim.pid) in kill.why
+        assert str(victim.pid) in why(kill)
 
 
 @pytest.mark.parametrize("name", LOGS)
@@ -271,7 +288,7 @@ def test_memory_stat_block(name):
         if stats is None:
             assert kill.memory_stat == {} and kill.memory_stat_cgroup is None
             continue
-        assert kill.memory_stat_cgroup == stats.group(1)
+        assert kill.memory_stat_cgroup == raw(stats.group(1))
         if stats.group(2):  # 4.x: "name:NKB" pairs on the line
             assert kill.memory_stat_unit == "kB"
             assert kill.memory_stat == {key: int(value) for key, value in OLD_STAT.findall(stats.group(2))}
@@ -283,30 +300,33 @@ def test_memory_stat_block(name):
 @pytest.mark.parametrize("name", LOGS)
 def test_json_and_text(name):
     kills = kills_of(data_of(name))
-    for kill in kills:
-        record = kill.as_json()
+    for index, kill in enumerate(kills):
+        [record] = oom_report.KillRecord(kill).json_objects()
+        assert list(record)[:1] == ["schema"] and record["schema"] == 3
         for key in ("pid", "comm", "cgroup", "constraint", "anon_rss", "file_rss", "shmem_rss", "candidates",
                     "time", "trigger", "why", "reaped", "memory_stat", "totalpages"):
             assert key in record
         assert json.loads(json.dumps(record)) == record
+        assert record["comm"] == kill.comm.decode("utf-8", "surrogateescape") and record["why"] == why(kill)
         assert all(isinstance(row, dict) and "badness" in row for row in record["candidates"])
-        block = oomlog.format_kill(kill)
-        assert block.startswith("OOM kill at ") and "PID %d (%s)" % (kill.pid, kill.comm) in block
-    assert oomlog.format_kills(kills).count("OOM kill at ") == len(kills)
+        block = text_of(kill)
+        assert block.startswith("OOM kill at ") and "PID %d (%s)" % (kill.pid, kill.comm.decode()) in block
+        for name_, value in (("anon-rss", kill.anon_rss), ("file-rss", kill.file_rss), ("shmem-rss", kill.shmem_rss)):
+            if value is not None:
+                assert "%s %d kB" % (name_, value) in block.splitlines()[1]
 
 
 def test_text_lines_read_as_bytes_are():
     data = data_of("6.1-system-adj.journal-iso.log")
     as_text = [kill.as_json() for kill in oomlog.parse(data.decode("utf-8").splitlines())]
     assert as_text == [kill.as_json() for kill in kills_of(data)]
-    assert oomlog.parse_file(os.path.join(FIXTURES, "6.1-system-adj.journal-iso.log"))[0].pid == 2210
+    log = kernel_log.log_file(os.path.join(FIXTURES, "6.1-system-adj.journal-iso.log").encode())
+    assert [kill.pid for kill in oomlog.parse(log)] == [2210]
 
 
 def test_no_oom_gives_no_kill():
     assert kills_of(data_of("no-oom.dmesg.log")) == []
     assert oomlog.parse([]) == []
-    assert oomlog.nothing_found("/var/log/kern.log") == "no OOM kill found in /var/log/kern.log\n"
-    assert oomlog.nothing_found() == "no OOM kill found in the log\n"
 
 
 # --- the real report -------------------------------------------------------------
@@ -327,12 +347,14 @@ def test_real_report_victims_are_the_pids_the_kernel_named():
     assert renderings["dmesg"][1]["pid"] == started["holder_16mib"]
     assert renderings["dmesg"][2]["pid"] == started["writer_dd"]
     assert first["constraint"] == "CONSTRAINT_MEMCG" and first["cgroup"]["oom_memcg"] == "/pymap-oomlog-fixture"
+    assert first["comm"] == "sleep"
     rows = {row["pid"]: row for row in first["candidates"]}
     sleeper, holder = rows[started["sleeper_adj_500"]], rows[started["holder_16mib"]]
     assert sleeper["badness"] == sleeper["rss"] + sleeper["pgtables"] // 4096 + 500 * (65536 // PAGE_KB // 1000)
     assert holder["badness"] < sleeper["badness"] and holder["points"] > sleeper["points"]
-    assert "oom_score_adj decided it" in first["why"]
-    assert "%d less" % (sleeper["badness"] - holder["badness"]) in first["why"]
+    first_why = why(kills_of(data_of(REAL + ".dmesg.log"))[0])
+    assert "oom_score_adj decided it" in first_why
+    assert "%d less" % (sleeper["badness"] - holder["badness"]) in first_why
     assert (holder["rss_anon"], holder["rss_file"], holder["rss_shmem"]) == (5248, 1390, 0)
     # every rendering says the same, but for the time (-T has the wall clock)
     for style, kills in renderings.items():
@@ -347,8 +369,8 @@ def test_real_report_victims_are_the_pids_the_kernel_named():
 
 def test_4_x_sacrificed_child_and_kernel_score():
     child = kills_of(data_of("4.9-memcg-v1-child.dmesg.log"))[0]
-    assert child.chosen == {"pid": 30401, "comm": "python3"} and child.pid == 30412
-    assert "killed its child PID 30412" in child.why
+    assert child.chosen == {"pid": 30401, "comm": b"python3"} and child.pid == 30412
+    assert "killed its child PID 30412" in why(child)
     parent = next(row for row in child.candidates if row.pid == 30401)
     assert child.kernel_score == parent.badness * 1000 // child.totalpages
     assert child.totalpages_from.endswith("its memory+swap limit is the same")
@@ -360,57 +382,57 @@ def test_4_x_sacrificed_child_and_kernel_score():
 
 def test_4_14_rate_limited_kill_and_hierarchy():
     first, second = kills_of(data_of("4.14-memcg-v1-ratelimited.dmesg-T.log"))
-    assert first.cgroup == {"oom_memcg": "/kubepods/burstable/pod7c1e44f2",
-                            "task_memcg": "/kubepods/burstable/pod7c1e44f2/9b1c2f0e3a44"}
-    assert first.memory_stat_cgroup == "/kubepods/burstable/pod7c1e44f2"  # the first of the hierarchy's lines
+    assert first.cgroup == {"oom_memcg": b"/kubepods/burstable/pod7c1e44f2",
+                            "task_memcg": b"/kubepods/burstable/pod7c1e44f2/9b1c2f0e3a44"}
+    assert first.memory_stat_cgroup == b"/kubepods/burstable/pod7c1e44f2"  # the first of the hierarchy's lines
     assert not first.totalpages_exact and "without swap" in first.totalpages_from
     assert second.pid == 18003 and second.candidates == [] and oomlog.MISSING_HEADER in second.notes
-    assert "no task list" in second.why
+    assert "no task list" in why(second)
 
 
 def test_4_19_split_summary_is_joined():
     kill = kills_of(data_of("4.19-system-split-summary.journal.log"))[0]
     assert kill.constraint == "CONSTRAINT_NONE" and kill.scope == "system"
-    assert kill.cgroup == {"oom_memcg": None, "task_memcg": "/system.slice/postgresql@11-main.service"}
+    assert kill.cgroup == {"oom_memcg": None, "task_memcg": b"/system.slice/postgresql@11-main.service"}
     assert kill.uid == 112 and kill.wall_time == "Dec 04 15:37:19" and kill.time == "Dec 04 15:37:19"
     assert kill.totalpages_exact
 
 
 def test_5_10_kmsg_escapes_and_allocating_task():
     first, second = kills_of(data_of("5.10-system-allocating-task.kmsg.log"))
-    assert first.comm == "pythön" and first.trigger.comm == "pythön"
+    assert first.comm == "pythön".encode() and first.trigger.comm == "pythön".encode()
     assert second.message == "Out of memory (oom_kill_allocating_task)"
-    assert "oom_kill_allocating_task" in second.why
-    assert second.candidates[0].name == "java" and not second.candidates[0].victim
+    assert "oom_kill_allocating_task" in why(second)
+    assert second.candidates[0].name == b"java" and not second.candidates[0].victim
 
 
 def test_5_15_no_killable_report_and_group():
     kills = kills_of(data_of("5.15-memcg-v2-group.dmesg-x.log"))
     assert len(kills) == 1  # "Out of memory and no killable processes..." killed nothing
-    assert kills[0].group_cgroup.endswith("cri-containerd-7c9e1b2a3d4f.scope")
-    assert "3 other tasks" in kills[0].why
+    assert kills[0].group_cgroup.endswith(b"cri-containerd-7c9e1b2a3d4f.scope")
+    assert "3 other tasks" in why(kills[0])
 
 
 def test_6_1_oom_score_adj_decided():
     kill = kills_of(data_of("6.1-system-adj.journal-iso.log"))[0]
     victim, runner = kill.victim_row(), kill.runner_up()
-    assert (victim.name, runner.name) == ("Web Content", "java")
+    assert (victim.name, runner.name) == (b"Web Content", b"java")
     assert runner.points > victim.points and victim.badness > runner.badness
-    assert "oom_score_adj decided it" in kill.why and "%d less" % (victim.badness - runner.badness) in kill.why
+    assert "oom_score_adj decided it" in why(kill) and "%d less" % (victim.badness - runner.badness) in why(kill)
 
 
 def test_6_6_cpuset_totalpages_from_the_allowed_node():
     kill = kills_of(data_of("6.6-cpuset.dmesg-r.log"))[0]
-    assert kill.scope == "cpuset" and kill.mems_allowed == "1" and kill.cpuset == "batch"
+    assert kill.scope == "cpuset" and kill.mems_allowed == "1" and kill.cpuset == b"batch"
     assert kill.totalpages == 16777216 // PAGE_KB
 
 
 def test_6_12_split_rss_columns_and_unkillable():
     kill = kills_of(data_of("6.12-system-rss-split.rsyslog-iso.log"))[0]
-    postgres = next(row for row in kill.candidates if row.name == "postgres")
+    postgres = next(row for row in kill.candidates if row.name == b"postgres")
     assert not postgres.eligible and postgres.badness is None and postgres.points > kill.victim_row().points
     assert (kill.victim_row().rss_anon, kill.victim_row().rss_shmem) == (2650111, 11002)
-    assert "1 task with oom_score_adj -1000" in kill.why
+    assert "1 task with oom_score_adj -1000" in why(kill)
 
 
 def test_lines_around_the_kill():
@@ -431,7 +453,7 @@ def test_lines_around_the_kill():
     assert [kill.pid for kill in kills_of(glued)] == [10005]
     # the oom_reaper could not reap; the group kill that reaches the victim again is not counted twice
     unable = kills_of(b"".join(lines) + b"[ 5720.0] oom_reaper: unable to reap pid:10005 (sleep)\n")
-    assert unable[0].reaped == {"pid": 10005, "comm": "sleep", "unable": True}
+    assert unable[0].reaped == {"pid": 10005, "comm": b"sleep", "unable": True}
     group = kills_of(b"".join(lines) + b"[ 5718.5] Tasks in /pymap-oomlog-fixture are going to be killed due to "
                      b"memory.oom.group set\n" + killed_line + killed_line.replace(b"10005 (sleep)", b"10007 (sh)"))
     assert len(group) == 1 and [member["pid"] for member in group[0].group_killed] == [10007]
@@ -453,7 +475,7 @@ def huge_report(rows):
 def peak_memory(rows):
     tracemalloc.start()
     try:
-        kills = list(oomlog.iter_kills(huge_report(rows), _raise_errors=True))
+        kills = list(oomlog.iter_kills(huge_report(rows), strict=True))
         return kills, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -469,24 +491,28 @@ def test_huge_table_is_capped_in_bounded_memory():
     assert kill.candidates_more == rows - oomlog.MAX_CANDIDATES
     kept = sorted((pid % 5003 for pid in range(1000, 1000 + rows)), reverse=True)[:oomlog.MAX_CANDIDATES]
     assert sorted((row.rss for row in kill.candidates), reverse=True) == kept  # the highest rows are kept
-    assert "%d more task" % kill.candidates_more in kill.why
-    assert "(%d more tasks)" % (rows - 3) in oomlog.format_kill(kill)
+    assert "%d more task" % kill.candidates_more in why(kill)
+    assert "(%d more tasks)" % (rows - 3) in text_of(kill)
+
+
+def chunks_of(data, size):
+    return (data[start:start + size] for start in range(0, len(data), size))
 
 
 def test_huge_lines_are_cut():
-    stream = io.BytesIO(b"a" * 300000 + b"\n" + b"[ 1.0] ok\n" + b"b" * 70000)
-    lines = list(oomlog.read_lines(stream, max_line=1000, chunk_size=4096))
+    data = b"a" * 300000 + b"\n" + b"[ 1.0] ok\n" + b"b" * 70000
+    lines = list(kernel_log.bounded_lines(chunks_of(data, 4096), max_line=1000))
     assert lines == [b"a" * 1000, b"[ 1.0] ok", b"b" * 1000]
     assert kills_of(b"x" * 5000000 + b"\n" + data_of("4.9-memcg-v1-child.dmesg.log"))[0].pid == 30412
 
 
 @given(st.binary(max_size=3000), st.integers(1, 64), st.integers(1, 300))
 @settings(max_examples=60, deadline=None)
-def test_read_lines_splits_as_bytes_do(data, chunk, limit):
+def test_bounded_lines_split_as_bytes_do(data, chunk, limit):
     expected = [line[:limit] for line in data.split(b"\n")]
     if expected and expected[-1] == b"":
         expected.pop()
-    assert list(oomlog.read_lines(io.BytesIO(data), max_line=limit, chunk_size=chunk)) == expected
+    assert list(kernel_log.bounded_lines(chunks_of(data, chunk), max_line=limit)) == expected
 
 
 # --- hostile logs: never an exception --------------------------------------------
@@ -502,18 +528,18 @@ NOISE = [b"usb 1-1: new high-speed USB device number 2 using xhci_hcd\n",
 @given(st.lists(st.binary(max_size=300), max_size=60))
 @settings(max_examples=150, deadline=None)
 def test_random_bytes_never_raise(lines):
-    for kill in oomlog.iter_kills(lines, _raise_errors=True):
-        json.dumps(kill.as_json())
-        oomlog.format_kill(kill)
+    for kill in oomlog.iter_kills(lines, strict=True):
+        json.dumps(oom_report.KillRecord(kill).json_objects())
+        text_of(kill)
 
 
 @given(st.lists(st.tuples(st.sampled_from(ALL_LINES), st.integers(0, 400), st.binary(max_size=8)), max_size=120))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_torn_and_garbled_fixture_lines_never_raise(pieces):
     lines = [line[:cut] + junk for line, cut, junk in pieces]  # cut anywhere, invalid UTF-8 glued on
-    for kill in oomlog.iter_kills(lines, _raise_errors=True):
-        json.dumps(kill.as_json())
-        oomlog.format_kill(kill)
+    for kill in oomlog.iter_kills(lines, strict=True):
+        json.dumps(oom_report.KillRecord(kill).json_objects())
+        text_of(kill)
 
 
 @given(st.sampled_from(LOGS), st.data())
@@ -525,7 +551,7 @@ def test_other_messages_between_the_lines_change_nothing(name, data):
         mixed.extend(data.draw(st.lists(st.sampled_from(NOISE), max_size=2)))
         mixed.append(line)
     expected = [kill.as_json() for kill in kills_of(data_of(name))]
-    assert [kill.as_json() for kill in oomlog.iter_kills(mixed, _raise_errors=True)] == expected
+    assert [kill.as_json() for kill in oomlog.iter_kills(mixed, strict=True)] == expected
 
 
 @given(st.sampled_from(LOGS), st.data())
@@ -534,10 +560,10 @@ def test_dropped_and_torn_lines_never_raise(name, data):
     lines = data_of(name).splitlines(keepends=True)
     kept = [line[:data.draw(st.integers(0, len(line)))] if data.draw(st.booleans()) else line
             for line in lines if data.draw(st.integers(0, 9))]
-    kills = list(oomlog.iter_kills(kept, _raise_errors=True))
+    kills = list(oomlog.iter_kills(kept, strict=True))
     assert len(kills) <= len(lines)
     for kill in kills:
-        kill.why
+        assert "could not be explained" not in why(kill)
 
 
 # pieces of every line the parser knows, put together at random
@@ -568,7 +594,7 @@ FRAGMENTS = [b"[ 12.345678] ", b"<4>", b"4,1,2,-;", b"12,1,2,-;", b"kern  :warn 
 @given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=8).map(b"".join), max_size=80))
 @settings(max_examples=300, deadline=None)
 def test_pieces_of_known_lines_never_raise(lines):
-    for kill in oomlog.iter_kills(lines, max_candidates=3, _raise_errors=True):
-        json.dumps(kill.as_json())
-        oomlog.format_kill(kill)
-        assert "could not be explained" not in kill.why
+    for kill in oomlog.iter_kills(lines, max_candidates=3, strict=True):
+        json.dumps(oom_report.KillRecord(kill).json_objects())
+        text_of(kill)
+        assert "could not be explained" not in why(kill)

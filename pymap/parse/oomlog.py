@@ -1,12 +1,13 @@
-"""OOM kills in a kernel log: who was killed, what for, and why that one.
+"""OOM kills in a kernel log: who was killed, in what scope, with which
+numbers, and how the kernel ranked the candidates.
 
 ``parse(lines)`` reads a kernel log, given as an iterable of lines (bytes),
 and returns one OomKill per process the OOM killer killed, in the log's
 order.  ``iter_kills(lines)`` does the same as a generator, in bounded
-memory; ``read_lines(stream)`` splits a binary file into lines of bounded
-length; ``format_kills(kills)`` renders them for people (a short block
-each); ``nothing_found(source)`` is the sentence for a log with no kill
-(the caller prints it and exits 0).  Nothing here raises on any input:
+memory.  Pure functions of the lines: reading the log is the source
+layer's (source.kernel_log_lines, source.log_file_lines), the words for
+people and the JSON Lines the report's (report/oom_report.py, which also
+says why the kernel chose the victim).  Nothing here raises on any input:
 lines it does not know are skipped, torn ones too.
 
 The log may come from any of the usual tools, with or without the kernel's
@@ -22,11 +23,18 @@ The log may come from any of the usual tools, with or without the kernel's
     kern.log, syslog       Dec  4 15:37:19 host kernel: [ 1234.567890] message
 
 Lines of other programs in a syslog or journal (a tag other than
-``kernel``, a /dev/kmsg facility other than 0) are skipped.  Bytes that are
-not UTF-8 are kept as ``\\xNN``, as dmesg shows them; /dev/kmsg's own
-``\\xNN`` escapes are undone (a record holding newlines is several lines).
+``kernel``, a /dev/kmsg or ``dmesg -r`` facility other than 0) are skipped.
+Names (the victim's comm, the table's names, cgroup paths) are bytes, as
+the log holds them (a comm may be any bytes); /dev/kmsg's own ``\\xNN``
+escapes are undone (a record holding newlines is several lines), and
+dmesg's (it writes unprintable bytes as ``\\xNN``) are kept as dmesg wrote
+them.  Other text (the message, the wall-clock time, gfp flags) is str,
+bytes that are not UTF-8 as lone surrogates ("surrogateescape").
 
-Schema: ``OomKill.as_json()``, one object per kill::
+Schema: an OomKill's attributes, one object per kill; ``as_json()`` gives
+them as a JSON-ready dict with the same keys, bytes decoded as UTF-8 with
+"surrogateescape" as pymap's JSON Lines hold them (the report adds
+"schema" and "why")::
 
     time            float | str | null   when the kill was logged: seconds since boot
                                          when the log has them ([ s.us ], /dev/kmsg),
@@ -35,7 +43,7 @@ Schema: ``OomKill.as_json()``, one object per kill::
     started         float | str | null   the same for the report's first line
     message         str | null           "Out of memory", "Memory cgroup out of memory",
                                          "Out of memory (oom_kill_allocating_task)" ...
-    pid, comm       int, str             the victim, as "Killed process PID (comm)" says
+    pid, comm       int, bytes           the victim, as "Killed process PID (comm)" says
     uid             int | null           the victim's UID (5.x line, summary, or its row)
     total_vm, anon_rss, file_rss, shmem_rss, pgtables
                     int | null           kB, from the "Killed process" line
@@ -49,19 +57,20 @@ Schema: ``OomKill.as_json()``, one object per kill::
                                          "mempolicy" (an older kernel's "Out of
                                          memory" kill is "system": it does not say
                                          whether a cpuset or mempolicy limited it)
-    cgroup          {"oom_memcg": str | null, "task_memcg": str | null}
+    cgroup          {"oom_memcg": bytes | null, "task_memcg": bytes | null}
                                          the memory cgroup whose limit was hit and the
                                          victim's (oom-kill: line, or 4.x "Task in X
                                          killed as a result of limit of Y")
-    cpuset, mems_allowed, nodemask   str | null
+    cpuset          bytes | null         the cpuset's name (4.x line, or the summary's)
+    mems_allowed, nodemask   str | null
     trigger         {"comm", "pid", "gfp_mask", "gfp_flags", "order",
-                     "oom_score_adj", "nodemask"} | null
+                     "oom_score_adj", "nodemask"} | null     (a Trigger; comm bytes)
                                          the task that invoked the OOM killer (pid from
                                          the dump_stack "CPU: n PID: p Comm: c" line)
     memcg           {"memory" | "memory+swap" | "kmem" | "swap":
                      {"usage_kb", "limit_kb", "failcnt"}}   a memory cgroup OOM's counters
     memory_stat     {name: int}          "Memory cgroup stats for /path:" (first block)
-    memory_stat_cgroup  str | null
+    memory_stat_cgroup  bytes | null
     memory_stat_unit    "kB" | "memory.stat" | null
                                          4.x prints "name:NKB" pairs (kB); 5.3+ prints
                                          memory.stat's lines (bytes, events as counts)
@@ -78,15 +87,16 @@ Schema: ``OomKill.as_json()``, one object per kill::
     candidates_total  int                rows the table had
     candidates_more   int                rows not kept (the table is capped: the
                                          highest-ranked rows are kept)
+                                         (Candidate objects; name bytes)
     kernel_score    int | null           4.x "Kill process PID (comm) score N": badness
                                          x 1000 / totalpages, as the kernel computed it
-    chosen          {"pid", "comm"} | null   4.x: the task chosen, when a child of it
+    chosen          {"pid", "comm"} | null   (comm bytes, here and below) 4.x: the task chosen, when a child of it
                                          was killed instead
     group_killed    [{"pid", "comm", "anon_rss", "file_rss", "shmem_rss"}]
                                          the rest of a memory.oom.group cgroup
     reaped          {"pid", "comm", "anon_rss", "file_rss", "shmem_rss"} |
                     {"pid", "comm", "unable": true} | null     the oom_reaper's line
-    why             str                  the explanation
+    group_cgroup    bytes | null         the memory.oom.group cgroup
     notes           [str]                what the log lacked
 
 Badness is the kernel's oom_badness(): rss + swapents + page tables in
@@ -104,7 +114,7 @@ reserved", which is the kernel's totalram_pages, plus "Total swap = SkB");
 for a cpuset or mempolicy OOM, the swap plus the present pages of the
 allowed nodes ("Node N ... present:XkB" lines).  When the log does not
 give it, candidates whose oom_score_adj is not 0 have no badness (null) and
-are ranked by points, and ``why`` says so.  Kernels before 5.9 clamped a
+are ranked by points (the report says so).  Kernels before 5.9 clamped a
 badness below 1 to 1, and 4.x took 3% off for CAP_SYS_ADMIN tasks: the log
 shows neither, the ranking here ignores both.
 
@@ -183,8 +193,8 @@ import heapq
 import re
 from collections import deque
 
-__all__ = ["OomKill", "Trigger", "Candidate", "parse", "iter_kills", "read_lines", "parse_file", "format_kill",
-           "format_kills", "nothing_found", "MAX_LINE", "MAX_CANDIDATES", "MISSING_HEADER"]
+__all__ = ["OomKill", "Trigger", "Candidate", "parse", "iter_kills", "json_text", "MAX_LINE", "MAX_CANDIDATES",
+           "MISSING_HEADER", "UNLIMITED_KB"]
 
 MAX_LINE = 16384  # longer lines are cut: two cgroup paths and a comm fit many times over
 MAX_CANDIDATES = 500
@@ -200,6 +210,7 @@ OOM_SCORE_ADJ_MIN = -1000
 MISSING_HEADER = ("the start of the kernel's report (\"invoked oom-killer\") is not in the log: the kernel "
                   "rate-limits its reports, or the log begins later")
 
+_NAMES = frozenset(("cpuset", "oom_memcg", "task_memcg"))  # the summary's fields that are names (bytes)
 _SCOPES = {"CONSTRAINT_NONE": "system", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
            "CONSTRAINT_MEMORY_POLICY": "mempolicy"}
 
@@ -222,7 +233,7 @@ _ISO_DMESG = re.compile(r"(?P<wall>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[.,]\d{1,9}(?:Z
 _DECODED_LEVEL = re.compile(
     r"(?P<facility>kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s{0,8}:"
     r"(?:emerg|alert|crit|err|warn|notice|info|debug)\s{0,8}: ")
-_PRIORITY = re.compile(r"<\d{1,4}>")
+_PRIORITY = re.compile(r"<(\d{1,4})>")
 _WALL_BRACKETS = re.compile(r"\[(?P<wall>[^\]]{0,64}?\d\d:\d\d:\d\d[^\]]{0,40})\] ?")
 _TIMESTAMP = re.compile(r"\[\s{0,12}(?P<time>\d{1,12}\.\d{1,9})\] ?")
 _CALLER = re.compile(r"\[\s{0,10}[TC]\d{1,10}\] ?")
@@ -262,56 +273,23 @@ _ZONE = re.compile(r"Node (\d{1,4}) [A-Za-z0-9_]{1,16} free:%skB .{0,2048}? pres
 _SUMMARY_TAIL = re.compile(r",task=(?P<task>.{0,96}),pid=\s{0,10}(?P<pid>\d{1,10}),uid=\s{0,10}(?P<uid>\d{1,10})$")
 
 
-def read_lines(stream, max_line=MAX_LINE, chunk_size=65536):
-    """The lines of a binary file object, each cut to ``max_line`` bytes
-    (the rest of a longer line is read and dropped, never held)."""
-    pending = b""
-    dropping = False
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            break
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                if not dropping:
-                    pending += chunk[start:start + max_line - len(pending)]
-                    dropping = len(pending) >= max_line
-                break
-            if not dropping:
-                pending += chunk[start:start + max(0, min(end - start, max_line - len(pending)))]
-            yield pending
-            pending = b""
-            dropping = False
-            start = end + 1
-    if pending:
-        yield pending
-
-
-def parse_file(path, max_candidates=MAX_CANDIDATES):
-    """parse() of a file's lines (``path`` str or bytes)."""
-    with open(path, "rb") as stream:
-        return parse(read_lines(stream), max_candidates)
-
-
 def parse(lines, max_candidates=MAX_CANDIDATES):
     """Every OOM kill in ``lines`` (an iterable of bytes, or of str), as a
     list of OomKill in the log's order."""
     return list(iter_kills(lines, max_candidates))
 
 
-def iter_kills(lines, max_candidates=MAX_CANDIDATES, _raise_errors=False):
+def iter_kills(lines, max_candidates=MAX_CANDIDATES, strict=False):
     """OomKill objects as the log yields them.  A kill is handed on once the
     oom_reaper's line for it has come, or a few more kills or many lines
-    later, or at the end.  ``_raise_errors`` is for the tests: a line the
-    parser fails on is otherwise skipped."""
+    later, or at the end.  ``strict`` is for the tests: a line the parser
+    fails on raises, where it is otherwise skipped."""
     parser = _Parser(max(1, int(max_candidates)))
     for raw in lines:
         try:
             parser.feed(raw)
         except Exception:  # noqa: BLE001 - no line may stop the reading of a log
-            if _raise_errors:
+            if strict:
                 raise
             parser.lines_failed += 1
         while parser.ready:
@@ -319,7 +297,7 @@ def iter_kills(lines, max_candidates=MAX_CANDIDATES, _raise_errors=False):
     try:
         parser.finish()
     except Exception:  # noqa: BLE001
-        if _raise_errors:
+        if strict:
             raise
     while parser.ready:
         yield parser.ready.popleft()
@@ -342,7 +320,7 @@ class Trigger:
         self.nodemask = nodemask
 
     def as_json(self):
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: json_text(getattr(self, name)) for name in self.__slots__}
 
 
 class Candidate:
@@ -362,7 +340,7 @@ class Candidate:
         self.pgtables_unit = None
         self.swapents = 0
         self.oom_score_adj = 0
-        self.name = ""
+        self.name = b""
         self.points = None
         self.badness = None
         self.victim = False
@@ -399,7 +377,7 @@ class Candidate:
         return (1, value if value is not None else 0, self.index)
 
     def as_json(self):
-        result = {name: getattr(self, name) for name in self.__slots__ if name != "index"}
+        result = {name: json_text(getattr(self, name)) for name in self.__slots__ if name != "index"}
         result["eligible"] = self.eligible
         return result
 
@@ -412,7 +390,7 @@ class OomKill:
              "shmem_rss", "pgtables", "oom_score_adj", "constraint", "scope", "cgroup", "cpuset", "mems_allowed",
              "nodemask", "trigger", "memcg", "memory_stat", "memory_stat_cgroup", "memory_stat_unit", "page_size",
              "totalpages", "totalpages_from", "candidates", "candidates_total", "candidates_more", "kernel_score",
-             "chosen", "group_killed", "reaped", "why", "notes")
+             "chosen", "group_cgroup", "group_killed", "reaped", "notes")
 
     def __init__(self):
         self.time = self.wall_time = self.started = None
@@ -471,13 +449,6 @@ class OomKill:
                 return row
         return None
 
-    @property
-    def why(self):
-        try:
-            return _explain(self)
-        except Exception:  # noqa: BLE001 - an explanation never stops a report
-            return "The log's numbers for this kill could not be explained."
-
     def note(self, text):
         if text not in self.notes and len(self.notes) < MAX_NOTES:
             self.notes.append(text)
@@ -491,11 +462,11 @@ class OomKill:
             elif key == "candidates":
                 value = [row.as_json() for row in value]
             elif key in ("memcg", "memory_stat", "cgroup"):
-                value = {name: dict(item) if isinstance(item, dict) else item for name, item in value.items()}
+                value = {name: _json_item(item) for name, item in value.items()}
             elif key in ("group_killed", "notes"):
-                value = [dict(item) if isinstance(item, dict) else item for item in value]
-            elif key in ("reaped", "chosen") and value is not None:
-                value = dict(value)
+                value = [_json_item(item) for item in value]
+            else:
+                value = _json_item(value)
             result[key] = value
         return result
 
@@ -503,10 +474,27 @@ class OomKill:
         return "OomKill(pid=%r, comm=%r, time=%r)" % (self.pid, self.comm, self.time)
 
 
+def _json_item(item):
+    if isinstance(item, dict):
+        return {name: json_text(value) for name, value in item.items()}
+    return json_text(item)
+
+
 # --- reading lines -----------------------------------------------------------
 
 def _decode(data):
-    return data.decode("utf-8", "backslashreplace")
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _raw(text):
+    """A name read from the log as the bytes the log held."""
+    return None if text is None else text.encode("utf-8", "surrogateescape")
+
+
+def json_text(value):
+    """Bytes as pymap's JSON holds them (UTF-8, other bytes as lone
+    surrogates); anything else as it is."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 def _messages(raw):
@@ -570,6 +558,8 @@ def _strip_prefixes(text):
         text = text[match.end():]
     match = _PRIORITY.match(text)
     if match:
+        if int(match.group(1)) >> 3:  # facility << 3 | level: a facility other than the kernel's
+            return None
         text = text[match.end():]
     match = _WALL_BRACKETS.match(text)
     if match:
@@ -714,7 +704,7 @@ class _Parser:
         elif text.startswith("Task in ") and " killed as a result of limit of " in text:
             report = self.open_report(time, wall)
             task, _, limit = text[8:].partition(" killed as a result of limit of ")
-            report.task_memcg, report.oom_memcg = task, limit
+            report.task_memcg, report.oom_memcg = _raw(task), _raw(limit)
             report.scope = "memcg"
         elif "Kill process " in text:
             match = _KILL_PROCESS.match(text)
@@ -724,7 +714,7 @@ class _Parser:
             self.reaper(text)
         elif text.startswith("Tasks in ") and text.endswith(" are going to be killed due to memory.oom.group set"):
             if self.last is not None:
-                self.last.group_cgroup = text[9:-len(" are going to be killed due to memory.oom.group set")]
+                self.last.group_cgroup = _raw(text[9:-len(" are going to be killed due to memory.oom.group set")])
         elif text.startswith("Out of memory and no killable processes"):
             if report is not None:
                 report.message = "skipped"
@@ -747,7 +737,7 @@ class _Parser:
         self.reset_sections()
         self.last = None
         report.started = time if time is not None else wall
-        report.trigger = Trigger(match.group("comm"), match.group("gfp"), match.group("flags"),
+        report.trigger = Trigger(_raw(match.group("comm")), match.group("gfp"), match.group("flags"),
                                  int(match.group("order")), int(match.group("adj")), match.group("nodemask"))
         if match.group("nodemask") not in (None, "(null)"):
             report.nodemask = match.group("nodemask")
@@ -774,7 +764,7 @@ class _Parser:
         elif " mems_allowed=" in text and " cpuset=" in text:
             match = _OLD_CPUSET.match(text)
             if match:
-                report.cpuset = match.group("cpuset")
+                report.cpuset = _raw(match.group("cpuset"))
                 report.mems_allowed = match.group("mems")
 
     def stats_start(self, report, text):
@@ -787,14 +777,14 @@ class _Parser:
         first = report.memory_stat_cgroup is None and not report.memory_stat
         if rest.endswith(":"):  # 5.3+: memory.stat's lines follow
             if first:
-                report.memory_stat_cgroup = rest[:-1] or None
+                report.memory_stat_cgroup = _raw(rest[:-1]) or None
                 report.memory_stat_unit = "memory.stat"
                 self.in_stats = True
             return
         pair = _OLD_STAT_PAIR.search(rest)
         if pair is None or not first:
             return  # 4.x prints a line for every cgroup under the one at its limit: the first is that one
-        report.memory_stat_cgroup = rest[:max(0, pair.start() - 1)] or None
+        report.memory_stat_cgroup = _raw(rest[:max(0, pair.start() - 1)]) or None
         report.memory_stat_unit = "kB"
         for name, value in _OLD_STAT_PAIR.findall(rest[pair.start():]):
             self.add_stat(report, name, int(value))
@@ -856,7 +846,7 @@ class _Parser:
         row.rss_shmem = values.get("rss_shmem")
         row.swapents = values.get("swapents", 0)
         row.oom_score_adj = values.get("oom_score_adj", 0)
-        row.name = match.group(match.lastindex)
+        row.name = _raw(match.group(match.lastindex))
         if "pgtables_bytes" in values:
             row.pgtables, row.pgtables_unit = values["pgtables_bytes"], "bytes"
         elif "nr_ptes" in values:
@@ -896,17 +886,17 @@ class _Parser:
         for key in ("nodemask", "cpuset", "mems_allowed", "oom_memcg", "task_memcg"):
             value = fields.get(key)
             if value is not None and value != "(null)":
-                setattr(report, key, value)
+                setattr(report, key, _raw(value) if key in _NAMES else value)
         if report.pid is None:
             report.pid = int(tail.group("pid"))
-            report.comm = tail.group("task")
+            report.comm = _raw(tail.group("task"))
         report.uid = int(tail.group("uid"))
 
     def kill_process(self, time, wall, match):
         """4.x: "Kill process PID (comm) score N or sacrifice child"."""
         report = self.open_report(time, wall)
         report.kernel_score = int(match.group("score"))
-        report.chosen = {"pid": int(match.group("pid")), "comm": match.group("comm")}
+        report.chosen = {"pid": int(match.group("pid")), "comm": _raw(match.group("comm"))}
         report.message = match.group("message")
         if match.group("message") and "cgroup" in match.group("message"):
             report.scope = "memcg"
@@ -915,7 +905,7 @@ class _Parser:
 
     def killed(self, time, wall, match):
         pid = int(match.group("pid"))
-        victim = {"pid": pid, "comm": match.group("comm"), "anon_rss": int(match.group("anon")),
+        victim = {"pid": pid, "comm": _raw(match.group("comm")), "anon_rss": int(match.group("anon")),
                   "file_rss": int(match.group("file")),
                   "shmem_rss": int(match.group("shmem")) if match.group("shmem") is not None else None}
         last = self.last
@@ -942,7 +932,7 @@ class _Parser:
         if report.message and "cgroup" in report.message:
             report.scope = report.scope or "memcg"
         report.pid = pid
-        report.comm = match.group("comm")
+        report.comm = victim["comm"]
         report.total_vm = int(match.group("total_vm"))
         report.anon_rss, report.file_rss, report.shmem_rss = victim["anon_rss"], victim["file_rss"], victim["shmem_rss"]
         if match.group("uid") is not None:
@@ -977,9 +967,9 @@ class _Parser:
         for kill, _ in self.finished:
             if kill.pid == pid and kill.reaped is None:
                 if unable:
-                    kill.reaped = {"pid": pid, "comm": match.group("comm"), "unable": True}
+                    kill.reaped = {"pid": pid, "comm": _raw(match.group("comm")), "unable": True}
                 else:
-                    kill.reaped = {"pid": pid, "comm": match.group("comm"), "anon_rss": int(match.group("anon")),
+                    kill.reaped = {"pid": pid, "comm": _raw(match.group("comm")), "anon_rss": int(match.group("anon")),
                                    "file_rss": int(match.group("file")), "shmem_rss": int(match.group("shmem"))}
                 return
 
@@ -1084,210 +1074,3 @@ def _finish(kill):
 
 def _swap_room(kb):
     return " without limit" if kb >= UNLIMITED_KB else " up to %d kB" % kb
-
-
-def _kb_text(kb):
-    return "unlimited" if kb >= UNLIMITED_KB else "%d kB" % kb
-
-
-def _task(row):
-    return "PID %d (%s)" % (row.pid, row.name)
-
-
-def _breakdown(row, kill):
-    parts = ["rss %d" % (row.rss or 0)]
-    pgtables = row.pgtables_pages(kill.page_size)
-    parts.append("page tables %d" % pgtables)
-    parts.append("swap %d" % (row.swapents or 0))
-    if row.oom_score_adj and kill.totalpages is not None:
-        parts.append("oom_score_adj %d x %d" % (row.oom_score_adj, kill.totalpages // 1000))
-    return " + ".join(parts)
-
-
-def _scope_text(kill):
-    if kill.scope == "memcg":
-        name = kill.oom_memcg or kill.memory_stat_cgroup
-        return "memory cgroup %s" % name if name else "a memory cgroup the log does not name"
-    if kill.scope == "cpuset":
-        return "cpuset %s (nodes %s)" % (kill.cpuset or "?", kill.mems_allowed or "?")
-    if kill.scope == "mempolicy":
-        return "the mempolicy's nodes (%s)" % (kill.nodemask or "?")
-    return "the whole system"
-
-
-def _explain(kill):
-    """Why this process: the highest badness in the scope, the runner-up
-    and the margin, whether oom_score_adj decided it."""
-    victim_name = "PID %s (%s)" % (kill.pid, kill.comm)
-    scope = _scope_text(kill)
-    if kill.message and "oom_kill_allocating_task" in kill.message:
-        return ("vm.oom_kill_allocating_task is set: the kernel killed %s, the task that was allocating, without "
-                "comparing badness." % victim_name)
-    rows = kill.candidates
-    eligible = [row for row in rows if row.eligible]
-    unkillable = len(rows) - len(eligible)
-    tail = []
-    if unkillable:
-        tail.append("%d task%s with oom_score_adj -1000 could not be chosen." % (
-            unkillable, "" if unkillable == 1 else "s"))
-    if kill.candidates_more:
-        tail.append("(%d more task%s in the table are not kept here.)" % (
-            kill.candidates_more, "" if kill.candidates_more == 1 else "s"))
-    if kill.group_killed or kill.group_more:
-        count = len(kill.group_killed) + kill.group_more
-        tail.append("memory.oom.group is set on %s: its %d other task%s were killed with it." % (
-            kill.group_cgroup, count, "" if count == 1 else "s"))
-    if not rows:
-        return " ".join(["The log has no task list for this kill (vm.oom_dump_tasks is 0, or the kernel's report "
-                         "was rate-limited or cut off), so the choice cannot be checked: the kernel kills the task "
-                         "with the highest badness (resident, swapped and page-table pages, plus oom_score_adj x "
-                         "totalpages / 1000) in %s." % scope] + tail)
-    victim = kill.victim_row()
-    sentences = []
-    adj_unknown = kill.totalpages is None and any(row.oom_score_adj for row in eligible)
-    if adj_unknown:
-        sentences.append("This log does not give totalpages (what oom_score_adj is scaled by), so tasks are ranked "
-                         "by their pages alone.")
-    chosen_pid = kill.chosen["pid"] if kill.chosen else kill.pid
-    top = eligible[0] if eligible else None
-    if victim is None and top is not None and top.pid == chosen_pid and chosen_pid != kill.pid:
-        victim_like = top
-    else:
-        victim_like = victim
-    if victim_like is None:
-        sentences.insert(0, "%s is not in the kernel's task list%s." % (
-            victim_name, " as kept here" if kill.candidates_more else ""))
-        if top is not None:
-            sentences.append("The highest there is %s with %s." % (_task(top), _score_text(top)))
-        return " ".join(sentences + tail)
-    if top is victim_like:
-        runner = next((row for row in eligible if row is not victim_like), None)
-        first = "%s had the highest badness in %s: %s" % (_task(victim_like), scope, _score_text(victim_like))
-        if victim_like.badness is not None:
-            first += " (%s)" % _breakdown(victim_like, kill)
-        if runner is None:
-            first += "; it was the only task that could be chosen."
-        else:
-            first += "; the runner-up, %s, had %s, %d less." % (
-                _task(runner), _score_text(runner), _value(victim_like) - _value(runner))
-        sentences.insert(0, first)
-        by_points = max(eligible, key=lambda row: (row.points or 0, row.index))
-        if by_points is not victim_like and not adj_unknown:
-            sentences.append("oom_score_adj decided it: by pages alone %s had more (%d against %d)." % (
-                _task(by_points), by_points.points or 0, victim_like.points or 0))
-        elif runner is not None and victim_like.oom_score_adj != runner.oom_score_adj and not adj_unknown \
-                and victim_like.badness is not None and runner.badness is not None:
-            difference = (victim_like.oom_score_adj - runner.oom_score_adj) * (kill.totalpages // 1000)
-            if difference > 0:
-                sentences.append("oom_score_adj widened the margin by %d." % difference)
-        if kill.chosen and kill.chosen["pid"] != kill.pid:
-            sentences.append("The kernel chose %s (score %s) and, as kernels before 5.1 did, killed its child %s, "
-                             "which has memory of its own, instead." % (
-                                 _task(victim_like), kill.kernel_score, victim_name))
-        if kill.totalpages_from and not kill.totalpages_exact and any(row.oom_score_adj for row in eligible):
-            sentences.append("totalpages %d is %s." % (kill.totalpages, kill.totalpages_from))
-        return " ".join(sentences + tail)
-    sentences.insert(0, "%s was not the highest by the table's numbers: %s had %s, %s %s." % (
-        victim_name, _task(top), _score_text(top), victim_name, _score_text(victim_like)))
-    if kill.chosen and kill.chosen["pid"] != kill.pid:
-        sentences.append("The kernel chose %s (score %s) and killed its child %s instead." % (
-            "PID %d (%s)" % (kill.chosen["pid"], kill.chosen["comm"]), kill.kernel_score, victim_name))
-    elif adj_unknown:
-        sentences.append("oom_score_adj may account for it.")
-    else:
-        sentences.append("The table is a snapshot taken while the kernel chose; a task marked to die first "
-                         "(swapoff, KSM) or already being killed changes the choice.")
-    return " ".join(sentences + tail)
-
-
-def _value(row):
-    return row.badness if row.badness is not None else (row.points or 0)
-
-
-def _score_text(row):
-    if row.badness is not None:
-        return "badness %d" % row.badness
-    return "%d pages" % (row.points or 0)
-
-
-# --- for people --------------------------------------------------------------
-
-def _time_text(value):
-    if value is None:
-        return "(no time)"
-    if isinstance(value, float):
-        return "%.6f s after boot" % value
-    return str(value)
-
-
-def _counter_text(name, counter):
-    return "%s %d kB of %s (failcnt %d)" % (name, counter["usage_kb"], _kb_text(counter["limit_kb"]),
-                                             counter["failcnt"])
-
-
-def format_kill(kill, top=3):
-    """A short block of text about one kill (lines end with a newline)."""
-    lines = []
-    when = _time_text(kill.time)
-    if kill.wall_time and kill.wall_time != kill.time:
-        when += " (%s)" % kill.wall_time
-    lines.append("OOM kill at %s, %s%s" % (when, _scope_text(kill),
-                                            ", %s" % kill.constraint if kill.constraint else ""))
-    victim = "  killed   PID %s (%s)" % (kill.pid, kill.comm)
-    if kill.uid is not None:
-        victim += " uid %d" % kill.uid
-    if kill.oom_score_adj is not None:
-        victim += ", oom_score_adj %d" % kill.oom_score_adj
-    figures = [("total-vm", kill.total_vm), ("anon-rss", kill.anon_rss), ("file-rss", kill.file_rss),
-               ("shmem-rss", kill.shmem_rss), ("pgtables", kill.pgtables)]
-    shown = ["%s %d kB" % (name, value) for name, value in figures if value is not None]
-    if shown:
-        victim += ": " + ", ".join(shown)
-    lines.append(victim)
-    if kill.trigger is not None:
-        trigger = kill.trigger
-        text = "  trigger  %s" % trigger.comm
-        if trigger.pid is not None:
-            text += " (PID %d)" % trigger.pid
-        text += " gfp_mask=%s%s order=%d oom_score_adj=%d" % (
-            trigger.gfp_mask, "(%s)" % trigger.gfp_flags if trigger.gfp_flags else "", trigger.order,
-            trigger.oom_score_adj)
-        lines.append(text)
-    if kill.oom_memcg and kill.task_memcg and kill.oom_memcg != kill.task_memcg:
-        lines.append("  cgroup   limit of %s; the victim in %s" % (kill.oom_memcg, kill.task_memcg))
-    elif kill.oom_memcg or kill.task_memcg:
-        lines.append("  cgroup   %s%s" % (kill.oom_memcg or kill.task_memcg,
-                                         "" if kill.oom_memcg else " (the victim's)"))
-    if kill.memcg:
-        lines.append("  usage    " + "; ".join(_counter_text(name, counter) for name, counter in kill.memcg.items()))
-    lines.append("  why      " + kill.why)
-    ranked = kill.candidates[:top]
-    if ranked:
-        lines.append("  %8s %8s %6s %6s %6s %8s  %s" % ("badness", "rss", "pgtab", "swap", "adj", "pid", "name"))
-        for row in ranked:
-            lines.append("  %8s %8d %6d %6d %6d %8d  %s%s" % (
-                row.badness if row.badness is not None else "-", row.rss or 0, row.pgtables_pages(kill.page_size),
-                row.swapents or 0, row.oom_score_adj, row.pid, row.name, "  <- killed" if row.victim else ""))
-        more = kill.candidates_total - len(ranked)
-        if more > 0:
-            lines.append("  (%d more task%s)" % (more, "" if more == 1 else "s"))
-    if kill.reaped is not None:
-        if kill.reaped.get("unable"):
-            lines.append("  reaper   unable to reap PID %d" % kill.reaped["pid"])
-        else:
-            lines.append("  reaper   reaped PID %d: now anon-rss %d kB, file-rss %d kB, shmem-rss %d kB" % (
-                kill.reaped["pid"], kill.reaped["anon_rss"], kill.reaped["file_rss"], kill.reaped["shmem_rss"]))
-    for note in kill.notes:
-        lines.append("  note     " + note)
-    return "\n".join(lines) + "\n"
-
-
-def format_kills(kills):
-    """Every kill's block, a blank line between them."""
-    return "\n".join(format_kill(kill) for kill in kills)
-
-
-def nothing_found(source=None):
-    """What to say when a log holds no OOM kill (the caller prints it and
-    exits 0)."""
-    return "no OOM kill found in %s\n" % (source if source else "the log")
