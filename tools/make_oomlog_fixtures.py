@@ -7,7 +7,7 @@ consistent numbers, rendered as each tool prints the kernel log.
 Each scenario is a list of (level, message) as printk would store them
 (``report()`` below follows dump_header(), dump_tasks(), dump_oom_summary()
 and oom_kill_process() of that kernel, the format strings quoted in
-pymap/oomlog.py); a renderer adds the prefixes of one tool:
+pymap/parse/oomlog.py); a renderer adds the prefixes of one tool:
 
     dmesg            [%5lu.%06lu] message
     dmesg -T         [%a %b %e %H:%M:%S %Y] message

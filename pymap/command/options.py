@@ -22,7 +22,11 @@ the exclusion messages write them: "-x", "--json"), ``snapshot`` (whether
 """
 
 __all__ = ["OPTIONS", "OPTION_BY_KEY", "REQUEST_FIELDS", "SHORT_OPTIONS", "long_options", "usage_text",
-           "build_parser", "LongOption", "GetoptError", "getopt_long", "Request"]
+           "build_parser", "LongOption", "GetoptError", "getopt_long", "Request", "NO_ARGUMENT", "REQUIRED_ARGUMENT",
+           "OPTIONAL_ARGUMENT"]
+
+# getopt_long's has_arg values (getopt.h)
+NO_ARGUMENT, REQUIRED_ARGUMENT, OPTIONAL_ARGUMENT = 0, 1, 2
 
 
 class OptionSpec:
@@ -37,13 +41,14 @@ class OptionSpec:
     more each time, "store": the argument as given, "text": the argument as
     a str, or one the command line carries out at once: "help", "version",
     "range", "warn"), and ``default``, the field's value when the option is
-    not given."""
+    not given; ``optional`` says its argument may be left out (getopt's
+    optional_argument: given only as --long=ARG; --long alone stores None)."""
 
     __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "more", "dest",
-                 "action", "default")
+                 "action", "default", "optional")
 
     def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, more=(),
-                 dest=None, action=None, default=None):
+                 dest=None, action=None, default=None, optional=False):
         self.short = short
         self.long = long
         self.metavar = metavar
@@ -56,6 +61,14 @@ class OptionSpec:
         self.dest = dest
         self.action = action
         self.default = default
+        self.optional = optional
+
+    @property
+    def has_arg(self):
+        """getopt_long's has_arg for it."""
+        if self.metavar is None:
+            return NO_ARGUMENT
+        return OPTIONAL_ARGUMENT if self.optional else REQUIRED_ARGUMENT
 
     @property
     def key(self):
@@ -190,6 +203,14 @@ OPTIONS = (
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "and show the OOM killer's view (as JSON with --json).", pymap_only=True,
                brief="explain pmap's, smaps' and status' figures"),
+    OptionSpec(None, "oom-report", "file",
+               "Explain each OOM kill in the kernel log: when, in what scope (the system, a memory cgroup and "
+               "its limit, a cpuset), the victim's RSS as anon + file + shmem, its badness against the other "
+               "tasks and why the kernel chose it, the cgroup's memory.stat. The log is the running kernel's "
+               "(/dev/kmsg, else the output of dmesg), or FILE given as --oom-report=FILE (a saved dmesg, "
+               "journalctl -k or kern.log; - for standard input). As JSON Lines with --json.",
+               pymap_only=True, dest="oom_log", action="store", optional=True,
+               brief="explain the OOM kills in the kernel log (or file)"),
 )
 
 
@@ -270,11 +291,10 @@ def long_options(compat):
     for name in pmap_order:
         spec = by_name[name]
         if available(spec, compat):
-            result.append(LongOption(name.encode(), spec.metavar is not None, spec.short))
+            result.append(LongOption(name.encode(), spec.has_arg, spec.short))
     for spec in OPTIONS:
         if spec.pymap_only:
-            result.append(LongOption(spec.long.encode(), spec.metavar is not None, "--" + spec.long,
-                                     exact_only=True))
+            result.append(LongOption(spec.long.encode(), spec.has_arg, "--" + spec.long, exact_only=True))
     _LONG_OPTIONS[compat.has_kernel_names] = result
     return result
 
@@ -313,7 +333,8 @@ def usage_text(program, compat, translate=None):
 
 def own_option_line(spec):
     """A line of --help for one of pymap's own options, in pmap's layout."""
-    flags = "     --%s" % spec.long + ("=<%s>" % spec.metavar if spec.metavar else "")
+    flags = "     --%s" % spec.long + ("[=<%s>]" if spec.optional else "=<%s>") % spec.metavar if spec.metavar \
+        else "     --%s" % spec.long
     return ("%-29s%s" % (flags, spec.brief)).encode("ascii")
 
 
@@ -367,6 +388,8 @@ def build_parser():
             kwargs["action"] = "store_true"
         else:
             kwargs["metavar"] = spec.metavar.upper()
+            if spec.optional:
+                kwargs["nargs"] = "?"
         parser.add_argument(*flags, **kwargs)
     parser.add_argument("pids", nargs="*", metavar="PID", help="process IDs (also /proc/PID)")
     return parser
@@ -382,9 +405,11 @@ def build_parser():
 
 
 class LongOption:
-    """One long option.  ``key`` is what getopt_long returns for it (the
-    short option letter).  ``exact_only`` options are matched only when
-    spelled in full, so they never make a pmap abbreviation ambiguous."""
+    """One long option.  ``has_arg`` is getopt_long's (NO_ARGUMENT,
+    REQUIRED_ARGUMENT, OPTIONAL_ARGUMENT; a bool is no or required).
+    ``key`` is what getopt_long returns for it (the short option letter).
+    ``exact_only`` options are matched only when spelled in full, so they
+    never make a pmap abbreviation ambiguous."""
 
     __slots__ = ("name", "has_arg", "key", "exact_only")
 
@@ -496,6 +521,8 @@ def _long_option(program, argv, index, text, longopts):
         if not found.has_arg:
             raise GetoptError(b"%s: option '%s%s' doesn't allow an argument\n", (program, b"--", found.name))
         return found, value, index
+    if found.has_arg == OPTIONAL_ARGUMENT:
+        return found, None, index  # (the next argument is never taken: it is an operand)
     if found.has_arg:
         if index < len(argv):
             return found, argv[index], index + 1
