@@ -23,7 +23,8 @@ The log may come from any of the usual tools, with or without the kernel's
     kern.log, syslog       Dec  4 15:37:19 host kernel: [ 1234.567890] message
 
 Lines of other programs in a syslog or journal (a tag other than
-``kernel``, a /dev/kmsg or ``dmesg -r`` facility other than 0) are skipped.
+``kernel``, a /dev/kmsg, ``dmesg -x`` or syslog(2) facility other than
+``kern``) are skipped.
 Names (the victim's comm, the table's names, cgroup paths) are bytes, as
 the log holds them (a comm may be any bytes); /dev/kmsg's own ``\\xNN``
 escapes are undone (a record holding newlines is several lines), and

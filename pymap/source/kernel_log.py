@@ -20,9 +20,11 @@ LOG_LINE_MAX = 16384
 # buffer too small for the record; CONSOLE_EXT_LOG_MAX is 8 KiB
 KMSG_RECORD_MAX = 1 << 16
 # the fallback when /dev/kmsg cannot be read (a container without it, an
-# older kernel): dmesg reads the log through syslog(2) there; -r keeps the
-# facility, so that user space's messages are told from the kernel's
-DMESG = (b"dmesg", b"-r")
+# older kernel): dmesg reads the log through syslog(2) there.  -x shows each
+# message's facility, so that what user space wrote to /dev/kmsg (made
+# facility "user" by the kernel, whatever it claims) is not taken for the
+# kernel's report (-r shows the level alone)
+DMESG = (b"dmesg", b"-x")
 _STDIN = b"-"
 _FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFCHR = 0o170000, 0o100000, 0o040000, 0o020000
