@@ -63,6 +63,7 @@ def test_text_names_each_victim_with_the_kernels_rss_split(name):
     blocks = [block for block in text.split("\n\n") if block]
     if not expected:
         assert text == "no OOM kill found in %s\n" % fixture(name)
+        assert pymap("--oom-report=" + fixture(name), "-q") == (0, b"", b"")
         return
     assert len(blocks) == len(expected)
     for block, (pid, comm, anon, file, shmem) in zip(blocks, expected):

@@ -23,7 +23,7 @@ then every key of OomKill.as_json() (parse/oomlog.py's docstring: "pid",
 "candidates" with each row's badness ...), then "why", the explanation.
 After the kills, unless -q: {"schema": 3, "log": NAME, "kills": N}, so that
 a log without a kill says so in JSON too (as text: "no OOM kill found in
-NAME").
+NAME", also left out by -q).
 """
 
 import time
@@ -340,8 +340,8 @@ class KillRecord(Record):
 
 class LogEnd(Record):
     """The end of the log ``name`` (bytes; ``live``: the running kernel's):
-    as text, a line when it held no kill; as JSON, unless ``quiet``, an
-    object with the log's name and the number of kills."""
+    as text, a line when it held no kill; as JSON, an object with the log's
+    name and the number of kills; nothing with ``quiet`` (-q)."""
 
     def __init__(self, name, kills, live=False, quiet=False):
         self.name = name
@@ -350,7 +350,7 @@ class LogEnd(Record):
         self.quiet = quiet
 
     def text(self, context):
-        if self.kills:
+        if self.kills or self.quiet:
             return b""
         name = context.report_name(self.name)
         return b"no OOM kill found in %s\n" % (b"the kernel log (%s)" % name if self.live else name)
