@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
 from pymap.command.cli import run_captured
+from pymap.source import FILES, kernel_log
 from tests.support import ROOT, TIMEOUT
 from tests.support import livetools
 from tests.test_oomlog import FIXTURES, LOGS, REAL, data_of, reports
@@ -249,3 +251,72 @@ def test_a_line_larger_than_the_memory_allowed_streams_through():
     assert result.returncode == 0 and result.stderr == b""
     assert [json.loads(line)["pid"] for line in result.stdout.splitlines()] == [
         int(pid) for pid in re.findall(rb"Killed process (\d+) ", report)]
+
+
+# --- the running kernel's log, with the fallback's command stood in for --------------
+
+@pytest.fixture()
+def no_kmsg(monkeypatch):
+    """/dev/kmsg stood in for by /dev/null, a character device that is not
+    the kernel's log (as a container may bind it): pymap must take dmesg."""
+    monkeypatch.setattr(FILES[b"kmsg"], "path", b"/dev/null")
+    return monkeypatch
+
+
+def test_the_fallback_reads_what_dmesg_prints(no_kmsg):
+    name = "5.15-memcg-v2-group.dmesg-x.log"
+    no_kmsg.setattr(kernel_log, "DMESG", (b"cat", os.fsencode(fixture(name))))
+    status, output, errors = pymap("--oom-report", "--json")
+    assert (status, errors) == (0, b"")
+    objects = [json.loads(line) for line in output.splitlines()]
+    assert [kill["pid"] for kill in objects[:-1]] == [pid for pid, *_ in expected_kills(name)]
+    assert objects[-1] == {"schema": 3, "log": "dmesg", "kills": len(expected_kills(name))}
+    # the text is the file's, but for the clock time a live log's times stand for
+    live = pymap("--oom-report", "-q")[1]
+    assert re.findall(rb" \(about \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)", live)
+    assert re.sub(rb" \(about [^)]*\)", b"", live) == pymap("--oom-report=" + fixture(name), "-q")[1]
+
+
+def test_when_dmesg_fails_too_one_line_says_both(no_kmsg):
+    no_kmsg.setattr(kernel_log, "DMESG", (b"sh", b"-c", b"echo 'dmesg: read kernel buffer failed: Operation not "
+                                                        b"permitted' >&2; echo 'and more' >&2; exit 1"))
+    assert pymap("--oom-report") == (1, b"", b"pymap: dmesg: read kernel buffer failed: Operation not permitted "
+                                             b"(/dev/null: not the kernel's log device)\n")
+    no_kmsg.setattr(kernel_log, "DMESG", (b"/nonexistent/dmesg",))
+    assert pymap("--oom-report") == (1, b"", b"pymap: dmesg: No such file or directory (/dev/null: not the "
+                                             b"kernel's log device)\n")
+    # kills read before dmesg fails are shown, then the failure
+    log = os.fsencode(fixture(REAL + ".dmesg.log"))
+    no_kmsg.setattr(kernel_log, "DMESG", (b"sh", b"-c", b"cat \"$0\"; exit 3", log))
+    status, output, errors = pymap("--oom-report", "--json")
+    assert status == 1 and errors == b"pymap: dmesg: exit status 3 (/dev/null: not the kernel's log device)\n"
+    assert [json.loads(line)["pid"] for line in output.splitlines()] == [10005, 10006, 10014]
+
+
+def test_a_non_blocking_standard_input_is_waited_on():
+    """A pipe handed over non-blocking (EAGAIN while its writer has not
+    written yet) is not the end of the log."""
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(read_end, fcntl.F_SETFL, fcntl.fcntl(read_end, fcntl.F_GETFL) | os.O_NONBLOCK)
+    child = subprocess.Popen([sys.executable, "-m", "pymap", "--oom-report=-", "--json"], stdin=read_end,
+                             stdout=subprocess.PIPE, cwd=ROOT, env=livetools.base_environ())
+    os.close(read_end)
+    try:
+        # wait until it waits on the pipe (or has ended, which is the failure)
+        deadline = time.monotonic() + TIMEOUT
+        while child.poll() is None and time.monotonic() < deadline:
+            with open("/proc/%d/stat" % child.pid, "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+            with open("/proc/%d/wchan" % child.pid, "rb") as handle:
+                waiting = handle.read()
+            if state == b"S" and (b"select" in waiting or b"poll" in waiting or b"pipe_read" in waiting):
+                break
+            time.sleep(0.01)
+        os.write(write_end, data_of("4.9-memcg-v1-child.dmesg.log"))
+    finally:
+        os.close(write_end)
+    output = child.communicate(timeout=TIMEOUT)[0]
+    assert child.returncode == 0
+    assert [json.loads(line).get("pid") for line in output.splitlines()] == [30412, None]

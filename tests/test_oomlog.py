@@ -324,6 +324,22 @@ def test_text_lines_read_as_bytes_are():
     assert [kill.pid for kill in oomlog.parse(log)] == [2210]
 
 
+def test_a_log_that_fails_half_way_hands_on_its_kills_then_the_error():
+    class Broken(Exception):
+        pass
+
+    def failing(lines):
+        yield from lines
+        raise Broken()
+
+    lines = data_of(REAL + ".dmesg.log").splitlines(keepends=True)
+    found = []
+    with pytest.raises(Broken):
+        for kill in oomlog.iter_kills(failing(lines), strict=True):
+            found.append(kill.pid)
+    assert found == [10005, 10006, 10014]  # (held for the oom_reaper's lines, still handed on)
+
+
 def test_no_oom_gives_no_kill():
     assert kills_of(data_of("no-oom.dmesg.log")) == []
     assert oomlog.parse([]) == []

@@ -284,9 +284,20 @@ def iter_kills(lines, max_candidates=MAX_CANDIDATES, strict=False):
     """OomKill objects as the log yields them.  A kill is handed on once the
     oom_reaper's line for it has come, or a few more kills or many lines
     later, or at the end.  ``strict`` is for the tests: a line the parser
-    fails on raises, where it is otherwise skipped."""
+    fails on raises, where it is otherwise skipped.  When ``lines`` itself
+    raises (a log whose reading fails half-way), the kills read until then
+    are handed on first, then the error is raised again."""
     parser = _Parser(max(1, int(max_candidates)))
-    for raw in lines:
+    failure = None
+    iterator = iter(lines)
+    while True:
+        try:
+            raw = next(iterator)
+        except StopIteration:
+            break
+        except Exception as error:  # noqa: BLE001 - raised again below, once what was read is handed on
+            failure = error
+            break
         try:
             parser.feed(raw)
         except Exception:  # noqa: BLE001 - no line may stop the reading of a log
@@ -302,6 +313,8 @@ def iter_kills(lines, max_candidates=MAX_CANDIDATES, strict=False):
             raise
     while parser.ready:
         yield parser.ready.popleft()
+    if failure is not None:
+        raise failure
 
 
 # --- the objects -----------------------------------------------------------

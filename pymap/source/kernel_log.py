@@ -11,7 +11,8 @@ import os
 from ..errors import UnreadableFile
 from . import FILES, READ_CHUNK
 
-__all__ = ["KernelLog", "kernel_log", "log_file", "bounded_lines", "DMESG", "LOG_LINE_MAX", "KMSG_RECORD_MAX"]
+__all__ = ["KernelLog", "kernel_log", "log_file", "bounded_lines", "DMESG", "LOG_LINE_MAX", "KMSG_RECORD_MAX",
+           "KMSG_DEVICE"]
 
 # a line of a log is kept up to this many bytes (the rest is read and
 # dropped): a kernel message is at most 1 KiB, 8 KiB escaped in /dev/kmsg
@@ -25,6 +26,8 @@ KMSG_RECORD_MAX = 1 << 16
 # facility "user" by the kernel, whatever it claims) is not taken for the
 # kernel's report (-r shows the level alone)
 DMESG = (b"dmesg", b"-x")
+# /dev/kmsg's device number (drivers/char/mem.c)
+KMSG_DEVICE = (1, 11)
 _STDIN = b"-"
 _FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFCHR = 0o170000, 0o100000, 0o040000, 0o020000
@@ -57,15 +60,18 @@ def _log_error(name, exc):
 
 
 def _read_log(fd, name, want):
-    """One os.read of a log; None at the end of what there is (a
-    non-blocking descriptor with nothing more)."""
+    """One os.read of a log file or pipe (b"" at its end).  A pipe left
+    non-blocking by whoever passed it (standard input) is waited on, not
+    taken for ended."""
     while True:
         try:
             return os.read(fd, want)
         except InterruptedError:
             continue
         except BlockingIOError:
-            return None
+            import select
+
+            select.select([fd], [], [])
         except OSError as exc:
             raise _log_error(name, exc) from None
 
@@ -143,7 +149,10 @@ def kernel_log(environ=None):
         reason = _log_error(kind.path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, "invalid path"))
         return _dmesg(environ, reason.message.decode("utf-8", "surrogateescape"))
     try:
-        is_device = os.fstat(fd).st_mode & _S_IFMT == _S_IFCHR  # a character device, as the kernel makes it
+        status = os.fstat(fd)
+        # the kernel's own device (mem's minor 11), not a stand-in (a container's /dev/null)
+        is_device = status.st_mode & _S_IFMT == _S_IFCHR and (os.major(status.st_rdev), os.minor(status.st_rdev)) \
+            == KMSG_DEVICE
     except OSError:
         is_device = False
     if not is_device:
