@@ -98,6 +98,12 @@ def test_json_has_an_object_per_kill_then_the_count(name):
             assert kill["constraint"] == re.search(r"constraint=(\w+)", summary).group(1)
         assert sorted(row["pid"] for row in kill["candidates"]) == sorted(row["pid"] for row in report["table"] or [])
         assert isinstance(kill["why"], str) and kill["why"]
+        invoked = report["invoked"]
+        if invoked is not None:
+            assert (kill["trigger"]["comm"], kill["trigger"]["gfp_mask"], kill["trigger"]["order"]) == (
+                invoked.group(1), invoked.group(2), int(invoked.group(4)))
+        else:
+            assert kill["trigger"] is None
     # -q leaves out the count
     quiet = pymap("--oom-report=" + fixture(name), "--json", "-q")[1]
     assert quiet.splitlines() == output.splitlines()[:-1]

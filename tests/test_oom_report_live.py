@@ -10,6 +10,7 @@ here with this file's own pattern), the oom_score_adj each child was
 given and its /proc/PID/status before the kill.
 """
 
+import calendar
 import contextlib
 import json
 import os
@@ -104,6 +105,11 @@ def joining(cgroup, adj):
     return enter
 
 
+def read_comm(pid):
+    with open("/proc/%d/comm" % pid, "rb") as handle:
+        return handle.read().rstrip(b"\n")
+
+
 def oom_kills(cgroup):
     with open(os.path.join(cgroup, "memory.oom_control")) as handle:
         return int(re.search(r"^oom_kill (\d+)$", handle.read(), re.M).group(1))
@@ -160,16 +166,15 @@ def test_a_real_oom_kill_is_named_with_the_kernels_numbers(monkeypatch):
             try:
                 before = oom_kills(cgroup)
                 children["sleep"] = subprocess.Popen(["sleep", "600"], preexec_fn=joining(cgroup, ADJ["sleep"]),
-                                                     stdin=subprocess.DEVNULL)
+                                                     stdin=subprocess.DEVNULL, env=livetools.base_environ())
                 holder = ("import sys, time\nheld = bytearray(%d << 20)\nfor i in range(0, len(held), 4096): "
                           "held[i] = 1\nsys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(600)" % HOLDER_MIB)
                 children["holder"] = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE,
-                                                      stdin=subprocess.DEVNULL,
+                                                      stdin=subprocess.DEVNULL, env=livetools.base_environ(),
                                                       preexec_fn=joining(cgroup, ADJ["holder"]))
                 assert children["holder"].stdout.readline() == b"ready\n"
                 livetools.wait_asleep(children["sleep"].pid)
-                comms = {name: open("/proc/%d/comm" % child.pid, "rb").read().rstrip(b"\n")
-                         for name, child in children.items()}
+                comms = {name: read_comm(child.pid) for name, child in children.items()}
                 status = {name: status_kb(child.pid) for name, child in children.items()}
                 # the writer fills a file on a tmpfs of its own mount namespace: tmpfs pages are
                 # charged to the cgroup and are in no process's RSS, and go with the namespace
@@ -177,6 +182,7 @@ def test_a_real_oom_kill_is_named_with_the_kernels_numbers(monkeypatch):
                         "count=%d" % (mountpoint, mountpoint, FILL))
                 children["writer"] = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", fill],
                                                       preexec_fn=joining(cgroup, 0), stdin=subprocess.DEVNULL,
+                                                      env=livetools.base_environ(),
                                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 children["writer"].wait(TIMEOUT)
                 kills = oom_kills(cgroup) - before
@@ -197,7 +203,8 @@ def test_a_real_oom_kill_is_named_with_the_kernels_numbers(monkeypatch):
         os.rmdir(mountpoint)  # (the tmpfs was mounted in the writer's namespace only)
 
     # the kernel's own lines, as dmesg prints them, after the marker
-    dmesg = subprocess.run(["dmesg"], capture_output=True, check=True, timeout=TIMEOUT).stdout
+    dmesg = subprocess.run(["dmesg"], capture_output=True, check=True, timeout=TIMEOUT,
+                           env=livetools.base_environ()).stdout
     dmesg = dmesg[dmesg.index(marker):]
     lines = {int(match.group(1)): match for match in KILLED.finditer(dmesg) if int(match.group(1)) in pids}
     assert set(lines) == set(killed)
@@ -210,7 +217,15 @@ def test_a_real_oom_kill_is_named_with_the_kernels_numbers(monkeypatch):
     # the first victim: the sleep, whose oom_score_adj of 900 outweighs the holder's 24 MiB
     first = events[0]
     assert killed[first["pid"]] == "sleep"
-    assert "oom_score_adj decided it" in subprocess_text_block(first["pid"])
+    block = subprocess_text_block(first["pid"])
+    assert "oom_score_adj decided it" in block
+    # the clock time the kernel's time stamp stands for, as dmesg -T tells it (both from the time since boot)
+    stamped = subprocess.run(["dmesg", "-T"], capture_output=True, check=True, timeout=TIMEOUT,
+                             env=livetools.base_environ(TZ="UTC")).stdout
+    clock = re.search(rb"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\] [^\n]*Killed process %d " % first["pid"], stamped)
+    about = re.search(r"OOM kill at [\d.]+ s after boot \(about (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\)", block)
+    assert abs(calendar.timegm(time.strptime(clock.group(1).decode(), "%a %b %d %H:%M:%S %Y"))
+               - calendar.timegm(time.strptime(about.group(1), "%Y-%m-%d %H:%M:%S"))) <= 2
     for event in events:
         name = killed[event["pid"]]
         for key in ("pid", "comm", "cgroup", "constraint", "anon_rss", "file_rss", "shmem_rss", "candidates"):
@@ -243,7 +258,7 @@ def test_a_real_oom_kill_is_named_with_the_kernels_numbers(monkeypatch):
 
 def subprocess_text_block(pid):
     """pymap --oom-report's text block of the kill of ``pid`` (the last one)."""
-    result = livetools.run_pymap(["--oom-report"], name="pymap", environ=livetools.base_environ("C.UTF-8"))
+    result = livetools.run_pymap(["--oom-report"], name="pymap", environ=livetools.base_environ("C.UTF-8", TZ="UTC"))
     blocks = [block for block in result.stdout.decode().split("\n\n") if "  killed   PID %d " % pid in block]
     assert blocks
     return blocks[-1]

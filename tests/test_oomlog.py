@@ -340,6 +340,21 @@ def test_a_log_that_fails_half_way_hands_on_its_kills_then_the_error():
     assert found == [10005, 10006, 10014]  # (held for the oom_reaper's lines, still handed on)
 
 
+def test_a_log_without_times_or_totalpages():
+    # no time stamp at all: the kill has no time
+    bare = re.sub(rb"(?m)^\[[ \d.]+\] ", b"", data_of(REAL + ".dmesg.log"))
+    kill = kills_of(bare)[0]
+    assert kill.time is None and text_of(kill).startswith("OOM kill at (no time), memory cgroup /pymap-oomlog-fixture")
+    # a system OOM whose Mem-Info lines are lost: no totalpages, so only tasks with oom_score_adj 0 have a badness
+    lost = b"".join(line for line in data_of("6.1-system-adj.journal-iso.log").splitlines(keepends=True)
+                    if b"pages RAM" not in line)
+    kill = kills_of(lost)[0]
+    assert kill.totalpages is None
+    assert all(row.badness == (row.points if row.oom_score_adj == 0 else None) for row in kill.candidates)
+    assert any(row.oom_score_adj for row in kill.candidates) and any(not row.oom_score_adj for row in kill.candidates)
+    assert "does not give totalpages" in why(kill)
+
+
 def test_no_oom_gives_no_kill():
     assert kills_of(data_of("no-oom.dmesg.log")) == []
     assert oomlog.parse([]) == []
@@ -371,6 +386,15 @@ def test_real_report_victims_are_the_pids_the_kernel_named():
     first_why = why(kills_of(data_of(REAL + ".dmesg.log"))[0])
     assert "oom_score_adj decided it" in first_why
     assert "%d less" % (sleeper["badness"] - holder["badness"]) in first_why
+    # the sum term by term, from the table's row as this file reads it (65536 kB of 4 kB pages / 1000)
+    row = next(row for row in reports(REAL + ".dmesg.log")[0]["table"] if row["pid"] == started["sleeper_adj_500"])
+    assert "had the highest badness in memory cgroup /pymap-oomlog-fixture: badness %d (rss %d + page tables %d " \
+           "+ swap %d + oom_score_adj 500 x %d)" % (sleeper["badness"], row["rss"], row["pgtables_bytes"] // 4096,
+                                                   row["swapents"], 65536 // PAGE_KB // 1000) in first_why
+    # a table cut to two rows says one is left out, and still ranks the two kept
+    cut = kills_of(data_of(REAL + ".dmesg.log"), max_candidates=2)[0]
+    assert "(1 more task in the table is not kept here.)" in why(cut)
+    assert [row.pid for row in cut.candidates] == [started["sleeper_adj_500"], started["holder_16mib"]]
     assert (holder["rss_anon"], holder["rss_file"], holder["rss_shmem"]) == (5248, 1390, 0)
     # every rendering says the same, but for the time (-T has the wall clock)
     for style, kills in renderings.items():

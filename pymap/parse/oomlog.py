@@ -788,7 +788,7 @@ class _Parser:
             rest = rest[5:]
         elif not rest.startswith(":"):
             return
-        first = report.memory_stat_cgroup is None and not report.memory_stat
+        first = report.memory_stat_unit is None  # (set when a block begins)
         if rest.endswith(":"):  # 5.3+: memory.stat's lines follow
             if first:
                 report.memory_stat_cgroup = _raw(rest[:-1]) or None

@@ -102,12 +102,13 @@ def _explain(kill):
         tail.append("%d task%s with oom_score_adj -1000 could not be chosen." % (
             unkillable, "" if unkillable == 1 else "s"))
     if kill.candidates_more:
-        tail.append("(%d more task%s in the table are not kept here.)" % (
-            kill.candidates_more, "" if kill.candidates_more == 1 else "s"))
+        tail.append("(%d more task%s in the table %s not kept here.)" % (
+            kill.candidates_more, "" if kill.candidates_more == 1 else "s",
+            "is" if kill.candidates_more == 1 else "are"))
     if kill.group_killed or kill.group_more:
         count = len(kill.group_killed) + kill.group_more
-        tail.append("memory.oom.group is set on %s: its %d other task%s were killed with it." % (
-            _name(kill.group_cgroup), count, "" if count == 1 else "s"))
+        tail.append("memory.oom.group is set on %s: its %d other task%s killed with it." % (
+            _name(kill.group_cgroup), count, " was" if count == 1 else "s were"))
     if not rows:
         return " ".join(["The log has no task list for this kill (vm.oom_dump_tasks is 0, or the kernel's report "
                          "was rate-limited or cut off), so the choice cannot be checked: the kernel kills the task "
@@ -343,7 +344,7 @@ class LogEnd(Record):
     as text, a line when it held no kill; as JSON, an object with the log's
     name and the number of kills; nothing with ``quiet`` (-q)."""
 
-    def __init__(self, name, kills, live=False, quiet=False):
+    def __init__(self, name, kills, live, quiet):
         self.name = name
         self.kills = kills
         self.live = live
