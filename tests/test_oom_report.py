@@ -167,6 +167,8 @@ def test_unreadable_logs_are_one_line_and_status_1(folder):
 
 def test_the_argument_is_optional_as_getopt_takes_it(folder):
     path = fixture("no-oom.dmesg.log")
+    assert pymap("--oom-report", "50%s%d%n") == (  # (said as it is: no format of pmap's catalog)
+        1, b"", b"pymap: option --oom-report takes no PID (a log file is named as --oom-report=FILE): '50%s%d%n'\n")
     status, output, errors = pymap("--oom-report", path)  # a separate word is no argument: an operand
     assert (status, output) == (1, b"")
     assert errors == b"pymap: option --oom-report takes no PID (a log file is named as --oom-report=FILE): '%s'\n" \

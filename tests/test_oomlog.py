@@ -353,6 +353,15 @@ def test_a_log_without_times_or_totalpages():
     assert all(row.badness == (row.points if row.oom_score_adj == 0 else None) for row in kill.candidates)
     assert any(row.oom_score_adj for row in kill.candidates) and any(not row.oom_score_adj for row in kill.candidates)
     assert "does not give totalpages" in why(kill)
+    victim, top = kill.victim_row(), kill.candidates[0]
+    assert victim.oom_score_adj and top.points > victim.points  # by pages alone, java comes first
+    assert "PID %d (Web Content) was not the highest by the table's numbers: PID %d (java) had %d pages, PID %d " \
+           "(Web Content) %d pages." % (victim.pid, top.pid, top.points, victim.pid, victim.points) in why(kill)
+    assert "oom_score_adj may account for it" in why(kill)
+    # the victim's "Killed process" total-vm against its row's (in pages) tells the page size
+    wide = data_of(REAL + ".dmesg.log").replace(b"(sleep) total-vm:2920kB", b"(sleep) total-vm:%dkB" % (730 * 64))
+    kill = kills_of(wide)[0]
+    assert kill.page_size == 65536 and kill.victim_row().pgtables_pages(kill.page_size) == 45056 // 65536
 
 
 def test_no_oom_gives_no_kill():
@@ -436,6 +445,13 @@ def test_4_19_split_summary_is_joined():
     assert kill.cgroup == {"oom_memcg": None, "task_memcg": b"/system.slice/postgresql@11-main.service"}
     assert kill.uid == 112 and kill.wall_time == "Dec 04 15:37:19" and kill.time == "Dec 04 15:37:19"
     assert kill.totalpages_exact
+
+
+def test_oom_score_adj_scaled_by_totalpages_in_the_explanation():
+    name = "6.1-system-adj.journal-iso.log"
+    kill, report = kills_of(data_of(name))[0], reports(name)[0]
+    victim = kill.victim_row()
+    assert "oom_score_adj %d x %d)" % (victim.oom_score_adj, expected_totalpages(report) // 1000) in why(kill)
 
 
 def test_5_10_kmsg_escapes_and_allocating_task():

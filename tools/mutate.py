@@ -50,9 +50,9 @@ TESTS = {
     "pymap/report/oom.py": ["tests/test_cgroups_parse.py", "tests/test_cgroups_snapshots.py",
                             "tests/test_cgroups_live.py"],
     "pymap/report/balance.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
-    "pymap/parse/oomlog.py": ["tests/test_oomlog.py"],
+    "pymap/parse/oomlog.py": ["tests/test_oomlog.py", "tests/test_oom_report.py"],
     "pymap/report/oom_report.py": ["tests/test_oomlog.py", "tests/test_oom_report.py"],
-    "pymap/modes/oom_report.py": ["tests/test_oom_report.py"],
+    "pymap/modes/oom_report.py": ["tests/test_oom_report.py", "tests/test_oom_report_live.py"],
 }
 TIMEOUT = 900
 

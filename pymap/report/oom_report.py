@@ -130,18 +130,19 @@ def _explain(kill):
         sentences.insert(0, "%s is not in the kernel's task list%s." % (
             victim_name, " as kept here" if kill.candidates_more else ""))
         if top is not None:
-            sentences.append("The highest there is %s with %s." % (_task(top), _score_text(top)))
+            sentences.append("The highest there is %s with %s." % (_task(top), _score_text(top, adj_unknown)))
         return " ".join(sentences + tail)
     if top is victim_like:
         runner = next((row for row in eligible if row is not victim_like), None)
-        first = "%s had the highest badness in %s: %s" % (_task(victim_like), scope, _score_text(victim_like))
+        first = "%s had the highest badness in %s: %s" % (
+            _task(victim_like), scope, _score_text(victim_like, adj_unknown))
         if victim_like.badness is not None:
             first += " (%s)" % _breakdown(victim_like, kill)
         if runner is None:
             first += "; it was the only task that could be chosen."
         else:
             first += "; the runner-up, %s, had %s, %d less." % (
-                _task(runner), _score_text(runner), _value(victim_like) - _value(runner))
+                _task(runner), _score_text(runner, adj_unknown), _value(victim_like) - _value(runner))
         sentences.insert(0, first)
         by_points = max(eligible, key=lambda row: (row.points or 0, row.index))
         if by_points is not victim_like and not adj_unknown:
@@ -160,7 +161,7 @@ def _explain(kill):
             sentences.append("totalpages %d is %s." % (kill.totalpages, kill.totalpages_from))
         return " ".join(sentences + tail)
     sentences.insert(0, "%s was not the highest by the table's numbers: %s had %s, %s %s." % (
-        victim_name, _task(top), _score_text(top), victim_name, _score_text(victim_like)))
+        victim_name, _task(top), _score_text(top, adj_unknown), victim_name, _score_text(victim_like, adj_unknown)))
     if kill.chosen and kill.chosen["pid"] != kill.pid:
         sentences.append("The kernel chose %s (score %s) and killed its child %s instead." % (
             "PID %d (%s)" % (kill.chosen["pid"], _name(kill.chosen["comm"])), kill.kernel_score, victim_name))
@@ -176,18 +177,10 @@ def _value(row):
     return row.badness if row.badness is not None else (row.points or 0)
 
 
-def _score_text(row):
-    if row.badness is not None:
-        return "badness %d" % row.badness
-    return "%d pages" % (row.points or 0)
-
-
-def _value(row):
-    return row.badness if row.badness is not None else (row.points or 0)
-
-
-def _score_text(row):
-    if row.badness is not None:
+def _score_text(row, by_pages=False):
+    """A task's badness, or its pages when tasks are compared by pages
+    (``by_pages``: the log does not give totalpages) or it has no badness."""
+    if row.badness is not None and not by_pages:
         return "badness %d" % row.badness
     return "%d pages" % (row.points or 0)
 
