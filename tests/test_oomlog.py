@@ -445,6 +445,9 @@ def test_4_19_split_summary_is_joined():
     assert kill.cgroup == {"oom_memcg": None, "task_memcg": b"/system.slice/postgresql@11-main.service"}
     assert kill.uid == 112 and kill.wall_time == "Dec 04 15:37:19" and kill.time == "Dec 04 15:37:19"
     assert kill.totalpages_exact
+    lines = text_of(kill).splitlines()
+    assert lines[0] == "OOM kill at Dec 04 15:37:19, the whole system, CONSTRAINT_NONE"  # the journal's clock
+    assert "  cgroup   /system.slice/postgresql@11-main.service (the victim's)" in lines
 
 
 def test_oom_score_adj_scaled_by_totalpages_in_the_explanation():
