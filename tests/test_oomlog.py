@@ -278,6 +278,16 @@ def test_candidates_are_the_table_with_the_kernels_badness(name):
         highest = max(ranked)
         if kill.chosen is None and "allocating" not in (kill.message or ""):
             assert victim.badness == highest  # the kernel's choice, the highest badness
+            row = next(row for row in table if row["pid"] == kill.pid)
+            pgtables = (row["pgtables_bytes"] // (PAGE_KB * 1024) if "pgtables_bytes" in row
+                        else row.get("nr_ptes", 0) + row.get("nr_pmds", 0))
+            assert "badness %d (rss %d + page tables %d + swap %d" % (
+                expected_badness(row, totalpages), row["rss"], pgtables, row["swapents"]) in why(kill)
+            # and its row in the text's table: badness, rss, page tables, swap, oom_score_adj, pid, name
+            shown = next(line for line in text_of(kill).splitlines() if line.endswith("  <- killed"))
+            assert shown.split()[:6] == [str(value) for value in (
+                expected_badness(row, totalpages), row["rss"], pgtables, row["swapents"], row["oom_score_adj"],
+                row["pid"])]
         assert str(victim.pid) in why(kill)
 
 
@@ -338,6 +348,15 @@ def test_a_log_that_fails_half_way_hands_on_its_kills_then_the_error():
         for kill in oomlog.iter_kills(failing(lines), strict=True):
             found.append(kill.pid)
     assert found == [10005, 10006, 10014]  # (held for the oom_reaper's lines, still handed on)
+
+
+def test_oom_score_adj_that_widened_the_margin():
+    """The real report with the Python's oom_score_adj made 100: it still
+    loses to the sleep (500), and then beats the dd by 1600 more pages."""
+    data = data_of(REAL + ".dmesg.log").replace(b"        0             0 python\n", b"        0           100 python\n")
+    first, second = kills_of(data)[:2]
+    assert "oom_score_adj decided it" in why(first)
+    assert "oom_score_adj widened the margin by %d." % (100 * (65536 // PAGE_KB // 1000)) in why(second)
 
 
 def test_a_log_without_times_or_totalpages():

@@ -51,7 +51,8 @@ TESTS = {
                             "tests/test_cgroups_live.py"],
     "pymap/report/balance.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
     "pymap/parse/oomlog.py": ["tests/test_oomlog.py", "tests/test_oom_report.py"],
-    "pymap/report/oom_report.py": ["tests/test_oomlog.py", "tests/test_oom_report.py"],
+    "pymap/report/oom_report.py": ["tests/test_oomlog.py", "tests/test_oom_report.py",
+                                   "tests/test_oom_report_live.py"],
     "pymap/modes/oom_report.py": ["tests/test_oom_report.py", "tests/test_oom_report_live.py"],
 }
 TIMEOUT = 900
