@@ -539,13 +539,17 @@ def test_lines_around_the_kill():
 
 # --- bounds ---------------------------------------------------------------------
 
+def swapped(pid):
+    return pid * 7919 % 3001  # (swap entries that reorder the rows: the kept ones are the highest in rss + swap)
+
+
 def huge_report(rows):
     yield b"[  100.000000] big invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
     yield b"[  100.000001] Tasks state (memory values in pages):\n"
     yield b"[  100.000002] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n"
     for pid in range(1000, 1000 + rows):
         yield b"[  100.000003] [%7d] %5d %5d %8d %8d %8d %8d         %5d %s\n" % (
-            pid, 1000, pid, 20000, pid % 5003, 65536, 0, 0, b"worker-%d" % pid)
+            pid, 1000, pid, 20000, pid % 5003, 65536, swapped(pid), 0, b"worker-%d" % pid)
     yield (b"[  100.000004] Out of memory: Killed process 500 (big) total-vm:4000000kB, anon-rss:3990000kB, "
            b"file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:8000kB oom_score_adj:0\n")
 
@@ -567,8 +571,8 @@ def test_huge_table_is_capped_in_bounded_memory():
     kill = kills[0]
     assert len(kill.candidates) == oomlog.MAX_CANDIDATES and kill.candidates_total == rows
     assert kill.candidates_more == rows - oomlog.MAX_CANDIDATES
-    kept = sorted((pid % 5003 for pid in range(1000, 1000 + rows)), reverse=True)[:oomlog.MAX_CANDIDATES]
-    assert sorted((row.rss for row in kill.candidates), reverse=True) == kept  # the highest rows are kept
+    kept = sorted((pid % 5003 + swapped(pid) for pid in range(1000, 1000 + rows)), reverse=True)
+    assert sorted((row.rss + row.swapents for row in kill.candidates), reverse=True) == kept[:oomlog.MAX_CANDIDATES]
     assert "%d more task" % kill.candidates_more in why(kill)
     assert "(%d more tasks)" % (rows - 3) in text_of(kill)
 
