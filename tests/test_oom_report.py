@@ -160,6 +160,8 @@ def test_unreadable_logs_are_one_line_and_status_1(folder):
         "/proc/self/mem": "Input/output error",  # a regular file whose read fails
         os.path.join(folder, "missing", "x"): "No such file or directory",
     }
+    status, output, errors = pymap("--oom-report=" + os.path.join(folder, "new\nline\x1b"))
+    assert (status, output, errors) == (1, b"", ("pymap: %s/new?line?: No such file or directory\n" % folder).encode())
     for path, reason in cases.items():
         status, output, errors = pymap("--oom-report=" + path)
         assert (status, output, errors) == (1, b"", ("pymap: %s: %s\n" % (path, reason)).encode()), path
@@ -169,6 +171,8 @@ def test_the_argument_is_optional_as_getopt_takes_it(folder):
     path = fixture("no-oom.dmesg.log")
     assert pymap("--oom-report", "50%s%d%n") == (  # (said as it is: no format of pmap's catalog)
         1, b"", b"pymap: option --oom-report takes no PID (a log file is named as --oom-report=FILE): '50%s%d%n'\n")
+    assert pymap("--oom-report", "a\nb\x1b") == (  # one line
+        1, b"", b"pymap: option --oom-report takes no PID (a log file is named as --oom-report=FILE): 'a\\nb\\x1b'\n")
     status, output, errors = pymap("--oom-report", path)  # a separate word is no argument: an operand
     assert (status, output) == (1, b"")
     assert errors == b"pymap: option --oom-report takes no PID (a log file is named as --oom-report=FILE): '%s'\n" \

@@ -27,8 +27,8 @@ class OomReportMode(OutputMode):
     @classmethod
     def check(cls, request, operands):
         if operands:
-            return (b"option --oom-report takes no PID (a log file is named as --oom-report=FILE): '%s'"
-                    % operands[0], False)
+            shown = operands[0].decode("latin-1").encode("unicode_escape")  # (one line, whatever it holds)
+            return b"option --oom-report takes no PID (a log file is named as --oom-report=FILE): '%s'" % shown, False
         if request.oom_log == b"":
             return b"option --oom-report=FILE: the file name is empty", False
         return None
