@@ -401,7 +401,7 @@ def test_diff_age_and_oom_kills(tmp_path):
     status, out, _ = pymap(after, "--diff", before, "41")
     assert status == 42 and out.splitlines()[1] == (b"  gone since the capture; its memory cgroup /app had 1 OOM "
                                                     b"kill since (oom_kill 0 then, 1 now): the OOM killer may have "
-                                                    b"ended it (the kernel's log names its victims)")
+                                                    b"ended it (pymap --oom-report says whom it ended)")
     assert objects(pymap(after, "--diff", before, "--json", "41")[1]) == [
         {"schema": 3, "pid": 41, "state": "gone", "cgroup": "/app", "oom_kills_before": 0, "oom_kills_now": 1}]
     # no OOM kill since: gone, and nothing more to say; a capture without a time: no rates
