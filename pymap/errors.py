@@ -2,8 +2,8 @@
 statuses, and how a mode gives up.
 
 Everything the kernel (or a snapshot folder) can do wrong while pymap reads
-a process is mapped to one of these in source.py, so no OSError or
-UnicodeDecodeError ever reaches the formatters or the command line.
+a process, or a log, is mapped to one of these in source.py, so no OSError
+or UnicodeDecodeError ever reaches the formatters or the command line.
 """
 
 # pmap's exit statuses (or-ed over the PIDs of a call)
@@ -61,6 +61,24 @@ class CgroupUnreadable(PymapError):
         self.reason = reason
         self.gone = gone
         super().__init__("%s: %s" % (path.decode("utf-8", "replace") if isinstance(path, bytes) else path, reason))
+
+
+_CONTROLS_SHOWN = bytes(63 if byte < 32 or byte == 127 else byte for byte in range(256))
+
+
+class UnreadableFile(PymapError):
+    """A file that is no process's could not be read (a kernel log named by
+    --oom-report, /dev/kmsg, dmesg's output).  ``path`` (bytes) names it as
+    the user gave it; ``reason`` (str) says why.  ``message`` is the line
+    shown after the program's name (one line: control bytes of the path and
+    the reason shown as "?")."""
+
+    def __init__(self, path, reason):
+        self.path = path
+        self.reason = reason
+        self.message = b"%s: %s" % (path, reason.encode("utf-8", "surrogateescape"))
+        self.message = self.message.translate(_CONTROLS_SHOWN)
+        super().__init__(self.message.decode("utf-8", "surrogateescape"))
 
 
 class Failure(PymapError):

@@ -107,14 +107,22 @@ def test_help_under_pymaps_own_name_lists_its_options(args, stream):
     own = text[len(shared) + len(b"\npymap's own options:\n"):].split(b"\n")
     assert own[-3:] == [b"", b"For more details see pymap(1).", b""]
     # each option's line, and under --sort's and --by's the keys of each mode, indented
-    names = [re.match(rb"     --([a-z-]+)(=<[a-z]+>)? +[a-z]", line).group(1).decode() for line in own[:-3]
+    lines = [re.match(rb"     --([a-z-]+)(=<[a-z]+>|\[=<[a-z]+>\])? +[a-z]", line) for line in own[:-3]
              if not line.startswith(b" " * 31)]
+    names = [line.group(1).decode() for line in lines]
     assert names == [spec.long for spec in OPTIONS if spec.pymap_only]
+    more = {spec.long.encode(): [line.encode() for line in spec.more] for spec in OPTIONS if spec.more}
+    # an optional argument is shown as getopt takes it, with "=" only
+    assert [(line.group(2) or b"")[:1] == b"[" for line in lines] == [spec.optional for spec in OPTIONS if spec.pymap_only]
     details = [index for index, line in enumerate(own[:-3]) if line.startswith(b" " * 31)]
-    assert all(re.match(rb" {31}--[a-z]+: [a-z]+( [a-z]+)+$", own[index]) for index in details)
-    owners = set()
+    owners = {}
     for index in details:
         above = max(line for line in range(index) if line not in details)
-        owners.add(re.match(rb"     --([a-z]+)", own[above]).group(1))
-    assert owners == {b"sort", b"by"}
+        owners.setdefault(re.match(rb"     --([a-z]+)", own[above]).group(1), []).append(own[index][31:])
+    assert set(owners) == {b"sort", b"by"} | set(more)
+    for owner, lines in owners.items():
+        if owner in more:
+            assert lines == more[owner]
+        else:
+            assert all(re.match(rb"--[a-z]+: [a-z]+( [a-z]+)+$", line) for line in lines)
     assert all(len(line) < 80 for line in own)

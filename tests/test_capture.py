@@ -284,7 +284,7 @@ def test_capture_refuses_display_modes(tmp_path, target):
     status, _, stderr = pymap("--capture", str(tmp_path), "-x", target)
     assert status == 1
     assert stderr == (b"pmap: option --capture is mutually exclusive with -c, -C, -d, -x, -X, --json, --reconcile, "
-                      b"--diff, --summary\n")
+                      b"--diff, --summary, --oom-report\n")
 
 
 def test_capture_of_a_snapshot_copies_it(snapshot, target, tmp_path):

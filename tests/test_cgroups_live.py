@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from pymap.command.cli import run_captured
-from pymap.source import CgroupRoot
+from pymap.source.cgroups import CgroupRoot
 from tests.support import TIMEOUT, cgroups, livetools
 
 pytestmark = [pytest.mark.live, pytest.mark.skipif(cgroups.v1_writable() is not None,

@@ -1,5 +1,5 @@
 """The cgroup parsers (parse/cgroups.py), where the hierarchies are mounted
-(source.memory_hierarchies) and the OOM killer's arithmetic (report/oom.py),
+(source.cgroups.memory_hierarchies) and the OOM killer's arithmetic (report/oom.py),
 on the text the kernel writes (examples as cgroup v1, v2, systemd, docker,
 containerd, CRI-O, podman and Kubernetes write them) and on anything at
 all (hypothesis): a figure, None, or a ValueError where documented; never
@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 from pymap.parse.cgroups import UNLIMITED, byte_count, charge_breakdown, flat_keyed, memory_cgroup, runtime_of
 from pymap.report.oom import badness, cgroup_scope, machine_scope, oom_score, rank_key
-from pymap.source import memory_hierarchies
+from pymap.source.cgroups import memory_hierarchies
 
 pytestmark = pytest.mark.unit
 

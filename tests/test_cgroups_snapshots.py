@@ -11,6 +11,7 @@ import os
 import pytest
 
 from pymap.command.cli import run_captured
+from tests.support.prometheus import needs_client, read_openmetrics, read_text_format
 
 pytestmark = pytest.mark.unit
 
@@ -400,7 +401,7 @@ def test_diff_age_and_oom_kills(tmp_path):
     status, out, _ = pymap(after, "--diff", before, "41")
     assert status == 42 and out.splitlines()[1] == (b"  gone since the capture; its memory cgroup /app had 1 OOM "
                                                     b"kill since (oom_kill 0 then, 1 now): the OOM killer may have "
-                                                    b"ended it (the kernel's log names its victims)")
+                                                    b"ended it (pymap --oom-report says whom it ended)")
     assert objects(pymap(after, "--diff", before, "--json", "41")[1]) == [
         {"schema": 3, "pid": 41, "state": "gone", "cgroup": "/app", "oom_kills_before": 0, "oom_kills_now": 1}]
     # no OOM kill since: gone, and nothing more to say; a capture without a time: no rates
@@ -506,3 +507,41 @@ def test_v2_root_cgroup(host):
     assert (root["processes"], root["usage"], root["limit"], root["oom_kills"]) == (1, None, None, None)
     assert root["notes"] == ["the root cgroup: its charge is the machine's (/proc/meminfo)"]
     assert list(rows)[-1] == "/"  # no charge: last
+
+
+@needs_client
+def test_cgroup_metrics_are_the_json_rows(host):
+    """--by=cgroup --openmetrics: each cgroup's series are its --json row in
+    bytes (the processes' sums, and the cgroup's usage, tightest limit,
+    charge by memory.stat, what is in no RSS), a counter of its OOM kills,
+    and no limit sample where it is unlimited."""
+    status, out, err = pymap(host, "--summary", "--by=cgroup", "--openmetrics")
+    assert (status, err) == (0, b"")
+    families = read_openmetrics(out)
+    rows = objects(pymap(host, "--summary", "--by=cgroup", "--json")[1])[:-1]
+    memory = {}
+    for sample in families["pymap_cgroup_memory_bytes"].samples:
+        memory.setdefault(sample.labels["cgroup"], {})[sample.labels["kind"]] = sample.value
+    kills = {sample.labels["cgroup"]: sample.value for sample in families["pymap_cgroup_oom_kills"].samples}
+    counts = {sample.labels["cgroup"]: sample.value for sample in families["pymap_processes"].samples}
+    assert set(memory) == set(kills) == set(counts) == {row["cgroup"] for row in rows}
+    for row in rows:
+        expected = {kind: row[figure] * KB for kind, figure in (
+            ("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap", "Swap"), ("anon", "RssAnon"),
+            ("file", "RssFile"), ("shmem", "RssShmem"), ("usage", "usage"), ("limit", "limit"),
+            ("not_in_rss", "not_in_rss"))
+            if row[figure] is not None}
+        expected.update({"charge_" + kind: row["breakdown"][kind] * KB for kind in ("anon", "file", "shmem", "kernel")})
+        assert memory[row["cgroup"]] == expected, row["cgroup"]
+        assert (kills[row["cgroup"]], counts[row["cgroup"]]) == (row["oom_kills"], row["processes"])
+    assert "limit" not in memory[DOCKER] and memory[CONTAINER]["limit"] == 80 * MIB
+    assert families["pymap_cgroup_oom_kills"].type == "counter" and kills[NGINX] == 2
+    # the textfile has the same series, in the text format (promtool checks it where installed)
+    folder = host.parent / "textfile"
+    folder.mkdir(mode=0o755)
+    assert pymap(host, "--summary", "--by=cgroup", "--textfile", folder) == (0, b"", b"")
+    assert os.listdir(folder) == ["pymap-cgroup.prom"], "beside the programs' pymap.prom"
+    text_families = read_text_format((folder / "pymap-cgroup.prom").read_bytes())
+    assert sorted((sample.labels["cgroup"], sample.value) for sample in
+                  text_families["pymap_cgroup_oom_kills"].samples) == sorted(kills.items())
+    assert len(text_families["pymap_cgroup_memory_bytes"].samples) == sum(map(len, memory.values()))

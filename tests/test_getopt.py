@@ -2,7 +2,8 @@
 
 import pytest
 
-from pymap.command.options import GetoptError, LongOption, getopt_long
+from pymap.command.options import (NO_ARGUMENT, OPTIONAL_ARGUMENT, REQUIRED_ARGUMENT, GetoptError, LongOption,
+                                  getopt_long)
 
 pytestmark = pytest.mark.unit
 
@@ -54,3 +55,54 @@ def test_options_act_one_by_one():
     assert next(results) == ("x", None)
     with pytest.raises(GetoptError):
         next(results)
+
+
+# --- optional arguments, against the C library's own getopt_long ----------------------
+
+OPTIONAL = [LongOption(b"oom-report", OPTIONAL_ARGUMENT, "--oom-report", exact_only=True),
+            LongOption(b"range", REQUIRED_ARGUMENT, "A"), LongOption(b"extended", NO_ARGUMENT, "x")]
+ARGVS = [["--oom-report"], ["--oom-report=kern.log"], ["--oom-report", "kern.log"], ["--oom-report="],
+         ["1", "--oom-report", "2"], ["--oom-report=-", "-x"], ["--oom-report", "--range", "5", "--oom-report=a=b"],
+         ["--oom-report", "--", "--oom-report=x"], ["-x", "--oom-report=", "--extended"]]
+
+
+def glibc_getopt_long(argv, shortopts, longopts):
+    """[(key, argument)] and the operands, from glibc's getopt_long() itself
+    (through ctypes), with getopt's state reset first (optind = 0)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+
+    class Option(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_char_p), ("has_arg", ctypes.c_int), ("flag", ctypes.POINTER(ctypes.c_int)),
+                    ("val", ctypes.c_int)]
+
+    table = (Option * (len(longopts) + 1))(*[Option(option.name, int(option.has_arg), None, 1000 + index)
+                                              for index, option in enumerate(longopts)], Option(None, 0, None, 0))
+    words = [ctypes.c_char_p(word) for word in argv]
+    array = (ctypes.c_char_p * (len(words) + 1))(*words, None)
+    ctypes.c_int.in_dll(libc, "optind").value = 0
+    ctypes.c_int.in_dll(libc, "opterr").value = 0
+    optarg = ctypes.c_char_p.in_dll(libc, "optarg")
+    results = []
+    while True:
+        key = libc.getopt_long(len(argv), array, shortopts.encode(), table, None)
+        if key == -1:
+            break
+        results.append((longopts[key - 1000].key if key >= 1000 else chr(key), optarg.value))
+    return results, [array[index] for index in range(ctypes.c_int.in_dll(libc, "optind").value, len(argv))]
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=" ".join)
+def test_optional_arguments_as_glibc_takes_them(argv):
+    full = [b"pymap"] + [word.encode() for word in argv]
+    operands = []
+    mine = list(getopt_long(full, "xA:", OPTIONAL, operands))
+    assert (mine, operands) == glibc_getopt_long(full, "xA:", OPTIONAL)
+
+
+def test_optional_arguments():
+    operands = []
+    assert list(getopt_long([b"pymap", b"--oom-report", b"f", b"--oom-report=g", b"--oom-report="], "", OPTIONAL,
+                            operands)) == [("--oom-report", None), ("--oom-report", b"g"), ("--oom-report", b"")]
+    assert operands == [b"f"]

@@ -175,6 +175,7 @@ OPENS_FILES = {
     "pymap.language": "reads the message catalogs (.mo files)",
     "pymap.emulate.rcfile": "reads and creates pmap's rc file",
     "pymap.report.capture": "writes the capture folder",
+    "pymap.report.textfile": "writes node_exporter's textfile (--textfile DIR)",
 }
 
 

@@ -63,8 +63,9 @@ def test_same_but_date_sees_any_other_change():
 def test_page_has_the_sections_of_a_manual_page():
     text = _page()
     headings = re.findall(r"^\.SH (.*)$", text, re.M)
-    assert headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "THE OOM KILLER", "ENVIRONMENT", "FILES",
-                        "EXIT STATUS", "EXAMPLES", "SEE ALSO"]
+    assert headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "THE OOM KILLER", "PROMETHEUS", "ENVIRONMENT",
+                        "FILES", "EXIT STATUS", "EXAMPLES", "SEE ALSO"]
+    assert "that collector does not read OpenMetrics." in _section(text, "PROMETHEUS")
     assert re.match(r'\.TH PYMAP "1" "\d{4}\\-\d\d\\-\d\d" "pymap [^"]+" "User Commands"\n', text)
     environment = _section(text, "ENVIRONMENT")
     for variable in ("PYMAP_COMPAT", "LIBPROC_HIDE_KERNEL", "POSIXLY_CORRECT"):

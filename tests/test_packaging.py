@@ -319,6 +319,17 @@ def test_benchmark_runs_and_finds_the_outputs_identical():
     assert "within the target" in lines[-1], lines[-1]
 
 
+def test_openmetrics_benchmark_runs():
+    """benchmarks/openmetrics.py on a few processes, from the checkout: every
+    pair is timed and given as a ratio."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "openmetrics.py"), "--processes", "20",
+                             "--programs", "5", "--rounds", "1", "--no-venv"],
+                            capture_output=True, timeout=300, cwd=ROOT, env=CLEAN_ENVIRON)
+    assert result.returncode == 0, result.stderr
+    ratios = [line for line in result.stdout.decode().splitlines() if "target <= +5%" in line]
+    assert len(ratios) == 4 and all(re.search(r" \d+\.\d+x .*CPU \d+\.\d+x$", line) for line in ratios), ratios
+
+
 def _oldest_python():
     """setup.cfg's python_requires, as a (major, minor) tuple."""
     requires = _setup_cfg()["options"]["python_requires"]

@@ -37,8 +37,10 @@ TESTS = {
     "pymap/emulate/listing_fast.py": ["tests/test_listing_blocks.py", "tests/test_edges.py"],
     "pymap/emulate/rcfile.py": ["tests/test_rcfile.py"],
     "pymap/report/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
-    "pymap/report/summary.py": ["tests/test_summary.py", "tests/test_json_schema.py"],
-    "pymap/modes/summary.py": ["tests/test_summary.py", "tests/test_cgroups_snapshots.py"],
+    "pymap/report/summary.py": ["tests/test_summary.py", "tests/test_json_schema.py", "tests/test_summary_metrics.py"],
+    "pymap/modes/summary.py": ["tests/test_summary.py", "tests/test_cgroups_snapshots.py", "tests/test_summary_metrics.py"],
+    "pymap/report/openmetrics.py": ["tests/test_openmetrics.py", "tests/test_summary_metrics.py"],
+    "pymap/report/textfile.py": ["tests/test_textfile.py", "tests/test_summary_metrics.py"],
     "pymap/report/diff.py": ["tests/test_diff.py", "tests/test_json_schema.py"],
     "pymap/report/reconcile.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py",
                                   "tests/test_cgroups_live.py"],
@@ -50,6 +52,10 @@ TESTS = {
     "pymap/report/balance.py": ["tests/test_cgroups_snapshots.py", "tests/test_cgroups_live.py"],
     "pymap/parse/roles.py": ["tests/test_roles_model.py", "tests/test_roles.py"],
     "pymap/report/roles.py": ["tests/test_roles.py", "tests/test_roles_model.py", "tests/test_json_schema.py"],
+    "pymap/parse/oomlog.py": ["tests/test_oomlog.py", "tests/test_oom_report.py"],
+    "pymap/report/oom_report.py": ["tests/test_oomlog.py", "tests/test_oom_report.py",
+                                   "tests/test_oom_report_live.py"],
+    "pymap/modes/oom_report.py": ["tests/test_oom_report.py", "tests/test_oom_report_live.py"],
 }
 TIMEOUT = 900
 

@@ -22,7 +22,11 @@ the exclusion messages write them: "-x", "--json"), ``snapshot`` (whether
 """
 
 __all__ = ["OPTIONS", "OPTION_BY_KEY", "REQUEST_FIELDS", "SHORT_OPTIONS", "long_options", "usage_text",
-           "build_parser", "LongOption", "GetoptError", "getopt_long", "Request"]
+           "build_parser", "LongOption", "GetoptError", "getopt_long", "Request", "NO_ARGUMENT", "REQUIRED_ARGUMENT",
+           "OPTIONAL_ARGUMENT"]
+
+# getopt_long's has_arg values (getopt.h)
+NO_ARGUMENT, REQUIRED_ARGUMENT, OPTIONAL_ARGUMENT = 0, 1, 2
 
 
 class OptionSpec:
@@ -30,19 +34,21 @@ class OptionSpec:
     name of its argument (or None), its help text (the man page's), whether
     it is pmap's or pymap's own, the first procps release that has it, its
     lines in pmap's usage text (each a msgid of pmap's catalog), for
-    pymap's own its line in --help (pmap's terse style); and what it does
+    pymap's own its line in --help (pmap's terse style) and any ``more``
+    lines under it; and what it does
     to the Request: ``dest``, the Request field it sets (None: it only
     selects a mode, or acts at once), ``action`` ("flag": True, "count": one
     more each time, "store": the argument as given, "text": the argument as
     a str, or one the command line carries out at once: "help", "version",
     "range", "warn"), and ``default``, the field's value when the option is
-    not given."""
+    not given; ``optional`` says its argument may be left out (getopt's
+    optional_argument: given only as --long=ARG; --long alone stores None)."""
 
-    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "dest", "action",
-                 "default")
+    __slots__ = ("short", "long", "metavar", "help", "pymap_only", "since", "usage", "brief", "more", "dest",
+                 "action", "default", "optional")
 
-    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, dest=None,
-                 action=None, default=None):
+    def __init__(self, short, long, metavar, help, pymap_only=False, since=None, usage=(), brief=None, more=(),
+                 dest=None, action=None, default=None, optional=False):
         self.short = short
         self.long = long
         self.metavar = metavar
@@ -51,9 +57,18 @@ class OptionSpec:
         self.since = since
         self.usage = usage
         self.brief = brief
+        self.more = more
         self.dest = dest
         self.action = action
         self.default = default
+        self.optional = optional
+
+    @property
+    def has_arg(self):
+        """getopt_long's has_arg for it."""
+        if self.metavar is None:
+            return NO_ARGUMENT
+        return OPTIONAL_ARGUMENT if self.optional else REQUIRED_ARGUMENT
 
     @property
     def key(self):
@@ -166,11 +181,39 @@ OPTIONS = (
                "terminal's own), as ps cuts them; to a pipe or a file they are whole. -w is the same, with "
                "--summary.", pymap_only=True, brief="with --summary: never cut the rows (also -w)", dest="wide",
                action="flag", default=False),
+    OptionSpec(None, "openmetrics", None,
+               "With --summary: print the figures as metrics for Prometheus, in the OpenMetrics 1.0 text format "
+               "(HELP, TYPE and UNIT lines, ending with # EOF): pymap_program_memory_bytes{program,kind} (grouped by "
+               "program unless --by says otherwise), pymap_user_memory_bytes{user,kind} with --by=user, "
+               "pymap_mapping_memory_bytes{mapping,kind} with --by=mapping, pymap_process_memory_bytes{pid,program,"
+               "kind} and pymap_process_oom_badness{pid,program} with --by=process only; kind is rss, pss, uss, swap, "
+               "anon, file or shmem; pymap_processes counts each group, pymap_unreadable_processes what could not be "
+               "read. Program labels are command names, never command lines.", pymap_only=True,
+               brief="with --summary: print OpenMetrics for Prometheus", dest="openmetrics",
+               action="flag", default=False),
+    OptionSpec(None, "textfile", "dir",
+               "With --summary: write the metrics of --openmetrics as DIR/pymap.prom (DIR/pymap-BY.prom with a "
+               "--by=BY other than program, so that groupings go side by side) for node_exporter's textfile "
+               "collector, atomically (a temporary file in DIR, then a rename; nothing else is left in DIR), in "
+               "the Prometheus text format 0.0.4, which is what that collector reads (it does not read "
+               "OpenMetrics); nothing is printed. DIR must exist and be writable by no one else.", pymap_only=True,
+               brief="with --summary: write metrics to dir/pymap.prom",
+               more=("for node_exporter's textfile collector, in the", "Prometheus text format 0.0.4 (that collector",
+                     "does not read OpenMetrics)"),
+               dest="textfile", action="store", default=None),
     OptionSpec(None, "reconcile", None,
                "Compare pmap's totals, summed smaps and /proc/PID/status side by side, explain each gap, "
                "sum the memory by role (the heap, malloc's arenas and large blocks, thread stacks...), and "
                "show the OOM killer's view (as JSON with --json).", pymap_only=True,
                brief="explain pmap's, smaps' and status' figures"),
+    OptionSpec(None, "oom-report", "file",
+               "Explain each OOM kill in the kernel log: when, in what scope (the system, a memory cgroup and "
+               "its limit, a cpuset), the victim's RSS as anon + file + shmem, its badness against the other "
+               "tasks and why the kernel chose it, the cgroup's memory.stat. The log is the running kernel's "
+               "(/dev/kmsg, else the output of dmesg), or FILE given as --oom-report=FILE (a saved dmesg, "
+               "journalctl -k or kern.log; - for standard input). As JSON Lines with --json.",
+               pymap_only=True, dest="oom_log", action="store", optional=True,
+               brief="explain the OOM kills in the kernel log (or file)"),
 )
 
 
@@ -214,6 +257,11 @@ class Request:
     def range_high(self):
         return self.address_range[1]
 
+    @property
+    def metrics(self):
+        """Whether the output is metrics for Prometheus (--openmetrics, --textfile)."""
+        return self.openmetrics or self.textfile is not None
+
     def __repr__(self):
         return "Request(%r, %r, pids=%r)" % (self.mode, self.compat.release if self.compat else None, self.pids)
 
@@ -246,11 +294,10 @@ def long_options(compat):
     for name in pmap_order:
         spec = by_name[name]
         if available(spec, compat):
-            result.append(LongOption(name.encode(), spec.metavar is not None, spec.short))
+            result.append(LongOption(name.encode(), spec.has_arg, spec.short))
     for spec in OPTIONS:
         if spec.pymap_only:
-            result.append(LongOption(spec.long.encode(), spec.metavar is not None, "--" + spec.long,
-                                     exact_only=True))
+            result.append(LongOption(spec.long.encode(), spec.has_arg, "--" + spec.long, exact_only=True))
     _LONG_OPTIONS[compat.has_kernel_names] = result
     return result
 
@@ -289,15 +336,19 @@ def usage_text(program, compat, translate=None):
 
 def own_option_line(spec):
     """A line of --help for one of pymap's own options, in pmap's layout."""
-    flags = "     --%s" % spec.long + ("=<%s>" % spec.metavar if spec.metavar else "")
+    flags = "     --%s" % spec.long + ("[=<%s>]" if spec.optional else "=<%s>") % spec.metavar if spec.metavar \
+        else "     --%s" % spec.long
     return ("%-29s%s" % (flags, spec.brief)).encode("ascii")
 
 
 def own_option_details(spec):
-    """The lines under --sort's and --by's line in --help: the keys and
-    groupings each mode takes (modes.MODES, where they are defined)."""
+    """The lines under an option's line in --help: its ``more`` lines, and
+    for --sort and --by the keys and groupings each mode takes
+    (modes.MODES, where they are defined)."""
     from ..modes import MODES
 
+    if spec.more:
+        return [b"%-31s%s\n" % (b"", line.encode("ascii")) for line in spec.more]
     if spec.long == "sort":
         return [line for mode in MODES if mode.sort_keys for line in _mode_words(mode.options[0], mode.sort_keys)]
     if spec.long == "by":
@@ -353,6 +404,8 @@ def build_parser():
             kwargs["action"] = "store_true"
         else:
             kwargs["metavar"] = spec.metavar.upper()
+            if spec.optional:
+                kwargs["nargs"] = "?"
         parser.add_argument(*flags, **kwargs)
     parser.add_argument("pids", nargs="*", metavar="PID", help="process IDs (also /proc/PID)")
     return parser
@@ -368,9 +421,11 @@ def build_parser():
 
 
 class LongOption:
-    """One long option.  ``key`` is what getopt_long returns for it (the
-    short option letter).  ``exact_only`` options are matched only when
-    spelled in full, so they never make a pmap abbreviation ambiguous."""
+    """One long option.  ``has_arg`` is getopt_long's (NO_ARGUMENT,
+    REQUIRED_ARGUMENT, OPTIONAL_ARGUMENT; a bool is no or required).
+    ``key`` is what getopt_long returns for it (the short option letter).
+    ``exact_only`` options are matched only when spelled in full, so they
+    never make a pmap abbreviation ambiguous."""
 
     __slots__ = ("name", "has_arg", "key", "exact_only")
 
@@ -482,6 +537,8 @@ def _long_option(program, argv, index, text, longopts):
         if not found.has_arg:
             raise GetoptError(b"%s: option '%s%s' doesn't allow an argument\n", (program, b"--", found.name))
         return found, value, index
+    if found.has_arg == OPTIONAL_ARGUMENT:
+        return found, None, index  # (the next argument is never taken: it is an operand)
     if found.has_arg:
         if index < len(argv):
             return found, argv[index], index + 1

@@ -8,7 +8,7 @@ errors.Failure when the mode gives up as pmap does (one message, status 1).
 import os
 
 from ..emulate.words import ENGLISH, PmapStrings, ViewOptions, header_line
-from ..errors import EXIT_FAILURE
+from ..errors import EXIT_FAILURE, EXIT_SUCCESS
 from ..escape import charset_of_codeset, escape_command_line, report_name
 from ..parse.procps import select_process
 from ..source import ProcRoot
@@ -48,6 +48,12 @@ class Context:
 
             self._sink = sink_for(self)
         return self._sink
+
+    def finish(self):
+        """The sink's last word (what it held back), once the mode is done:
+        the exit status bits of that."""
+        return self._sink.finish() if self._sink is not None else EXIT_SUCCESS
+
     def select(self, pid):
         """select_process(), and for a snapshot a word on why a PID whose
         folder is there counts as not found."""
@@ -108,4 +114,5 @@ def run(request, console):
 
     context = Context(request, console)
     mode = mode_named(request.mode).load()(context)
-    return mode.run(request.pids)
+    status = mode.run(request.pids)
+    return status | context.finish()

@@ -76,7 +76,12 @@ MODES = (
          refuses={"-A": b"option --summary covers whole processes: -A is not supported with it"},
          sort_keys=("pss", "rss", "uss", "swap", "oom", "pid", "command"),
          groups=("process", "program", "user", "mapping", "cgroup", "role"),
-         own_options=("--by", "--bars", "--wide", "--cgroup"), all_pids=True, pid_limit=False),
+         own_options=("--by", "--bars", "--wide", "--cgroup", "--openmetrics", "--textfile"), all_pids=True,
+         pid_limit=False),
+    Mode("oom-report", ("--oom-report",), "oom_report:OomReportMode", takes_pids=False, with_json=True,
+         refuses={"-A": b"option --oom-report reads a kernel log: -A is not supported with it",
+                  "--proc-root": b"option --oom-report reads a kernel log, not a snapshot: name a saved log as "
+                                 b"--oom-report=FILE"}),
 )
 
 _BY_NAME = {mode.name: mode for mode in MODES}
@@ -98,10 +103,10 @@ def selected_modes(given):
 
 def exclusion_message(mode, chosen):
     """pymap's message for its own mode ``mode`` given with other modes:
-    the options of every other mode that shows processes."""
+    the options of every other mode but pmap's -n and -N."""
     others = []
     for other in MODES:
-        if other is mode or not other.takes_pids:
+        if other is mode or (other.pmap and not other.takes_pids):  # (pmap's own message covers -n, -N)
             continue
         if (mode.with_json and other.name == "json") or (mode.name == "json" and other.with_json):
             continue  # they go together

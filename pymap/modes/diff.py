@@ -65,6 +65,7 @@ class DiffMode(OutputMode):
         from ..errors import ProcessError as Unreadable
         from ..parse.cgroups import memory_cgroup
         from ..report.cgroups import CgroupReader
+        from ..source.cgroups import cgroups_beside
 
         try:
             found = memory_cgroup(self.before.read(pid, b"cgroup"))
@@ -73,10 +74,10 @@ class DiffMode(OutputMode):
         if found is None:
             return None
         version, path = found
-        before = CgroupReader(self.before.cgroups()).oom_kills(version, path)
+        before = CgroupReader(cgroups_beside(self.before)).oom_kills(version, path)
         if before is None:
             return None
-        now_root = self.context.root.cgroups()
+        now_root = cgroups_beside(self.context.root)
         if now_root.exists(version, path):
             now = CgroupReader(now_root).oom_kills(version, path)
             return None if now is None else (path, before, now)

@@ -22,20 +22,42 @@ FORKED_MINIMUM = 128
 
 class SummaryMode(OutputMode):
 
+    @staticmethod
+    def grouping(request):
+        """What a row is: --by's group, else each process; but metrics are
+        grouped by program unless --by says otherwise (a fleet's Prometheus
+        keeps every series of every host: per-process series only when
+        asked for)."""
+        if request.group_by is not None:
+            return request.group_by
+        return "program" if request.metrics else "process"
+
     @classmethod
     def check(cls, request, operands):
-        by = request.group_by
-        if by not in (None, "process") and request.sort in ("oom", "pid"):
-            return b"--sort=%s goes with processes, not with --by=%s" % (request.sort.encode(), by.encode()), False
+        if request.metrics and request.json:
+            return b"options --json and --%s are two output formats: give one" % (
+                b"openmetrics" if request.openmetrics else b"textfile"), False
+        by = cls.grouping(request)
+        if by != "process" and request.sort in ("oom", "pid"):
+            message = b"--sort=%s goes with processes, not with --by=%s" % (request.sort.encode(), by.encode())
+            if request.group_by is None:
+                message += b" (metrics are grouped by program unless --by=process)"
+            return message, False
         if request.cgroup is not None and (not request.cgroup or b"\0" in request.cgroup):
             return b"--cgroup: '%s' is no cgroup path" % request.cgroup.replace(b"\0", b"\\0"), False
+        if request.textfile is not None:  # a mistyped folder fails now, not after every process is read
+            from ..report.textfile import folder_problem
+
+            problem = folder_problem(request.textfile)
+            if problem is not None:
+                return problem.message, False
         return None
 
     def run(self, pids):
         context = self.context
         request = context.request
         root = context.root
-        by = request.group_by or "process"
+        by = self.grouping(request)
         sort = request.sort or ("usage" if by == "cgroup" else "pss")
         named = bool(pids)
         by_mapping, by_role, with_comm = by == "mapping", by == "role", request.json
@@ -78,8 +100,9 @@ class SummaryMode(OutputMode):
         reader = None
         if with_cgroup:
             from ..report.cgroups import CgroupReader, in_cgroup
+            from ..source.cgroups import cgroups_beside
 
-            reader = CgroupReader(root.cgroups())
+            reader = CgroupReader(cgroups_beside(root))
         unknown = 0
         info = None
         if wanted is not None:
@@ -123,8 +146,10 @@ class SummaryMode(OutputMode):
         under a cgroup mount (or under a snapshot's cgroup/v1, cgroup/v2),
         else a cgroup path as /proc/PID/cgroup writes it; None (said) when
         it is neither."""
+        from ..source.cgroups import cgroups_beside
+
         context = self.context
-        cgroups = context.root.cgroups()
+        cgroups = cgroups_beside(context.root)
         absolute = os.path.normpath(os.path.abspath(argument))
         found = cgroups.cgroup_of_folder(absolute)
         if found is not None:
@@ -138,7 +163,9 @@ class SummaryMode(OutputMode):
     def version_of(self, path):
         """The hierarchy that has a cgroup PATH (v1's memory controller
         first), or None."""
-        cgroups = self.context.root.cgroups()
+        from ..source.cgroups import cgroups_beside
+
+        cgroups = cgroups_beside(self.context.root)
         for version in (1, 2):
             if cgroups.has(version) and cgroups.exists(version, path):
                 return version

@@ -59,7 +59,8 @@ from ..parse.cgroups import memory_cgroup
 from ..parse.procps import tgid_of
 from ..parse.proc_files import parse_stat
 from ..parse.roles import HEADER_BYTES, sample_addresses
-from ..source import CGROUP_FOLDER, FILES, PROC, ProcRoot, captured_files, cgroup_files, memory_sample_line
+from ..source import FILES, PROC, ProcRoot, captured_files, cgroup_files, memory_sample_line
+from ..source.cgroups import CGROUP_FOLDER, cgroups_beside
 from ..parse.c_rules import is_field_line
 from ..errors import EXIT_FAILURE, EXIT_NOT_FOUND, AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError
 from .roles import thread_facts
@@ -703,7 +704,7 @@ def capture(directory: "str | bytes | os.PathLike[str] | os.PathLike[bytes]", pi
                 except CaptureError as error:
                     message(error.message)
                     status |= EXIT_FAILURE
-                cgroups = root.cgroups()
+                cgroups = cgroups_beside(root)
                 try:
                     _write_cgroup_files(cgroups, cgroups_to_save(cgroups, cgroup_files_seen), directory,
                                         directory_fd, signals.checkpoint)

@@ -42,12 +42,13 @@ then the totals' object (not with -q).
 
 from ..errors import CgroupUnreadable
 from ..escape import terminal_safe
-from ..source import CGROUP_DEPTH
+from ..source.cgroups import CGROUP_DEPTH
 from ..parse.cgroups import BREAKDOWN, byte_count, charge_breakdown, flat_keyed, runtime_of
 from .json_lines import SCHEMA, text
 from .oom import cgroup_scope
 from .sinks import Record
-from .summary import FIGURES, SORTED_FIGURE, balance_text, render_table, totals_object
+from .summary import FIGURES, METRIC_KINDS, SORTED_FIGURE, balance_text, count_families, memory_family, \
+    render_table, totals_object
 
 __all__ = ["CgroupInfo", "CgroupReader", "CgroupGroup", "CgroupTable", "group_by_cgroup", "in_cgroup",
            "CGROUP_FIGURES", "runtime_label"]
@@ -112,7 +113,7 @@ class CgroupInfo:
 
 
 class CgroupReader:
-    """Reads cgroups through a source.CgroupRoot, each file once."""
+    """Reads cgroups through a source.cgroups.CgroupRoot, each file once."""
 
     def __init__(self, cgroups):
         self.cgroups = cgroups
@@ -309,6 +310,9 @@ class CgroupTable(Record):
         self.bars = bars
         self.wide = wide
 
+    def metrics(self):
+        return cgroup_families(self)
+
     def json_objects(self):
         for group in self.groups:
             info = group.info
@@ -372,3 +376,42 @@ class CgroupTable(Record):
             name += b"  [%s]" % terminal_safe("; ".join(info.notes).encode("utf-8", "replace"),
                                              context.charset.is_utf8)
         return name
+
+
+# the cgroup's own figures (bytes) as kinds of pymap_cgroup_memory_bytes, beside
+# its processes' sums (METRIC_KINDS): the charge, the tightest limit, the
+# charge no process has in its RSS, and the charge by memory.stat
+_CGROUP_KINDS_HELP = (
+    "rss, pss, uss, swap, anon, file and shmem summed over the cgroup's processes as for programs; usage the "
+    "cgroup's charge (memory.current, memory.usage_in_bytes), limit the tightest limit of it and its ancestors "
+    "(no sample when unlimited), not_in_rss the charge in no process's RSS (page cache, unmapped shmem, kernel), "
+    "charge_anon, charge_file, charge_shmem and charge_kernel the charge by memory.stat")
+_CHARGE_KINDS = ("anon", "file", "shmem", "kernel")
+
+
+def cgroup_families(table):
+    """The families of a CgroupTable: pymap_cgroup_memory_bytes{cgroup,kind}
+    (the cgroup's path as /proc/PID/cgroup writes it), pymap_cgroup_oom_kills
+    (a counter: memory.events' or memory.oom_control's oom_kill), the
+    processes of each cgroup (pymap_processes{cgroup}) and of those that could
+    not be read.  A figure that could not be read has no sample."""
+    from .openmetrics import COUNTER, MetricFamily
+
+    memory = memory_family("pymap_cgroup_memory_bytes", "each memory cgroup", _CGROUP_KINDS_HELP)
+    kills = MetricFamily("pymap_cgroup_oom_kills", COUNTER,
+                         "Processes the OOM killer ended in each memory cgroup and below it since it was made "
+                         "(memory.events oom_kill, memory.oom_control oom_kill).")
+    count, lost = count_families("cgroup", table.unreadable)
+    for group in table.groups:
+        labels = (("cgroup", group.path),)
+        figures, info = group.figures, group.info
+        pairs = [(kind, figures[figure] * 1024) for kind, figure in METRIC_KINDS]
+        own = [("usage", info.usage), ("limit", info.limit), ("not_in_rss", info.not_in_rss)]
+        if info.breakdown is not None:
+            own += [("charge_" + kind, info.breakdown[kind]) for kind in _CHARGE_KINDS]
+        pairs += [(kind, value) for kind, value in own if value is not None]
+        memory.add_each(labels, "kind", pairs)
+        if info.oom_kills is not None:
+            kills.add(labels, info.oom_kills)
+        count.add(labels, group.count)
+    return [memory, kills, count, lost]

@@ -285,7 +285,7 @@ class NotCompared(Record):
             elif before is not None and now > before:
                 count = now - before
                 line += (b"; its memory cgroup %s had %d OOM kill%s since (oom_kill %d then, %d now): the OOM "
-                         b"killer may have ended it (the kernel's log names its victims)" % (
+                         b"killer may have ended it (pymap --oom-report says whom it ended)" % (
                              context.report_name(path), count, b"" if count == 1 else b"s", before, now))
         return _safe(context, self.header) + b"  %s\n" % _safe(context, line)
 

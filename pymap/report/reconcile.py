@@ -226,6 +226,7 @@ def _cgroup_oom(files, status, oom):
     """The OOM figures in the process's memory cgroup's scope, when that
     cgroup (or an ancestor) is limited; None otherwise (or when unknown)."""
     from ..parse.cgroups import memory_cgroup
+    from ..source.cgroups import cgroups_beside
     from .cgroups import CgroupReader
     from .oom import badness
 
@@ -234,7 +235,7 @@ def _cgroup_oom(files, status, oom):
     if found is None or status is None or oom.get("badness_pages") is None:
         return None
     version, path = found
-    scope = CgroupReader(files.root.cgroups()).scope(version, path, oom["SwapTotal"] or 0, oom["page_kb"])
+    scope = CgroupReader(cgroups_beside(files.root)).scope(version, path, oom["SwapTotal"] or 0, oom["page_kb"])
     if scope is None:
         return None
     points = badness((status.get("VmRSS") or 0), status.get("VmSwap") or 0, status.get("VmPTE") or 0,

@@ -41,7 +41,9 @@ with -q, named PIDs or --by=mapping).
 Processes that exit while they are read, or whose memory the caller may
 not read, are counted on one line of standard error.  With --json: one
 JSON object per row (JSON Lines, schema 3, the kernel's names for the
-figures), then a totals object (not with -q).
+figures), then a totals object (not with -q).  With --openmetrics or
+--textfile: the families of group_families() and process_families()
+(metrics, in bytes: report/openmetrics.py).
 """
 
 import os
@@ -56,9 +58,10 @@ from .json_lines import SCHEMA, text
 from .oom import rank_key
 from .sinks import Record
 
-__all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "ROLE_FIGURES", "SORTED_FIGURE", "group_rows",
-           "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table", "optional_number",
-           "process_order", "totals_object", "balance_text"]
+__all__ = ["read_process_row", "ProcessRow", "FIGURES", "MAPPING_FIGURES", "ROLE_FIGURES", "SORTED_FIGURE",
+           "group_rows", "program_of", "Users", "ProcessTable", "GroupTable", "UnreadableCount", "render_table",
+           "optional_number", "process_order", "totals_object", "balance_text", "METRIC_KINDS", "MAPPING_METRIC_KINDS",
+           "ROLE_METRIC_KINDS", "memory_family", "count_families", "group_families", "process_families"]
 
 FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "RssAnon", "RssFile", "RssShmem")
 MAPPING_FIGURES = ("Rss", "Pss", "Uss", "Swap", "SwapPss", "Anonymous")
@@ -375,6 +378,9 @@ class ProcessTable(Record):
         if not self.quiet:
             yield totals_object(self.totals, len(self.rows), self.unreadable, self.balance)
 
+    def metrics(self):
+        return process_families(self)
+
     def text(self, context):
         headings = (b"PID", b"User") + tuple(name.encode() for name in FIGURES) + (b"oom_score", b"oom_score_adj")
         name = self.users.name
@@ -405,7 +411,8 @@ class GroupTable(Record):
     """The rows of the processes read, grouped ``by`` program, user or
     mapping (sorted), with a count of processes each: a table in text, an
     object a group then the totals' in JSON (no totals with -q, nor for
-    mappings, where a page mapped by several processes is in several rows)."""
+    mappings, where a page mapped by several processes is in several rows),
+    the families of group_families() as metrics."""
 
     def __init__(self, rows, by, sort, users, unreadable, quiet, bars, wide, balance=None):
         self.balance = balance
@@ -432,6 +439,9 @@ class GroupTable(Record):
         if not self.quiet and self.by != "mapping":
             totals = {name: sum(group.figures[name] for group in self.groups) for name in self.names}
             yield totals_object(totals, self.processes, self.unreadable, self.balance)
+
+    def metrics(self):
+        return group_families(self)
 
     def text(self, context):
         names = self.names
@@ -464,6 +474,97 @@ def totals_object(totals, processes, unreadable, balance=None):
 def balance_text(context, table):
     """A table's balance (report/balance.py) under its totals, but with -q."""
     return b"" if table.quiet or table.balance is None else table.balance.text(context)
+
+
+# --- metrics (--openmetrics, --textfile; report/openmetrics.py renders them) ---
+
+# each metric kind and the figure (kB) it is; for --by=mapping, summed from smaps
+METRIC_KINDS = (("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap", "Swap"), ("anon", "RssAnon"),
+                ("file", "RssFile"), ("shmem", "RssShmem"))
+MAPPING_METRIC_KINDS = (("rss", "Rss"), ("pss", "Pss"), ("uss", "Uss"), ("swap", "Swap"), ("anon", "Anonymous"))
+ROLE_METRIC_KINDS = (("size", "Size"),) + MAPPING_METRIC_KINDS
+
+_KINDS_HELP = ("rss resident, pss resident with each shared page divided among the processes that map it, uss "
+               "private, swap swapped out, and rss split into anon, file and shmem")
+# --by: the label, what a series is of, the kinds' help
+_GROUPS = {
+    "program": ("program", "each program (the base name of its command)", _KINDS_HELP),
+    "user": ("user", "each user (the effective one)", _KINDS_HELP),
+    "mapping": ("mapping", "each mapped file (or [heap], [stack], [anon] ...) summed across processes from smaps "
+                           "(a page several processes map is in several series)",
+                "rss, pss, uss and swap as for processes, anon anonymous"),
+    "role": ("role", "each role of mappings (heap, stack, thread_stack, malloc_arena, file, anon ...: what the memory "
+                     "is for) summed across processes from smaps",
+             "size mapped, rss, pss, uss and swap as for processes, anon anonymous"),
+}
+
+
+def memory_family(name, what, kinds_help=_KINDS_HELP):
+    from .openmetrics import GAUGE, MetricFamily
+
+    return MetricFamily(name, GAUGE, "Memory in bytes of %s, by kind: %s." % (what, kinds_help), unit="bytes")
+
+
+def count_families(by, unreadable):
+    """pymap_processes (its samples added by the caller) and
+    pymap_unreadable_processes{by}.  Their help and labels are alike for
+    every grouping: node_exporter serves the files of several groupings
+    from one folder only when no two say otherwise of one family or give
+    one series twice."""
+    from .openmetrics import GAUGE, MetricFamily
+
+    count = MetricFamily("pymap_processes", GAUGE,
+                         "Processes in each group, named by its label (program, user, mapping: the processes that "
+                         "map it, cgroup); without a label, every process read (--by=process).")
+    lost = MetricFamily("pymap_unreadable_processes", GAUGE,
+                        "Processes that could not be read (gone meanwhile, access denied, damaged files), in no "
+                        "other series; by: the grouping of the run that met them.")
+    lost.add((("by", by),), unreadable)
+    return count, lost
+
+
+def group_families(table):
+    """The families of a GroupTable: pymap_<group>_memory_bytes{<group>,kind}
+    (the group's name as its bytes: openmetrics.encode_label_value), the
+    number of processes of each group (pymap_processes{<group>}) and of those
+    that could not be read."""
+    by = table.by
+    label, what, kinds_help = _GROUPS[by]
+    kinds = {"mapping": MAPPING_METRIC_KINDS, "role": ROLE_METRIC_KINDS}.get(by, METRIC_KINDS)
+    memory = memory_family("pymap_%s_memory_bytes" % label, what, kinds_help)
+    count, lost = count_families(by, table.unreadable)
+    add_each = memory.add_each
+    for group in table.groups:
+        figures = group.figures
+        add_each(((label, group.key),), "kind",
+                 [(kind, figures[figure] * 1024) for kind, figure in kinds if figure in figures])
+        count.add(((label, group.key),), group.count)
+    return [memory, count, lost]
+
+
+def process_families(table):
+    """The families of a ProcessTable: pymap_process_memory_bytes{pid,
+    program,kind}, pymap_process_oom_badness{pid,program} (program_of():
+    the command's name, never its command line), pymap_processes (how many)
+    and pymap_unreadable_processes."""
+    from .openmetrics import GAUGE, LabelSet, MetricFamily
+
+    memory = memory_family("pymap_process_memory_bytes", "each process")
+    badness = MetricFamily(
+        "pymap_process_oom_badness", GAUGE,
+        "The kernel's oom_badness() of each process, in pages, for an OOM of the whole machine (or of --cgroup's "
+        "cgroup when it is limited): resident + swap + page-table pages + oom_score_adj x the scope's pages / 1000; "
+        "the highest is killed first. No sample for a process never killed (oom_score_adj -1000, init).")
+    count, lost = count_families("process", table.unreadable)
+    count.add((), len(table.rows))
+    add_each = memory.add_each
+    for row in table.rows:
+        labels = LabelSet((("pid", b"%d" % row.pid), ("program", program_of(row))))
+        figures = row.figures
+        add_each(labels, "kind", [(kind, figures[figure] * 1024) for kind, figure in METRIC_KINDS])
+        if row.oom_badness is not None:
+            badness.add(labels, row.oom_badness)
+    return [memory, badness, count, lost]
 
 
 class UnreadableCount(Record):

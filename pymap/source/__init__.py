@@ -20,24 +20,27 @@ pymap/parse.  Besides ProcRoot: the SysV minor probe (sysv.py), pymap's own
 environment as it was started (original_environment) and the check of a
 --proc-root folder before anything is read from it (root_problem).
 
-The memory controller's cgroups live outside /proc: a CgroupRoot (beside the
-ProcRoot, ``ProcRoot.cgroups()``) reads a cgroup's files by the cgroup's
+The memory controller's cgroups live outside /proc: a CgroupRoot (source/cgroups.py, beside the
+ProcRoot, ``cgroups_beside(root)``) reads a cgroup's files by the cgroup's
 path as /proc/PID/cgroup writes it.  Live, the hierarchies are found in
 /proc/self/mountinfo (cgroup v1's memory controller, the unified cgroup v2
 hierarchy); in a snapshot (--capture), they are stored under the snapshot
 as ROOT/cgroup/v1/PATH/ and ROOT/cgroup/v2/PATH/ (the root cgroup's files in
 ROOT/cgroup/v1/ itself), and read with the same rules as a PID folder.
+
+The kernel log (--oom-report) is read by kernel_log.py: /dev/kmsg (its
+FileKind here), else dmesg, or a log file the user names.
 """
 
 import errno
 import os
 
-from ..errors import AccessDenied, CgroupUnreadable, NoSuchProcess, ProcessError, UnreadableProcess
+from ..errors import AccessDenied, NoSuchProcess, ProcessError, UnreadableProcess
 
 __all__ = ["ProcRoot", "ProcessFiles", "FileKind", "FILES", "PROC", "CMDLINE_LIMIT", "LINE_BLOCK", "PIECE_MAX", "READ_CHUNK",
            "MEMORY_READ_MAX", "original_environment", "root_problem",
-           "is_field_line", "is_pid_name", "captured_files", "memory_sample_line", "cgroup_files", "CgroupRoot",
-           "memory_hierarchies", "CGROUP_FOLDER"]
+           "is_field_line", "is_pid_name", "captured_files", "memory_sample_line", "cgroup_files", "FILE_FLAGS",
+           "FOLDER_FLAGS", "LINK_REASON"]
 
 PROC = b"/proc"
 
@@ -66,12 +69,15 @@ class FileKind:
     ``memory`` whether it tells of the process's memory (read after its
     identity files; another user's process may deny it, as it denies
     smaps), ``cgroup`` the cgroup hierarchy versions (1, 2) whose cgroup
-    folders hold it (empty: a file of /proc)."""
+    folders hold it (empty: a file of /proc), ``path`` the absolute path
+    of a file that is under no /proc root (the kernel log): it has a reader
+    of its own, and is never ROOT/NAME."""
 
-    __slots__ = ("name", "limit", "cut", "machine", "task", "captured", "made", "optional", "memory", "cgroup")
+    __slots__ = ("name", "limit", "cut", "machine", "task", "captured", "made", "optional", "memory", "cgroup",
+                 "path")
 
     def __init__(self, name, limit, cut=False, machine=False, task=False, captured=True, made=False, optional=False,
-                 memory=False, cgroup=()):
+                 memory=False, cgroup=(), path=None):
         self.name = name
         self.limit = limit
         self.cut = cut
@@ -82,6 +88,7 @@ class FileKind:
         self.optional = optional
         self.memory = memory
         self.cgroup = frozenset(cgroup)
+        self.path = path
 
     def __repr__(self):
         return "FileKind(%r)" % self.name
@@ -134,6 +141,10 @@ FILES = {kind.name: kind for kind in (
     FileKind(b"memory.memsw.limit_in_bytes", 4 << 10, cgroup=(1,), optional=True),
     FileKind(b"memory.swappiness", 4 << 10, cgroup=(1,), optional=True),
     FileKind(b"memory.oom_control", 4 << 10, cgroup=(1,)),
+    # the kernel's log, read record by record (kernel_log): the limit bounds
+    # the whole read, far above the largest ring buffer (log_buf_len's
+    # usual most is 32 MiB), so a flood of new records cannot keep it going
+    FileKind(b"kmsg", 1 << 28, machine=True, captured=False, path=b"/dev/kmsg"),
 )}
 
 
@@ -167,10 +178,10 @@ LINE_BLOCK = 1 << 18
 
 _GONE = frozenset((errno.ENOENT, errno.ESRCH, errno.ENOTDIR))
 _DENIED = frozenset((errno.EACCES, errno.EPERM))
-_FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
-_FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY
+FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, 0o100000, 0o040000, 0o120000
-_LINK_REASON = "a symbolic link (pymap follows none below --proc-root)"
+LINK_REASON = "a symbolic link (pymap follows none below --proc-root)"
 _UPPER = frozenset(range(ord("A"), ord("Z") + 1))
 
 
@@ -189,7 +200,7 @@ def is_pid_name(name):
 def _error(pid, path, exc):
     """The ProcessError of an OSError met reading ``path`` (bytes)."""
     if exc.errno == errno.ELOOP:
-        return UnreadableProcess(pid, os.fsdecode(path), _LINK_REASON)
+        return UnreadableProcess(pid, os.fsdecode(path), LINK_REASON)
     reason = exc.strerror or str(exc)
     shown = os.fsdecode(path)
     if exc.errno in _GONE:
@@ -228,7 +239,7 @@ def _open_regular(folder_fd, name, pid, path):
     """A descriptor of NAME in the folder ``folder_fd``: not through a link,
     without blocking, and only when it is a regular file."""
     try:
-        fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+        fd = os.open(name, FILE_FLAGS, dir_fd=folder_fd)
     except OSError as exc:
         raise _error(pid, path, exc) from None
     try:
@@ -288,7 +299,7 @@ def root_problem(path):
     not be read or searched (its processes may exist, they cannot be read),
     else it is missing or no folder (none of its PIDs can be found)."""
     try:
-        fd = os.open(path, _FOLDER_FLAGS)
+        fd = os.open(path, FOLDER_FLAGS)
     except ValueError:  # a NUL byte
         return False, "invalid path"
     except OSError as error:
@@ -312,7 +323,7 @@ class ProcRoot:
         self.path = path
         self.snapshot = path != PROC if snapshot is None else snapshot
         self._sysv_minors = {}  # (pid, name) (live: None) -> the minor
-        self._cgroups = None
+        self.cgroup_root = None  # the cgroups beside it: source.cgroups.cgroups_beside()
 
     def __repr__(self):
         return "ProcRoot(%r)" % self.path
@@ -326,7 +337,7 @@ class ProcRoot:
 
     def _root_fd(self, pid, path):
         try:
-            return os.open(self.path, _FOLDER_FLAGS)
+            return os.open(self.path, FOLDER_FLAGS)
         except (OSError, ValueError) as exc:
             raise _error(pid, path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
 
@@ -337,7 +348,7 @@ class ProcRoot:
         only ENOTDIR, which would pass for a process that is gone)."""
         name = b"%d" % pid
         try:
-            return os.open(name, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
+            return os.open(name, FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=root_fd)
         except OSError as exc:
             if exc.errno == errno.ENOTDIR:
                 try:
@@ -346,7 +357,7 @@ class ProcRoot:
                     mode = None
                 if mode is not None:
                     raise UnreadableProcess(pid, os.fsdecode(self.path_of(pid)),
-                                            _LINK_REASON if mode == _S_IFLNK else "not a folder") from None
+                                            LINK_REASON if mode == _S_IFLNK else "not a folder") from None
             raise _error(pid, path, exc) from None
 
     def _open(self, pid, name):
@@ -398,7 +409,7 @@ class ProcRoot:
         except (OSError, ValueError) as exc:
             return _error(pid, path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc)))
         if mode == _S_IFLNK:
-            return UnreadableProcess(pid, os.fsdecode(path), _LINK_REASON)
+            return UnreadableProcess(pid, os.fsdecode(path), LINK_REASON)
         if mode != _S_IFDIR:
             return UnreadableProcess(pid, os.fsdecode(path), "not a folder")
         try:
@@ -427,6 +438,8 @@ class ProcRoot:
         """ROOT/NAME, a file of the whole machine (meminfo), as bytes; raises
         UnreadableProcess (pid 0) when it cannot be read."""
         kind = FILES[name]
+        if kind.path is not None:
+            raise ValueError("%r is no file of a /proc root" % name)
         try:
             fd, path = self._open(None, name)
         except (NoSuchProcess, AccessDenied) as error:
@@ -567,12 +580,6 @@ class ProcRoot:
             return None
         return value if 0 < value < 1e12 else None
 
-    def cgroups(self):
-        """The CgroupRoot beside this root (made once)."""
-        if self._cgroups is None:
-            self._cgroups = CgroupRoot.beside(self)
-        return self._cgroups
-
     def process(self, pid):
         """The files of PID, its folder opened once (a context manager):
         for reading many small files of many processes (--summary)."""
@@ -661,7 +668,7 @@ class ProcessFiles:
         """A descriptor of ROOT/PID/task (opened once, not through a link)."""
         if self._task_fd is None:
             try:
-                self._task_fd = os.open(b"task", _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self.fd)
+                self._task_fd = os.open(b"task", FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self.fd)
             except OSError as exc:
                 raise _error(self.pid, self.root.path_of(self.pid, b"task"), exc) from None
         return self._task_fd
@@ -681,7 +688,7 @@ class ProcessFiles:
         kind = FILES[b"task/" + name]
         path = self.root.path_of(self.pid, b"task/%d/%s" % (tid, name))
         try:
-            folder = os.open(b"%d" % tid, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self._task_folder())
+            folder = os.open(b"%d" % tid, FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=self._task_folder())
         except OSError as exc:
             raise _error(self.pid, path, exc) from None
         try:
@@ -857,244 +864,6 @@ class _SampledMemory:
         """read(address, size) of each address in turn."""
         for address in addresses:
             yield self.read(address, size)
-
-
-# --- cgroups ------------------------------------------------------------------------
-
-# where a snapshot keeps the cgroups' files: ROOT/cgroup/v1/PATH, ROOT/cgroup/v2/PATH
-CGROUP_FOLDER = b"cgroup"
-# the deepest cgroup read (real trees are a few levels deep; a snapshot's
-# path of thousands of levels would cost thousands of opens per ancestor)
-CGROUP_DEPTH = 128
-_GONE_CGROUP = frozenset((errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.ENOTDIR))
-
-
-def _unescape_mount(field):
-    """A mountinfo path: the kernel writes space, tab, newline and backslash
-    as \\ooo (octal)."""
-    if b"\\" not in field:
-        return field
-    out = bytearray()
-    index = 0
-    while index < len(field):
-        piece = field[index + 1:index + 4]
-        if field[index:index + 1] == b"\\" and len(piece) == 3 and all(48 <= byte <= 55 for byte in piece):
-            out.append(int(piece, 8) & 0xFF)
-            index += 4
-        else:
-            out.append(field[index])
-            index += 1
-    return bytes(out)
-
-
-def memory_hierarchies(mountinfo):
-    """{version: (mount point, the cgroup path mounted there)} of the memory
-    cgroups in a /proc/PID/mountinfo (bytes): version 1 for a "cgroup"
-    mount with the memory controller among its options, 2 for a "cgroup2"
-    mount.  Each line: ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE
-    SOURCE SUPER_OPTIONS.  Of several mounts of a hierarchy, the one that
-    shows the most of it (the shortest root) wins, then the first."""
-    found = {}
-    for line in mountinfo.split(b"\n"):
-        head, separator, tail = line.partition(b" - ")
-        if not separator:
-            continue
-        fields = head.split(b" ")
-        after = tail.split(b" ")
-        if len(fields) < 5 or len(after) < 3:
-            continue
-        if after[0] == b"cgroup" and b"memory" in after[2].split(b","):
-            version = 1
-        elif after[0] == b"cgroup2":
-            version = 2
-        else:
-            continue
-        root, point = _unescape_mount(fields[3]), _unescape_mount(fields[4])
-        if not root.startswith(b"/") or not point.startswith(b"/"):
-            continue
-        if version not in found or len(root) < len(found[version][1]):
-            found[version] = (point, root)
-    return found
-
-
-class CgroupRoot:
-    """The memory cgroups beside a ProcRoot: for each hierarchy version (1:
-    cgroup v1's memory controller, 2: the unified hierarchy) a folder
-    (``base`` and the names below it, followed without links), and the
-    cgroup path that folder is (the mount's root: "/", or a container's
-    part of the tree when only that is mounted).  A cgroup is named by its
-    path as /proc/PID/cgroup writes it; its files are read with FILES'
-    bounds, no link below the folder followed, only regular files."""
-
-    def __init__(self, hierarchies, snapshot=False):
-        self.hierarchies = hierarchies  # {version: (base, (names below it), the cgroup path at it)}
-        self.snapshot = snapshot
-
-    def __repr__(self):
-        return "CgroupRoot(%r)" % (self.hierarchies,)
-
-    @classmethod
-    def beside(cls, proc_root):
-        """The cgroups of a live /proc (its self/mountinfo), or of a snapshot
-        (ROOT/cgroup/v1 and ROOT/cgroup/v2)."""
-        if proc_root.snapshot:
-            return cls({version: (proc_root.path, (CGROUP_FOLDER, b"v%d" % version), b"/") for version in (1, 2)},
-                       snapshot=True)
-        try:
-            mounts = memory_hierarchies(proc_root.machine_file(b"self/mountinfo"))
-        except ProcessError:
-            mounts = {}
-        return cls({version: (point, (), root) for version, (point, root) in mounts.items()})
-
-    def has(self, version):
-        return version in self.hierarchies
-
-    def names_of(self, version, path):
-        """The folder names from the hierarchy's folder down to the cgroup
-        PATH (bytes), or None when PATH is not in the part of the tree this
-        root shows (outside a container's namespace: "/../..."), or is no
-        cgroup path."""
-        hierarchy = self.hierarchies.get(version)
-        if hierarchy is None or not path.startswith(b"/"):
-            return None
-        root = hierarchy[2].rstrip(b"/") + b"/"
-        if not (path + b"/").startswith(root):
-            return None
-        names = [name for name in path[len(root):].split(b"/") if name]
-        if len(names) > CGROUP_DEPTH or any(name in (b".", b"..") for name in names):
-            return None
-        return names
-
-    def folder_of(self, version, path):
-        """The folder of cgroup PATH as a path (bytes, for messages), or None."""
-        names = self.names_of(version, path)
-        if names is None:
-            return None
-        base, below, _ = self.hierarchies[version]
-        return b"/".join([base.rstrip(b"/") or b""] + list(below) + names) or b"/"
-
-    def shown(self, version, path, name=None):
-        folder = self.folder_of(version, path)
-        shown = folder if folder is not None else b"cgroup %s" % path
-        return shown if name is None else shown.rstrip(b"/") + b"/" + name
-
-    def _folder_fd(self, version, path):
-        """A descriptor of the cgroup's folder, each name below the base
-        opened without following a link."""
-        names = self.names_of(version, path)
-        if names is None:
-            raise CgroupUnreadable(self.shown(version, path), "not in the cgroup tree this root shows (another "
-                                   "cgroup namespace's, deeper than %d levels, or no cgroup path)" % CGROUP_DEPTH)
-        base, below, _ = self.hierarchies[version]
-        try:
-            fd = os.open(base, _FOLDER_FLAGS)
-        except (OSError, ValueError) as exc:
-            raise self._error(version, path, None, exc) from None
-        try:
-            for name in list(below) + names:
-                try:
-                    next_fd = os.open(name, _FOLDER_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
-                except (OSError, ValueError) as exc:
-                    if isinstance(exc, OSError) and exc.errno == errno.ENOTDIR:
-                        exc = _not_a_folder(fd, name, exc)
-                    raise self._error(version, path, None, exc) from None
-                os.close(fd)
-                fd = next_fd
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
-    def _error(self, version, path, name, exc):
-        shown = self.shown(version, path, name)
-        if isinstance(exc, ValueError):
-            return CgroupUnreadable(shown, "invalid path")
-        number = exc.errno
-        if number == errno.ELOOP:
-            return CgroupUnreadable(shown, _LINK_REASON)
-        reason = exc.strerror or str(exc)
-        if number in _GONE_CGROUP:
-            if name is None:
-                return CgroupUnreadable(shown, "no such cgroup (removed?)", gone=True)
-            if number == errno.ENODEV:
-                return CgroupUnreadable(shown, "the cgroup was removed while it was read", gone=True)
-        return CgroupUnreadable(shown, reason)
-
-    def exists(self, version, path):
-        """Whether the cgroup's folder is there."""
-        try:
-            os.close(self._folder_fd(version, path))
-        except CgroupUnreadable:
-            return False
-        return True
-
-    def read(self, version, path, name):
-        """The whole file NAME of cgroup PATH in hierarchy VERSION, bounded by
-        FILES[NAME]; raises CgroupUnreadable."""
-        kind = FILES[name]
-        folder = self._folder_fd(version, path)
-        try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
-        except OSError as exc:
-            gone = exc.errno in _GONE_CGROUP and not _still_there(folder)
-            error = self._error(version, path, None if gone else name, exc)
-            raise error from None
-        finally:
-            os.close(folder)
-        try:
-            if os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
-                raise CgroupUnreadable(self.shown(version, path, name), "not a regular file")
-            blocks = []
-            total = 0
-            while total <= kind.limit:
-                try:
-                    block = os.read(fd, min(READ_CHUNK, kind.limit + 1 - total))
-                except InterruptedError:
-                    continue
-                except OSError as exc:
-                    raise self._error(version, path, name, exc) from None
-                if not block:
-                    break
-                blocks.append(block)
-                total += len(block)
-        finally:
-            os.close(fd)
-        if total > kind.limit:
-            raise CgroupUnreadable(self.shown(version, path, name), "larger than %d bytes: not a %s file" % (
-                kind.limit, name.decode("ascii", "replace")))
-        return b"".join(blocks)
-
-    def cgroup_of_folder(self, folder):
-        """(version, cgroup path) of a folder under a hierarchy's folder
-        (bytes: an absolute path, "." and ".." already resolved), or None."""
-        for version, (base, below, root) in sorted(self.hierarchies.items()):
-            top = os.path.abspath(b"/".join([base.rstrip(b"/") or b""] + list(below)) or b"/")
-            if folder == top or folder.startswith(top + b"/"):
-                rest = folder[len(top):].strip(b"/")
-                path = root.rstrip(b"/") + b"/" + rest if rest else root
-                return version, path
-        return None
-
-
-def _not_a_folder(folder_fd, name, exc):
-    """O_NOFOLLOW with O_DIRECTORY says only ENOTDIR of a link: ELOOP for a
-    link, an error that names a file that is not a folder, else ``exc``."""
-    try:
-        mode = os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode & _S_IFMT
-    except OSError:
-        return exc
-    if mode == _S_IFLNK:
-        return OSError(errno.ELOOP, "a symbolic link")
-    return OSError(errno.EIO, "not a folder")
-
-
-def _still_there(folder_fd):
-    """Whether the cgroup folder ``folder_fd`` is still in the tree (a
-    removed cgroup's folder has no links left)."""
-    try:
-        return os.fstat(folder_fd).st_nlink > 0 and os.listdir(folder_fd) != []
-    except OSError:
-        return False
 
 
 def _record_start(piece):

@@ -10,7 +10,6 @@ import atexit
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
