@@ -5,11 +5,14 @@ containerd, CRI-O, podman and Kubernetes write them) and on anything at
 all (hypothesis): a figure, None, or a ValueError where documented; never
 another exception."""
 
+import math
+from fractions import Fraction
+
 import pytest
 from hypothesis import given, strategies as st
 
 from pymap.parse.cgroups import UNLIMITED, byte_count, charge_breakdown, flat_keyed, memory_cgroup, runtime_of
-from pymap.report.oom import badness, cgroup_scope, machine_scope, oom_score, rank_key
+from pymap.report.oom import badness, c_div, cgroup_scope, machine_scope, oom_score, rank_key
 from pymap.source.cgroups import memory_hierarchies
 
 pytestmark = pytest.mark.unit
@@ -131,6 +134,15 @@ def test_badness_and_scopes():
 def test_rank_key_is_the_kernels_choice():
     """Highest badness first; of equal badness the one walked last (the
     later start, then the higher PID); never-chosen processes last."""
-    rows = [(100, 5, 10), (100, 9, 11), (100, 9, 12), (300, 1, 13), (None, 0, 14), (-5, 0, 15)]
+    rows = [(100, 5, 10), (100, 9, 11), (100, 9, 12), (300, 1, 13), (None, 0, 14), (-5, 0, 15),
+            (-5000, 0, 16)]
     ordered = sorted(rows, key=lambda row: rank_key(*row))
-    assert [row[2] for row in ordered] == [13, 12, 11, 10, 15, 14]
+    # a negative badness (oom_score_adj below 0) is still chosen before one never chosen
+    assert [row[2] for row in ordered] == [13, 12, 11, 10, 15, 16, 14]
+
+
+@given(st.integers(-10 ** 30, 10 ** 30), st.integers(-10 ** 12, 10 ** 12).filter(bool))
+def test_c_div_truncates_toward_zero(numerator, denominator):
+    """C's / (the kernel's long arithmetic): the exact quotient with its
+    fraction dropped, whatever the signs."""
+    assert c_div(numerator, denominator) == math.trunc(Fraction(numerator, denominator))

@@ -328,6 +328,9 @@ def test_damaged_cgroup_files(tmp_path):
                   b"controller) left out\n"
     rows = {row["cgroup"]: row for row in objects(out)}
     assert set(rows) == set(paths)
+    # the totals count the processes of the rows, not the two left out
+    totals = objects(pymap(root, "--summary", "--by=cgroup", "--json")[1])[-1]
+    assert totals["processes"] == len(paths) == sum(row["processes"] for row in rows.values())
     assert rows["/no-stat"]["breakdown"] is None and rows["/no-stat"]["notes"] == [
         "memory.stat: No such file or directory"]
     assert rows["/no-controller"]["notes"] == ["no memory controller in this cgroup (cgroup v2 without it)"]

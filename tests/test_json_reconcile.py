@@ -399,6 +399,12 @@ def test_reconcile_table_prints_the_gaps(target):
     assert b"%+8d kB  the stack is anonymous" % gaps["stack_anon"] in text
     assert b"%+8d kB  shared anonymous memory" % gaps["shmem"] in text
     assert b"oom_score_adj 0, oom_score %d (kernel)" % record["oom"]["oom_score"] in text
+    # the anon rows' parts under their gap (indented further), shared memory under its section's title
+    gaps_text = text.split(b"\nGaps:\n", 1)[1]
+    outside = b"  Memory that Anonymous or RSS leaves out, or splits differently:\n"
+    assert gaps_text.index(b"kB  the stack is anonymous") < gaps_text.index(outside) < \
+        gaps_text.index(b"    %+8d kB  shared anonymous memory" % gaps["shmem"])
+    assert b"\n      %+8d kB  the stack is anonymous" % gaps["stack_anon"] in gaps_text
 
 
 def _c_divide(numerator, denominator):
@@ -476,6 +482,33 @@ def test_reconcile_oom_score_as_the_kernel_computes_it(target, adjust, swap_kb):
         record = json_lines(pymap("--reconcile", "--json", "--proc-root", root, target).stdout)[0]
         assert record["oom"]["swap_pages"] == swap_kb // PAGE_KB
         assert record["oom"]["predicted_oom_score"] == kernel_oom_score(status, meminfo, adjust, PAGE_KB)
+    finally:
+        shutil.rmtree(root)
+
+
+def test_reconcile_oom_pages_are_the_snapshots_own(target):
+    """A snapshot of a machine with 64 kB pages (arm64, ppc64: its smaps say
+    KernelPageSize 64 kB): the OOM killer's pages are of that size, not of
+    this machine's."""
+    root = _snapshot(target, ["stat", "status", "cmdline", "smaps"])
+    try:
+        folder = os.path.join(root, str(target))
+        with open(os.path.join(folder, "smaps"), "rb") as handle:
+            smaps = handle.read()
+        smaps = re.sub(rb"(?m)^(KernelPageSize|MMUPageSize):( +)\d+ kB", rb"\1:\g<2>64 kB", smaps)
+        with open(os.path.join(folder, "smaps"), "wb") as handle:
+            handle.write(smaps)
+        with open(os.path.join(folder, "status"), "rb") as handle:
+            status = _counters(handle.read())
+        with open(os.path.join(folder, "oom_score_adj"), "wb") as handle:
+            handle.write(b"200\n")
+        with open("/proc/meminfo", "rb") as handle:
+            meminfo_text = handle.read()
+        with open(os.path.join(root, "meminfo"), "wb") as handle:
+            handle.write(meminfo_text)
+        record = json_lines(pymap("--reconcile", "--json", "--proc-root", root, target).stdout)[0]
+        assert record["oom"]["page_kb"] == 64 and record["oom"]["rss_pages"] == status["VmRSS"] // 64
+        assert record["oom"]["predicted_oom_score"] == kernel_oom_score(status, _counters(meminfo_text), 200, 64)
     finally:
         shutil.rmtree(root)
 

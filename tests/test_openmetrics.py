@@ -219,6 +219,16 @@ def test_bad_samples():
     with pytest.raises(ValueError):
         info.add({"a": "b"}, 2)
     info.add({"a": "b"}, 1.0)
+    # a sample is a 64-bit float: an int is taken while a float holds it, whichever way it is added
+    gauge = MetricFamily("pymap_g", GAUGE)
+    for too_big in ((1 << 1024) - 1, -(1 << 1024) + 1, 1 << 1024):
+        with pytest.raises(ValueError):
+            gauge.add({"v": "x"}, too_big)
+        with pytest.raises(ValueError):
+            gauge.add_each({"v": "y"}, "kind", [("a", too_big)])
+    gauge.add({"v": "top"}, (1 << 1024) - (1 << 971))  # the largest float, as an int
+    gauge.add_each({"v": "each"}, "kind", [("a", -(1 << 1023))])
+    assert [float(sample.value) for sample in gauge.samples] == [float((1 << 1024) - (1 << 971)), -2.0 ** 1023]
 
 
 @pytest.mark.parametrize("first, second", [

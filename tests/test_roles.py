@@ -459,6 +459,9 @@ def test_reconcile_sums_by_role(c_target):
         assert line and [int(value) for value in line.groups()] == [
             sums[key] for key in ("mappings", "Size", "Rss", "Anonymous", "Swap", "anon_rows_Rss")], name
     assert b"2 threads, 2 stack pointers read" in section
+    # an arena reserves HEAP_MAX_SIZE (glibc's), of which its heap is resident in part
+    arenas = figures["roles"]["malloc_arena"]
+    assert b": %d kB resident of %d kB reserved" % (arenas["Rss"], arenas["mappings"] * HEAP_MAX // 1024) in section
     assert b"not certain" in section or "certain" not in json.dumps(figures["roles"]["malloc_mmap"])
 
 

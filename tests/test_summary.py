@@ -215,6 +215,9 @@ def test_text_table(snapshot, targets):
     shares = [float(re.search(r"(\d+\.\d)%", line).group(1)) for line in bars[1:4]]
     assert abs(sum(shares) - 100) < 0.5 and "\u2588" in bars[1]
     assert "Share" in bars[0]
+    # each bar is as wide as its heading (20 characters of blocks and spaces, then the share), so the
+    # commands line up under theirs
+    assert {line.index(" /") + 1 for line in bars[1:4]} == {bars[0].index("Command")}, bars[:4]
     assert not any(b"\xe2" in line for line in _pymap("--summary", "--json", "--bars", "--proc-root",
                                                         snapshot).stdout.split(b"\n"))
 
@@ -514,6 +517,9 @@ def test_rows_are_cut_to_the_terminal_only(tmp_path):
         assert status == 0 and len(lines) == len(whole) - 1 and whole[3].startswith(b"Where"), output[:300]
         assert lines == [line if width is None or index >= 3 else line[:width]
                          for index, line in enumerate(whole[:-1])]
+    # in UTF-8 too (a character is one column there)
+    status, output = livetools.on_terminal(summary, livetools.base_environ("C.UTF-8"), columns=70)
+    assert output.replace(b"\r\n", b"\n").split(b"\n")[1] == whole[1][:70]
     status, output = livetools.on_terminal(summary + ["--wide"], environ, columns=80)
     assert output.replace(b"\r\n", b"\n").split(b"\n")[1] == whole[1]
     # -w is pymap's only with --summary: without it, an invalid option, as for pmap
@@ -594,6 +600,26 @@ def test_sort_oom_puts_the_kernels_choice_first():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_sort_by_command_orders_the_command_column(tmp_path):
+    """--sort=command: the rows in the byte order of their Command column,
+    where a process with no command line (one that cleared it) shows [comm]."""
+    for pid, cmdline, comm in ((10, b"b-daemon\0", b"b-daemon"), (11, b"", b"renamed"), (12, b"a\0-x\0", b"a"),
+                               (13, b"c\0", b"c")):
+        folder = tmp_path / str(pid)
+        folder.mkdir()
+        (folder / "status").write_bytes(b"Name:\t%s\nUid:\t0\t0\t0\t0\nTgid:\t%d\nState:\tS (sleeping)\n"
+                                        b"VmSize:\t 4 kB\nVmRSS:\t 4 kB\nRssAnon:\t 4 kB\nRssFile:\t 0 kB\nRssShmem:\t 0 kB\n"
+                                        % (comm, pid))
+        (folder / "cmdline").write_bytes(cmdline)
+        (folder / "comm").write_bytes(comm + b"\n")
+        (folder / "smaps_rollup").write_bytes(b"00400000-00401000 ---p 00000000 00:00 0 [rollup]\nRss: 4 kB\n"
+                                              b"Pss: 4 kB\nPrivate_Dirty: 4 kB\n")
+    result = _pymap("--summary", "-q", "--sort=command", "--proc-root", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    commands = [line.split(None, 12)[12] for line in result.stdout.splitlines()]
+    assert commands == sorted(commands) == [b"[renamed]", b"a -x", b"b-daemon", b"c"]
+
+
 def test_a_process_that_exits_while_it_is_read_is_counted(monkeypatch):
     """A process that exits between its status and its smaps_rollup (made to
     exit there: the read of its rollup first kills and reaps it) is counted
@@ -615,6 +641,9 @@ def test_a_process_that_exits_while_it_is_read_is_counted(monkeypatch):
     counted = int(re.match(rb"pymap: (\d+) process", err).group(1))
     assert status == 0 and rows[-1]["unreadable"] == counted >= 1
     assert re.search(rb"exited while being read[^\n]*PIDs? [0-9, ]*\b%d\b" % victim, err), err
+    # "PID 12" for one, "PIDs 12, 40" for more
+    word, pids = re.search(rb"exited while being read[^\n]*?(PIDs?) ([0-9]+(?:, [0-9]+)*)", err).groups()
+    assert (word == b"PID") == (len(pids.split(b", ")) == 1), err
     assert victim not in [row.get("pid") for row in rows]
 
 

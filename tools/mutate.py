@@ -36,7 +36,7 @@ TESTS = {
                                  "tests/test_odd_lines.py"],
     "pymap/emulate/listing_fast.py": ["tests/test_listing_blocks.py", "tests/test_edges.py"],
     "pymap/emulate/rcfile.py": ["tests/test_rcfile.py"],
-    "pymap/report/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py"],
+    "pymap/report/json_lines.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py", "tests/test_roles.py"],
     "pymap/report/summary.py": ["tests/test_summary.py", "tests/test_json_schema.py", "tests/test_summary_metrics.py"],
     "pymap/modes/summary.py": ["tests/test_summary.py", "tests/test_cgroups_snapshots.py", "tests/test_summary_metrics.py"],
     "pymap/report/openmetrics.py": ["tests/test_openmetrics.py", "tests/test_summary_metrics.py"],
