@@ -216,6 +216,24 @@ def test_v2_cgroup_balance(host):
 # --- a container's own cgroup namespace ------------------------------------------------
 
 
+def test_cgroup_counts_only_its_own_unreadable_processes(host):
+    """--cgroup=PATH: a process of another cgroup that cannot be read is not
+    counted (its cgroup file is read where its memory is not); one of the
+    cgroup, or one whose cgroup is not known, is."""
+    for pid, cgroup_line in ((60, b"0::" + NGINX.encode() + b"\n"), (61, b"0::" + DOCKER.encode() + b"\n"),
+                             (62, None)):
+        folder = process(host, pid, cgroup_line)
+        os.unlink(str(folder / "status"))  # damaged
+    status, out, err = pymap(host, "--summary", "--cgroup=" + NGINX, "--json")
+    assert status == 0
+    totals = objects(out)[-1]
+    assert (totals["processes"], totals["unreadable"]) == (2, 2)
+    assert err.startswith(b"pymap: 2 processes could not be read (files missing or damaged: PIDs 60, 62)\n")
+    # named: only a process of the cgroup that cannot be read makes the status 1
+    assert pymap(host, "--summary", "--cgroup=" + NGINX, "10", "61")[0] == 0
+    assert pymap(host, "--summary", "--cgroup=" + NGINX, "10", "60")[0] == 1
+
+
 def test_container_namespace(tmp_path):
     """Inside a container with its own cgroup namespace, "/" is the
     container: its files are at the top of the mount, limited; a child

@@ -174,6 +174,22 @@ def test_short_outputs_with_sigpipe_ignored(args):
         assert (result.stdout, result.stderr) == (b"0\n", b""), tool
 
 
+def test_a_folder_as_standard_input(sleeper):
+    """pmap never reads its standard input: a folder there changes nothing
+    (Python itself cannot start with one; the launcher closes it)."""
+    results = []
+    for tool in (livetools.PMAP, os.path.join(livetools.launcher_dir(), "pmap")):
+        folder = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            results.append(subprocess.run([tool, "-x", str(sleeper)], stdin=folder, env=livetools.base_environ(),
+                                          capture_output=True, timeout=TIMEOUT))
+        finally:
+            os.close(folder)
+    expected, actual = results
+    assert (actual.returncode, actual.stdout, actual.stderr) == (expected.returncode, expected.stdout, b"") \
+        and expected.returncode == 0
+
+
 needs_bind_mount = pytest.mark.skipif(not livetools.can_unshare(), reason="needs root and unshare -m")
 
 

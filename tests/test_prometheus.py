@@ -158,18 +158,18 @@ def test_prometheus_answers_pymaps_total_pss(capture, textfile_dir, tmp_path):
     total_pss = totals["totals"]["Pss"] * 1024
     assert totals["processes"] == sum(programs.values()) and total_pss > 8 << 20
     # every other grouping beside it, each in its own file (pymap-BY.prom), as a second timer would write them
-    for by in ("user", "mapping", "process", "cgroup"):
+    for by in ("user", "mapping", "role", "process", "cgroup"):
         result = run_pymap("--summary", "--by=" + by, "--textfile", textfile_dir, "--proc-root", folder)
         assert (result.returncode, result.stdout) == (0, b""), result.stderr
-    assert sorted(os.listdir(textfile_dir)) == ["pymap-%s.prom" % by for by in ("cgroup", "mapping", "process", "user")
-                                                ] + ["pymap.prom"]
+    groupings = ("cgroup", "mapping", "process", "role", "user")
+    assert sorted(os.listdir(textfile_dir)) == ["pymap-%s.prom" % by for by in groupings] + ["pymap.prom"]
     with open(tmp_path / "node_exporter.log", "wb") as log, node_exporter(textfile_dir, log) as port:
         served = families_of(scrape(port))
         assert [sample.value for sample in served["node_textfile_scrape_error"].samples] == [0]
         for family in ("pymap_user_memory_bytes", "pymap_mapping_memory_bytes", "pymap_process_memory_bytes"):
             assert served[family].samples, family
         assert sorted(sample.labels["by"] for sample in served["pymap_unreadable_processes"].samples) == [
-            "cgroup", "mapping", "process", "program", "user"]
+            "cgroup", "mapping", "process", "program", "role", "user"]
         log.flush()
         assert b"error" not in (tmp_path / "node_exporter.log").read_bytes()  # (it gathers, or it says why not)
         pss = [sample for sample in served["pymap_program_memory_bytes"].samples if sample.labels["kind"] == "pss"]

@@ -85,6 +85,8 @@ class SummaryMode(OutputMode):
         denied = []
         damaged = []  # any other failure (a snapshot's missing or odd file)
         for result in results:
+            if isinstance(result, ProcessError) and wanted is not None and not self.may_be_in(result.pid, wanted):
+                continue  # (a process of another cgroup is none of --cgroup's business, readable or not)
             if isinstance(result, NoSuchProcess):
                 if named:
                     missing += 1
@@ -159,6 +161,21 @@ class SummaryMode(OutputMode):
         context.console.message(b"--cgroup %s: neither a cgroup path (/...) nor a folder under a cgroup mount"
                                 % terminal_text(context, argument))
         return None
+
+    def may_be_in(self, pid, wanted):
+        """Whether a process that could not be read may be in the cgroup
+        ``wanted`` (--cgroup's): its /proc/PID/cgroup is readable where its
+        memory is not; a process that is gone or whose cgroup is not known
+        may be."""
+        from ..parse.cgroups import memory_cgroup
+        from ..report.cgroups import in_cgroup
+
+        try:
+            with self.context.root.process(pid) as files:
+                found = memory_cgroup(files.read(b"cgroup"))
+        except ProcessError:
+            return True
+        return found is None or in_cgroup(found[1], wanted[1])
 
     def version_of(self, path):
         """The hierarchy that has a cgroup PATH (v1's memory controller
