@@ -435,6 +435,20 @@ def test_diff_age_and_oom_kills(tmp_path):
     assert b"per minute" not in out and out.splitlines()[-1].startswith(b"  total kB")
 
 
+def test_diff_says_why_a_side_cannot_be_read(tmp_path):
+    """--diff against a snapshot whose smaps is missing, or not a file: the
+    process's header, then one line naming the file and the reason; status 1."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    diff_side(before, (40,), 1000, 1000000.0, 0)
+    diff_side(after, (40,), 1600, 1000600.0, 0)
+    smaps = after / "40" / "smaps"
+    os.unlink(str(smaps))
+    assert pymap(after, "--diff", before, "40") == (1, b"40:   p40\n", b"pymap: %s: No such file or directory\n"
+                                                     % bytes(smaps))
+    smaps.mkdir()
+    assert pymap(after, "--diff", before, "40")[2] == b"pymap: %s: not a regular file\n" % bytes(smaps)
+
+
 # --- --capture of the cgroups' files --------------------------------------------------------
 
 
@@ -497,6 +511,17 @@ def test_balance_on_older_kernels(tmp_path):
     text = pymap(root, "--summary")[1]
     assert b"  781000  page cache and shmem no process maps (Cached + Buffers - Mapped)\n" in text
     assert b"shmem no process maps: tmpfs" not in text
+
+
+def test_machine_balance_with_all_shmem_mapped(tmp_path):
+    """Processes whose Pss_Shmem adds up to more than meminfo's Shmem (it
+    moved between the reads): no shmem left unmapped, not a negative one."""
+    root = tmp_path / "proc"
+    root.mkdir()
+    (root / "meminfo").write_bytes(MEMINFO.replace(b"Shmem:            200000 kB", b"Shmem:               400 kB"))
+    process(root, 3, b"0::/a\n", anon=1000, shmem=500)
+    [*_, totals] = objects(pymap(root, "--summary", "--json")[1])
+    assert totals["balance"]["shmem_unmapped"] == 0
 
 
 def test_cgroup_balance_edges(tmp_path):

@@ -41,7 +41,7 @@ TESTS = {
     "pymap/modes/summary.py": ["tests/test_summary.py", "tests/test_cgroups_snapshots.py", "tests/test_summary_metrics.py"],
     "pymap/report/openmetrics.py": ["tests/test_openmetrics.py", "tests/test_summary_metrics.py"],
     "pymap/report/textfile.py": ["tests/test_textfile.py", "tests/test_summary_metrics.py"],
-    "pymap/report/diff.py": ["tests/test_diff.py", "tests/test_json_schema.py"],
+    "pymap/report/diff.py": ["tests/test_diff.py", "tests/test_json_schema.py", "tests/test_cgroups_snapshots.py"],
     "pymap/report/reconcile.py": ["tests/test_json_reconcile.py", "tests/test_json_schema.py",
                                   "tests/test_cgroups_live.py"],
     "pymap/report/capture.py": ["tests/test_capture.py", "tests/test_hostile.py", "tests/test_cgroups_snapshots.py"],

@@ -83,8 +83,7 @@ class CgroupInfo:
     plain values, bytes but ``oom_kills``; None where a file could not be
     read (``notes`` says why)."""
 
-    __slots__ = ("version", "path", "usage", "limit", "limit_path", "breakdown", "oom_kills", "notes", "runtime",
-                 "gone")
+    __slots__ = ("version", "path", "usage", "limit", "limit_path", "breakdown", "oom_kills", "notes", "runtime")
 
     def __init__(self, version, path):
         self.version = version
@@ -96,7 +95,6 @@ class CgroupInfo:
         self.oom_kills = None
         self.notes = []
         self.runtime = runtime_of(path)  # (kind, name, pod) or None
-        self.gone = False
 
     @property
     def not_in_rss(self):
@@ -186,8 +184,7 @@ class CgroupReader:
             events = self._file(version, path, _EVENTS[version], notes, quiet_missing=top)
             if events is not None:
                 info.oom_kills = flat_keyed(events).get("oom_kill")
-        except CgroupUnreadable as error:
-            info.gone = True
+        except CgroupUnreadable as error:  # (removed while it was read: what was read stays)
             notes.append(error.reason)
         return info
 
